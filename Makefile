@@ -1,0 +1,135 @@
+# moma: build, install, test, benchmark.
+#
+# Every directory tools/NAME/ is a tool: its *.c files link into bin/NAME
+# against libshared.a.  A tool lists the pkg-config packages it needs in
+# tools/NAME/tool.mk as NAME_PKGS (and extra libraries as NAME_LIBS).
+#
+# Variants share one rule set and differ by BUILD directory and flags:
+#   make                  build/release   optimised, hardened
+#   make asan             build/asan      ASan+UBSan, used by make check
+#   make fuzz             build/fuzz      clang libFuzzer targets
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+VERSION := 0.1.0
+
+CFLAGS  ?= -O2 -g
+# Our flags are added to the user's, never replace them.
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-unused-parameter -Wvla
+HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+MOMA_CPPFLAGS = -std=c11 -D_GNU_SOURCE -Ilibshared -DMOMA_VERSION='"$(VERSION)"'
+MOMA_LDFLAGS  = -pie -Wl,-z,relro,-z,now
+
+BUILD   ?= build/release
+VARIANT_CFLAGS ?=
+VARIANT_LDFLAGS ?=
+
+TOOLS   := $(notdir $(wildcard tools/moma-*))
+-include $(wildcard tools/*/tool.mk)
+
+SHARED_SRC := $(wildcard libshared/*.c)
+SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/%.o)
+SHARED_PKGS := jansson
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+UNIT_PKGS  := jansson bitstream libdvbpsi
+
+ALL_CFLAGS  = $(MOMA_CPPFLAGS) $(CPPFLAGS) $(WARN) $(HARDEN) $(CFLAGS) $(VARIANT_CFLAGS)
+ALL_LDFLAGS = $(MOMA_LDFLAGS) $(LDFLAGS) $(VARIANT_LDFLAGS)
+pkgcflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
+pkglibs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
+
+BINS := $(TOOLS:%=$(BUILD)/bin/%)
+
+.PHONY: all asan install uninstall clean check unit bats fuzz fuzz-short \
+        bench demo deps lint
+all: $(BINS)
+
+$(BUILD)/libshared/%.o: libshared/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(SHARED_PKGS) bitstream) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libshared.a: $(SHARED_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$($(firstword $(subst /, ,$*))_PKGS)) -MMD -MP -c -o $@ $<
+
+define TOOL_RULE
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(BUILD)/libshared.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(call pkglibs,$$($(1)_PKGS) $$(SHARED_PKGS)) $$($(1)_LIBS) -lm
+endef
+$(foreach t,$(TOOLS),$(eval $(call TOOL_RULE,$(t))))
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libshared.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(UNIT_PKGS)) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a $(call pkglibs,$(UNIT_PKGS)) -lm
+
+unit-bins: $(UNIT_BIN)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- sanitizer build, used by check --------------------------------------
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+asan:
+	$(MAKE) BUILD=build/asan VARIANT_CFLAGS="$(ASAN_FLAGS)" \
+	        VARIANT_LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" all unit-bins
+
+# ---- tests ---------------------------------------------------------------
+# check: the whole suite under ASan+UBSan; TAP from unit tests and bats is
+# summarised into one closing line "N passed, N failed".
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:exitcode=86
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:exitcode=86
+check: deps asan
+	@scripts/run-tests build/asan
+
+# Fuzz targets: clang + libFuzzer; check runs each briefly, `make fuzz`
+# runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 300
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+build/fuzz/fuzz/%: tests/fuzz/%.c
+	$(MAKE) CC=clang BUILD=build/fuzz VARIANT_CFLAGS="$(FUZZ_CFLAGS)" HARDEN="-fPIE" build/fuzz/libshared.a
+	@mkdir -p $(@D)
+	clang $(MOMA_CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $(call pkgcflags,jansson) \
+	      -o $@ $< build/fuzz/libshared.a $(call pkglibs,jansson) -lm
+fuzz-bins: $(FUZZ_BIN)
+fuzz: fuzz-bins
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  echo "fuzz $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n || exit 1; done
+
+# ---- install -------------------------------------------------------------
+MAN1 := $(wildcard man/*.1)
+MAN5 := $(wildcard man/*.5)
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) \
+	      $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
+
+lint:
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN5)
+
+deps:
+	@scripts/moma-deps
+
+bench: deps all
+	@tests/bench/run
+
+demo: deps all
+	@scripts/moma-demo
+
+clean:
+	rm -rf build

@@ -1,0 +1,316 @@
+/*
+ * frame.c - frame stream reader and writer (man/moma-frame.5).
+ */
+#include "frame.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crc.h"
+
+size_t
+frame_msg_encode(const struct frame_msg *m, uint8_t *out)
+{
+	size_t rec = 1 + FRAME_MSG_FIXED + m->storables_len;
+	uint8_t *p = out + 5;
+
+	be32_set(out, (uint32_t)rec);
+	out[4] = 'M';
+	be64_set(p, (uint64_t)m->id);
+	be64_set(p + 8, (uint64_t)m->campagne_id);
+	be64_set(p + 16, (uint64_t)m->numero_abonne);
+	be64_set(p + 24, (uint64_t)m->valid_start);
+	be64_set(p + 32, (uint64_t)m->valid_end);
+	be32_set(p + 40, (uint32_t)m->template_id);
+	be32_set(p + 44, (uint32_t)m->ack_delay);
+	be16_set(p + 48, (uint16_t)m->genre);
+	be16_set(p + 50, (uint16_t)m->ack_count);
+	if (m->storables_len)
+		memcpy(p + FRAME_MSG_FIXED, m->storables, m->storables_len);
+	return 4 + rec;
+}
+
+/* ---- reader ------------------------------------------------------------- */
+
+static int
+fill_err(struct io_in *in, size_t n, char *err, const char *what)
+{
+	ssize_t got = io_in_fill(in, n);
+
+	if (got < 0)
+		return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
+	if ((size_t)got < n) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte %llu: truncated stream: %s needs %zu bytes, %zd left",
+		    (unsigned long long)in->offset, what, n, got);
+		return FRAME_EDATA;
+	}
+	return FRAME_OK;
+}
+
+static void
+consume(struct frame_reader *r, size_t n)
+{
+	r->crc = crc_32c(r->crc, io_in_ptr(r->in), n);
+	io_in_skip(r->in, n);
+}
+
+static int
+take_str(const uint8_t **p, const uint8_t *end, char *dst)
+{
+	if (*p >= end)
+		return -1;
+	size_t n = **p;
+	if ((size_t)(end - *p - 1) < n)
+		return -1;
+	memcpy(dst, *p + 1, n);
+	dst[n] = '\0';
+	*p += 1 + n;
+	return 0;
+}
+
+int
+frame_reader_open(struct frame_reader *r, struct io_in *in,
+    struct frame_hdr *h, char *err)
+{
+	int rc;
+	ssize_t got;
+
+	*r = (struct frame_reader){ .in = in, .cur_id = -1 };
+	got = io_in_fill(in, FRAME_MAGIC_LEN);
+	if (got < 0)
+		return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
+	if (got == 0) {
+		snprintf(err, FRAME_ERR_LEN, "byte 0: empty input, not a frame stream");
+		return FRAME_EDATA;
+	}
+	if ((size_t)got < FRAME_MAGIC_LEN ||
+	    memcmp(io_in_ptr(in), FRAME_MAGIC, FRAME_MAGIC_LEN) != 0) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte 0: not a moma frame stream (bad magic, want \"MOMAFRM\\n\")");
+		return FRAME_EDATA;
+	}
+	consume(r, FRAME_MAGIC_LEN);
+
+	if ((rc = fill_err(in, 5, err, "header record")) != FRAME_OK)
+		return rc;
+	const uint8_t *p = io_in_ptr(in);
+	uint32_t len = be32_get(p);
+	if (p[4] != 'H' || len < 1 + 2 + 2 + 10 + 8 + 2 || len > 1 + 4 + 10 + 8 + 2 * 256) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte %llu: expected a header record ('H'), found type 0x%02x length %u",
+		    (unsigned long long)in->offset, p[4], len);
+		return FRAME_EDATA;
+	}
+	if ((rc = fill_err(in, 4 + (size_t)len, err, "header record")) != FRAME_OK)
+		return rc;
+	p = io_in_ptr(in);
+	const uint8_t *q = p + 5, *end = p + 4 + len;
+	*h = (struct frame_hdr){ 0 };
+	h->version = be16_get(q);
+	if (h->version != FRAME_VERSION) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte %llu: frame format version %u, this reader knows %u",
+		    (unsigned long long)in->offset + 5, h->version, FRAME_VERSION);
+		return FRAME_EDATA;
+	}
+	h->network_id = q[2];
+	memcpy(h->date, q + 4, 10);
+	h->created = (int64_t)be64_get(q + 14);
+	q += 22;
+	if (take_str(&q, end, h->zone) || take_str(&q, end, h->producer) || q != end) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte %llu: header record: zone/producer strings do not fill its length %u",
+		    (unsigned long long)in->offset, len);
+		return FRAME_EDATA;
+	}
+	consume(r, 4 + (size_t)len);
+	r->state = 1;
+	return FRAME_OK;
+}
+
+int
+frame_read(struct frame_reader *r, struct frame_msg *m, char *err)
+{
+	struct io_in *in = r->in;
+	int rc;
+
+	r->cur_id = -1;
+	for (;;) {
+		if (r->state != 1) {
+			snprintf(err, FRAME_ERR_LEN, "frame_read called after the end of the stream");
+			return FRAME_EDATA;
+		}
+		ssize_t got = io_in_fill(in, 5);
+		if (got < 0)
+			return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
+		if (got < 5) {
+			snprintf(err, FRAME_ERR_LEN,
+			    "byte %llu: truncated stream: no end trailer after %llu messages%s",
+			    (unsigned long long)in->offset, (unsigned long long)r->nmsg,
+			    got ? " (partial record header)" : "");
+			return FRAME_EDATA;
+		}
+		const uint8_t *p = io_in_ptr(in);
+		uint32_t len = be32_get(p);
+		uint8_t type = p[4];
+		unsigned long long off = in->offset;
+		if (len < 1 || len > FRAME_MAX_RECORD) {
+			snprintf(err, FRAME_ERR_LEN,
+			    "byte %llu: frame %llu: record length %u outside 1..%u",
+			    off, (unsigned long long)r->nmsg + 1, len, FRAME_MAX_RECORD);
+			return FRAME_EDATA;
+		}
+		if (type == 'M' && len < 1 + FRAME_MSG_FIXED) {
+			snprintf(err, FRAME_ERR_LEN,
+			    "byte %llu: frame %llu: message record length %u below the %u-byte minimum",
+			    off, (unsigned long long)r->nmsg + 1, len, 1 + FRAME_MSG_FIXED);
+			return FRAME_EDATA;
+		}
+		if (type == 'E' && len != FRAME_END_LEN) {
+			snprintf(err, FRAME_ERR_LEN,
+			    "byte %llu: end trailer length %u, want %u", off, len, FRAME_END_LEN);
+			return FRAME_EDATA;
+		}
+		got = io_in_fill(in, 4 + (size_t)len);
+		if (got < 0)
+			return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
+		p = io_in_ptr(in);
+		if (type == 'M' && got >= 5 + 8)
+			r->cur_id = frame_msg_get_id(p + 5);
+		if ((size_t)got < 4 + (size_t)len) {
+			snprintf(err, FRAME_ERR_LEN,
+			    "byte %llu: frame %llu: truncated stream: record of %u bytes, %zd left",
+			    off, (unsigned long long)r->nmsg + 1, len, got - 4);
+			return FRAME_EDATA;
+		}
+		switch (type) {
+		case 'M': {
+			const uint8_t *q = p + 5;
+			m->id = frame_msg_get_id(q);
+			m->campagne_id = frame_msg_get_campagne_id(q);
+			m->numero_abonne = frame_msg_get_numero_abonne(q);
+			m->valid_start = frame_msg_get_valid_start(q);
+			m->valid_end = frame_msg_get_valid_end(q);
+			m->template_id = frame_msg_get_template_id(q);
+			m->ack_delay = frame_msg_get_ack_delay(q);
+			m->genre = frame_msg_get_genre(q);
+			m->ack_count = frame_msg_get_ack_count(q);
+			m->storables = q + FRAME_MSG_FIXED;
+			m->storables_len = len - 1 - FRAME_MSG_FIXED;
+			consume(r, 4 + (size_t)len);
+			r->nmsg++;
+			return 1;
+		}
+		case 'E': {
+			uint64_t count = be64_get(p + 5);
+			uint32_t sum = be32_get(p + 13);
+			if (count != r->nmsg) {
+				snprintf(err, FRAME_ERR_LEN,
+				    "byte %llu: end trailer counts %llu messages, the stream has %llu",
+				    off, (unsigned long long)count, (unsigned long long)r->nmsg);
+				return FRAME_EDATA;
+			}
+			if (sum != r->crc) {
+				snprintf(err, FRAME_ERR_LEN,
+				    "byte %llu: end trailer checksum 0x%08x, the stream sums to 0x%08x",
+				    off, sum, r->crc);
+				return FRAME_EDATA;
+			}
+			io_in_skip(in, 4 + (size_t)len);
+			got = io_in_fill(in, 1);
+			if (got < 0)
+				return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
+			if (got > 0) {
+				snprintf(err, FRAME_ERR_LEN,
+				    "byte %llu: data after the end trailer", (unsigned long long)in->offset);
+				return FRAME_EDATA;
+			}
+			r->state = 2;
+			return 0;
+		}
+		case 'H':
+			snprintf(err, FRAME_ERR_LEN, "byte %llu: a second header record", off);
+			return FRAME_EDATA;
+		default:
+			if (type >= 'a' && type <= 'z') {	/* ancillary: skip */
+				consume(r, 4 + (size_t)len);
+				continue;
+			}
+			snprintf(err, FRAME_ERR_LEN,
+			    "byte %llu: frame %llu: unknown critical record type 0x%02x",
+			    off, (unsigned long long)r->nmsg + 1, type);
+			return FRAME_EDATA;
+		}
+	}
+	(void)rc;
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+static int
+put(struct frame_writer *w, const void *p, size_t n)
+{
+	w->crc = crc_32c(w->crc, p, n);
+	return io_out_write(w->out, p, n) == 0 ? FRAME_OK : FRAME_EIO;
+}
+
+int
+frame_writer_open(struct frame_writer *w, struct io_out *out,
+    const struct frame_hdr *h)
+{
+	uint8_t b[4 + 1 + 22 + 2 * 256], *q = b + 5;
+	size_t zl = strnlen(h->zone, 255), pl = strnlen(h->producer, 255);
+
+	*w = (struct frame_writer){ .out = out };
+	be16_set(q, FRAME_VERSION);
+	q[2] = h->network_id;
+	q[3] = 0;
+	memset(q + 4, '0', 10);
+	memcpy(q + 4, h->date, strnlen(h->date, 10));
+	be64_set(q + 14, (uint64_t)h->created);
+	q += 22;
+	*q++ = (uint8_t)zl;
+	memcpy(q, h->zone, zl);
+	q += zl;
+	*q++ = (uint8_t)pl;
+	memcpy(q, h->producer, pl);
+	q += pl;
+	be32_set(b, (uint32_t)(q - b - 4));
+	b[4] = 'H';
+	if (put(w, FRAME_MAGIC, FRAME_MAGIC_LEN) != FRAME_OK)
+		return FRAME_EIO;
+	return put(w, b, (size_t)(q - b));
+}
+
+int
+frame_write_msg(struct frame_writer *w, const struct frame_msg *m)
+{
+	size_t n = frame_msg_size(m);
+	uint8_t *d;
+
+	if (n - 4 > FRAME_MAX_RECORD)
+		return FRAME_EDATA;
+	if ((d = io_out_reserve(w->out, n)) == NULL)
+		return FRAME_EIO;
+	frame_msg_encode(m, d);
+	w->crc = crc_32c(w->crc, d, n);
+	io_out_commit(w->out, n);
+	w->nmsg++;
+	return FRAME_OK;
+}
+
+int
+frame_write_end(struct frame_writer *w)
+{
+	uint8_t b[4 + FRAME_END_LEN];
+
+	be32_set(b, FRAME_END_LEN);
+	b[4] = 'E';
+	be64_set(b + 5, w->nmsg);
+	be32_set(b + 13, w->crc);
+	if (io_out_write(w->out, b, sizeof b) != 0 || io_out_flush(w->out) != 0)
+		return FRAME_EIO;
+	return FRAME_OK;
+}
