@@ -1,0 +1,743 @@
+/*
+ * tlv.c - storables JSON -> TLV body, and back (man/moma-section.5).
+ *
+ * Both parsers feed one semantic layer (tlv_set_*), which owns the
+ * registry rules, so they can differ only in JSON syntax handling, and
+ * the fuzzer checks that they do not.
+ */
+#include "tlv.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+const struct tlv_key tlv_registry[TLV_NKEYS] = {
+	{ "titre",	0x01, TLV_TYPE_TEXT },
+	{ "texte",	0x02, TLV_TYPE_TEXT },
+	{ "signature",	0x03, TLV_TYPE_TEXT },
+	{ "code_promo",	0x04, TLV_TYPE_TEXT },
+	{ "url",	0x05, TLV_TYPE_TEXT },
+	{ "prix",	0x06, TLV_TYPE_U32 },
+	{ "chaine",	0x07, TLV_TYPE_U16 },
+	{ "duree",	0x20, TLV_TYPE_U16 },
+	{ "position",	0x21, TLV_TYPE_U8 },
+	{ "couleur",	0x22, TLV_TYPE_U24 },
+	{ "priorite",	0x23, TLV_TYPE_U8 },
+	{ "bip",	0x24, TLV_TYPE_BOOL },
+	{ "offre",	0x40, TLV_TYPE_U16 },
+	{ "age_min",	0x41, TLV_TYPE_U8 },
+	{ "langue",	0x42, TLV_TYPE_LANG },
+	{ "civilite",	0x60, TLV_TYPE_TEXT },
+	{ "nom",	0x61, TLV_TYPE_TEXT },
+	{ "prenom",	0x62, TLV_TYPE_TEXT },
+};
+
+static const uint64_t type_max[] = {
+	[TLV_TYPE_U8] = 0xff, [TLV_TYPE_U16] = 0xffff,
+	[TLV_TYPE_U24] = 0xffffff, [TLV_TYPE_U32] = 0xffffffff,
+};
+static const uint8_t type_width[] = {
+	[TLV_TYPE_U8] = 1, [TLV_TYPE_U16] = 2, [TLV_TYPE_U24] = 3,
+	[TLV_TYPE_U32] = 4, [TLV_TYPE_BOOL] = 1, [TLV_TYPE_LANG] = 3,
+};
+static const char *type_name[] = {
+	[TLV_TYPE_TEXT] = "a string", [TLV_TYPE_U8] = "an integer",
+	[TLV_TYPE_U16] = "an integer", [TLV_TYPE_U24] = "an integer",
+	[TLV_TYPE_U32] = "an integer", [TLV_TYPE_BOOL] = "a boolean",
+	[TLV_TYPE_LANG] = "a 3-letter language code",
+};
+
+static int
+key_index(const char *name, size_t len)
+{
+	for (int i = 0; i < TLV_NKEYS; i++) {
+		const char *k = tlv_registry[i].name;
+		if (k[0] == name[0] && strlen(k) == len && memcmp(k, name, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const struct tlv_key *
+tlv_lookup(const char *name, size_t len)
+{
+	int i = len ? key_index(name, len) : -1;
+	return i < 0 ? NULL : &tlv_registry[i];
+}
+
+const struct tlv_key *
+tlv_by_tag(uint8_t tag)
+{
+	for (int i = 0; i < TLV_NKEYS; i++)
+		if (tlv_registry[i].tag == tag)
+			return &tlv_registry[i];
+	return NULL;
+}
+
+size_t
+tlv_utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = s[i];
+		size_t k;
+		uint32_t cp;
+		if (c < 0x80) { i++; continue; }
+		if (c >= 0xc2 && c <= 0xdf) { k = 1; cp = c & 0x1f; }
+		else if (c >= 0xe0 && c <= 0xef) { k = 2; cp = c & 0x0f; }
+		else if (c >= 0xf0 && c <= 0xf4) { k = 3; cp = c & 0x07; }
+		else return i;
+		if (n - i <= k)
+			return i;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return i;
+		i += k + 1;
+	}
+	return n;
+}
+
+/* ---- semantic layer ------------------------------------------------------ */
+
+static void
+body_reset(struct tlv_body *b)
+{
+	b->seen = b->present = 0;
+	b->len = 0;
+}
+
+static int
+claim(struct tlv_body *b, const char *key, size_t klen, char *err)
+{
+	int i = klen ? key_index(key, klen) : -1;
+	char shown[40];
+
+	if (i < 0 || (b->seen >> i & 1)) {
+		size_t n = klen < 24 ? klen : 24;
+		long w = tlv_json_string((const uint8_t *)key, n, shown, sizeof shown);
+		if (w < 0)
+			strcpy(shown, "\"?\"");
+		snprintf(err, TLV_ERR_LEN, i < 0 ? "unknown key %s%s" : "duplicate key %s%s",
+		    shown, klen > n ? " (cut)" : "");
+		return -1;
+	}
+	b->seen |= 1u << i;
+	return i;
+}
+
+static int
+wrong_type(int i, char *err)
+{
+	snprintf(err, TLV_ERR_LEN, "key \"%s\": expected %s",
+	    tlv_registry[i].name, type_name[tlv_registry[i].type]);
+	return -1;
+}
+
+static int
+set_text(struct tlv_body *b, int i, const uint8_t *s, size_t n, char *err)
+{
+	uint8_t t = tlv_registry[i].type;
+
+	if (t == TLV_TYPE_LANG) {
+		if (n != 3 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z' ||
+		    s[2] < 'a' || s[2] > 'z') {
+			snprintf(err, TLV_ERR_LEN,
+			    "key \"%s\": expected a 3-letter lower-case ISO 639-2 code",
+			    tlv_registry[i].name);
+			return -1;
+		}
+	} else if (t != TLV_TYPE_TEXT) {
+		return wrong_type(i, err);
+	}
+	if (n > TLV_TEXT_MAX) {
+		snprintf(err, TLV_ERR_LEN, "key \"%s\": text of %zu bytes exceeds %d",
+		    tlv_registry[i].name, n, TLV_TEXT_MAX);
+		return -1;
+	}
+	if (s != b->text[i])
+		memcpy(b->text[i], s, n);
+	b->tlen[i] = (uint8_t)n;
+	b->present |= 1u << i;
+	return 0;
+}
+
+/* neg: a leading minus sign; mag: magnitude; ovf: magnitude >= 2^64. */
+static int
+set_int(struct tlv_body *b, int i, int neg, uint64_t mag, int ovf, char *err)
+{
+	uint8_t t = tlv_registry[i].type;
+
+	if (t == TLV_TYPE_TEXT || t == TLV_TYPE_BOOL || t == TLV_TYPE_LANG)
+		return wrong_type(i, err);
+	if (ovf || (neg && mag != 0) || mag > type_max[t]) {
+		char v[24] = "(over 2^64)";
+		if (!ovf)
+			snprintf(v, sizeof v, "%llu", (unsigned long long)mag);
+		snprintf(err, TLV_ERR_LEN, "key \"%s\": %s%s out of range 0..%llu",
+		    tlv_registry[i].name, neg ? "-" : "", v,
+		    (unsigned long long)type_max[t]);
+		return -1;
+	}
+	b->ival[i] = mag;
+	b->present |= 1u << i;
+	return 0;
+}
+
+static int
+set_bool(struct tlv_body *b, int i, int v, char *err)
+{
+	if (tlv_registry[i].type != TLV_TYPE_BOOL)
+		return wrong_type(i, err);
+	b->ival[i] = (uint64_t)v;
+	b->present |= 1u << i;
+	return 0;
+}
+
+static void
+body_emit(struct tlv_body *b)
+{
+	uint8_t *p = b->buf;
+
+	b->off_appearance = b->off_filter = b->off_addressee = TLV_NO_OFFSET;
+	for (int i = 0; i < TLV_NKEYS; i++) {
+		if (!(b->present >> i & 1))
+			continue;
+		const struct tlv_key *k = &tlv_registry[i];
+		uint16_t off = (uint16_t)(p - b->buf);
+		if (k->tag >= 0x60) {
+			if (b->off_addressee == TLV_NO_OFFSET) b->off_addressee = off;
+		} else if (k->tag >= 0x40) {
+			if (b->off_filter == TLV_NO_OFFSET) b->off_filter = off;
+		} else if (k->tag >= 0x20) {
+			if (b->off_appearance == TLV_NO_OFFSET) b->off_appearance = off;
+		}
+		*p++ = k->tag;
+		switch (k->type) {
+		case TLV_TYPE_TEXT:
+			*p++ = (uint8_t)(1 + b->tlen[i]);
+			*p++ = TLV_TEXT_UTF8;
+			memcpy(p, b->text[i], b->tlen[i]);
+			p += b->tlen[i];
+			break;
+		case TLV_TYPE_LANG:
+			*p++ = 3;
+			memcpy(p, b->text[i], 3);
+			p += 3;
+			break;
+		default: {
+			uint8_t w = type_width[k->type];
+			*p++ = w;
+			for (int s = (w - 1) * 8; s >= 0; s -= 8)
+				*p++ = (uint8_t)(b->ival[i] >> s);
+		}
+		}
+	}
+	b->len = (size_t)(p - b->buf);
+}
+
+/* ---- the fast scanner ------------------------------------------------------ */
+
+/* Character classes inside a JSON string. */
+enum { C_PLAIN, C_QUOTE, C_BSLASH, C_CTRL, C_HIGH };
+static const uint8_t str_class[256] = {
+	[0x00 ... 0x1f] = C_CTRL, ['"'] = C_QUOTE, ['\\'] = C_BSLASH,
+	[0x80 ... 0xff] = C_HIGH,
+};
+
+struct scan {
+	const uint8_t *p, *start, *end;
+	char *err;
+};
+
+static int
+syntax(struct scan *s, const char *what)
+{
+	snprintf(s->err, TLV_ERR_LEN, "invalid JSON at byte %zu: %s",
+	    (size_t)(s->p - s->start), what);
+	return -1;
+}
+
+static inline void
+skip_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+		s->p++;
+}
+
+static int
+hex4(struct scan *s, uint32_t *v)
+{
+	*v = 0;
+	if (s->end - s->p < 4)
+		return syntax(s, "truncated \\u escape");
+	for (int i = 0; i < 4; i++) {
+		uint8_t c = s->p[i];
+		uint32_t d;
+		if (c >= '0' && c <= '9') d = c - '0';
+		else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+		else return syntax(s, "bad hex digit in \\u escape");
+		*v = *v << 4 | d;
+	}
+	s->p += 4;
+	return 0;
+}
+
+/*
+ * Scan a string whose opening quote is at s->p; unescape into dst (cap
+ * bytes).  *n = unescaped length, or cap + 1 when it would not fit (the
+ * rest is still checked for syntax so messages stay precise).
+ */
+static int
+scan_string(struct scan *s, uint8_t *dst, size_t cap, size_t *n)
+{
+	size_t o = 0;
+
+	s->p++;
+	for (;;) {
+		const uint8_t *q = s->p;
+		while (q < s->end && str_class[*q] == C_PLAIN)
+			q++;
+		size_t run = (size_t)(q - s->p);
+		if (o + run <= cap)
+			memcpy(dst + o, s->p, run);
+		o += run;
+		s->p = q;
+		if (s->p >= s->end)
+			return syntax(s, "unterminated string");
+		switch (str_class[*s->p]) {
+		case C_QUOTE:
+			s->p++;
+			*n = o > cap ? cap + 1 : o;
+			return 0;
+		case C_CTRL:
+			return syntax(s, "control character in string");
+		case C_HIGH: {
+			size_t ok = tlv_utf8_valid(s->p, (size_t)(s->end - s->p) < 4 ?
+			    (size_t)(s->end - s->p) : 4);
+			size_t k = *s->p >= 0xf0 ? 4 : *s->p >= 0xe0 ? 3 : 2;
+			if (ok < k)
+				return syntax(s, "invalid UTF-8");
+			if (o + k <= cap)
+				memcpy(dst + o, s->p, k);
+			o += k;
+			s->p += k;
+			break;
+		}
+		case C_BSLASH: {
+			uint8_t e, buf[4];
+			size_t k = 1;
+			if (++s->p >= s->end)
+				return syntax(s, "unterminated string");
+			e = *s->p++;
+			switch (e) {
+			case '"': case '\\': case '/': buf[0] = e; break;
+			case 'b': buf[0] = '\b'; break;
+			case 'f': buf[0] = '\f'; break;
+			case 'n': buf[0] = '\n'; break;
+			case 'r': buf[0] = '\r'; break;
+			case 't': buf[0] = '\t'; break;
+			case 'u': {
+				uint32_t cp, lo;
+				if (hex4(s, &cp))
+					return -1;
+				if (cp >= 0xdc00 && cp <= 0xdfff)
+					return syntax(s, "lone low surrogate");
+				if (cp >= 0xd800 && cp <= 0xdbff) {
+					if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
+						return syntax(s, "lone high surrogate");
+					s->p += 2;
+					if (hex4(s, &lo))
+						return -1;
+					if (lo < 0xdc00 || lo > 0xdfff)
+						return syntax(s, "bad low surrogate");
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				}
+				if (cp == 0)
+					return syntax(s, "\\u0000 is not allowed");
+				if (cp < 0x80) { buf[0] = (uint8_t)cp; }
+				else if (cp < 0x800) {
+					buf[0] = (uint8_t)(0xc0 | cp >> 6); buf[1] = (uint8_t)(0x80 | (cp & 0x3f)); k = 2;
+				} else if (cp < 0x10000) {
+					buf[0] = (uint8_t)(0xe0 | cp >> 12); buf[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+					buf[2] = (uint8_t)(0x80 | (cp & 0x3f)); k = 3;
+				} else {
+					buf[0] = (uint8_t)(0xf0 | cp >> 18); buf[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
+					buf[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f)); buf[3] = (uint8_t)(0x80 | (cp & 0x3f)); k = 4;
+				}
+				break;
+			}
+			default:
+				s->p--;
+				return syntax(s, "bad escape");
+			}
+			if (o + k <= cap)
+				memcpy(dst + o, buf, k);
+			o += k;
+			break;
+		}
+		}
+	}
+}
+
+/* Scan a number per RFC 8259.  *is_int: no fraction or exponent. */
+static int
+scan_number(struct scan *s, int *neg, uint64_t *mag, int *ovf, int *is_int)
+{
+	*neg = *ovf = 0;
+	*mag = 0;
+	*is_int = 1;
+	if (*s->p == '-') {
+		*neg = 1;
+		s->p++;
+	}
+	if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+		return syntax(s, "bad number");
+	if (*s->p == '0') {
+		s->p++;
+		if (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+			return syntax(s, "leading zero in number");
+	} else {
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
+			unsigned d = (unsigned)(*s->p++ - '0');
+			if (*mag > (UINT64_MAX - d) / 10)
+				*ovf = 1;
+			else
+				*mag = *mag * 10 + d;
+		}
+	}
+	if (s->p < s->end && *s->p == '.') {
+		*is_int = 0;
+		s->p++;
+		if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+			return syntax(s, "bad fraction");
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+			s->p++;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		*is_int = 0;
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+			return syntax(s, "bad exponent");
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+			s->p++;
+	}
+	return 0;
+}
+
+static int
+literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return syntax(s, "unexpected character");
+	s->p += n;
+	return 0;
+}
+
+int
+tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
+{
+	struct scan s = { .p = json, .start = json, .end = json + len, .err = err };
+	uint8_t key[32];
+	size_t klen;
+
+	body_reset(b);
+	skip_ws(&s);
+	if (s.p >= s.end)
+		return syntax(&s, "empty, expected an object");
+	if (*s.p != '{')
+		return syntax(&s, "storables must be a JSON object");
+	s.p++;
+	skip_ws(&s);
+	if (s.p < s.end && *s.p == '}') {
+		s.p++;
+		goto done;
+	}
+	for (;;) {
+		if (s.p >= s.end || *s.p != '"')
+			return syntax(&s, "expected a key string");
+		if (scan_string(&s, key, sizeof key, &klen))
+			return -1;
+		int i = claim(b, (const char *)key, klen > sizeof key ? sizeof key : klen, err);
+		if (i < 0)
+			return -1;
+		skip_ws(&s);
+		if (s.p >= s.end || *s.p != ':')
+			return syntax(&s, "expected ':'");
+		s.p++;
+		skip_ws(&s);
+		if (s.p >= s.end)
+			return syntax(&s, "expected a value");
+		switch (*s.p) {
+		case '"': {
+			size_t n;
+			if (scan_string(&s, b->text[i], TLV_TEXT_MAX, &n))
+				return -1;
+			if (set_text(b, i, b->text[i], n, err))
+				return -1;
+			break;
+		}
+		case 't':
+			if (literal(&s, "true") || set_bool(b, i, 1, err))
+				return -1;
+			break;
+		case 'f':
+			if (literal(&s, "false") || set_bool(b, i, 0, err))
+				return -1;
+			break;
+		case 'n':
+			if (literal(&s, "null"))
+				return -1;
+			break;
+		case '{': case '[':
+			return wrong_type(i, err);
+		default: {
+			int neg, ovf, is_int;
+			uint64_t mag;
+			if (scan_number(&s, &neg, &mag, &ovf, &is_int))
+				return -1;
+			if (!is_int) {
+				if (tlv_registry[i].type == TLV_TYPE_TEXT ||
+				    tlv_registry[i].type == TLV_TYPE_LANG ||
+				    tlv_registry[i].type == TLV_TYPE_BOOL)
+					return wrong_type(i, err);
+				snprintf(err, TLV_ERR_LEN, "key \"%s\": expected an integer, not a fraction or exponent",
+				    tlv_registry[i].name);
+				return -1;
+			}
+			if (set_int(b, i, neg, mag, ovf, err))
+				return -1;
+		}
+		}
+		skip_ws(&s);
+		if (s.p < s.end && *s.p == ',') {
+			s.p++;
+			skip_ws(&s);
+			continue;
+		}
+		if (s.p < s.end && *s.p == '}') {
+			s.p++;
+			break;
+		}
+		return syntax(&s, "expected ',' or '}'");
+	}
+done:
+	skip_ws(&s);
+	if (s.p != s.end)
+		return syntax(&s, "data after the object");
+	body_emit(b);
+	return 0;
+}
+
+/* ---- the Jansson path (oracle) --------------------------------------------- */
+
+int
+tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &je);
+	const char *k;
+	json_t *v;
+	int rc = -1;
+
+	body_reset(b);
+	if (root == NULL) {
+		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %d: %.100s", je.position, je.text);
+		return -1;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte 0: storables must be a JSON object");
+		goto out;
+	}
+	json_object_foreach(root, k, v) {
+		int i = claim(b, k, strlen(k), err);
+		if (i < 0)
+			goto out;
+		switch (json_typeof(v)) {
+		case JSON_NULL:
+			break;
+		case JSON_STRING:
+			if (set_text(b, i, (const uint8_t *)json_string_value(v),
+			    json_string_length(v), err))
+				goto out;
+			break;
+		case JSON_INTEGER: {
+			json_int_t x = json_integer_value(v);
+			uint64_t mag = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+			if (set_int(b, i, x < 0, mag, 0, err))
+				goto out;
+			break;
+		}
+		case JSON_TRUE:
+		case JSON_FALSE:
+			if (set_bool(b, i, json_is_true(v), err))
+				goto out;
+			break;
+		case JSON_REAL:
+			if (tlv_registry[i].type == TLV_TYPE_TEXT ||
+			    tlv_registry[i].type == TLV_TYPE_LANG ||
+			    tlv_registry[i].type == TLV_TYPE_BOOL) {
+				wrong_type(i, err);
+				goto out;
+			}
+			snprintf(err, TLV_ERR_LEN, "key \"%s\": expected an integer, not a fraction or exponent",
+			    tlv_registry[i].name);
+			goto out;
+		default:
+			wrong_type(i, err);
+			goto out;
+		}
+	}
+	body_emit(b);
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* ---- decoding ---------------------------------------------------------------- */
+
+int
+tlv_validate(const uint8_t *body, size_t len, char *err)
+{
+	size_t o = 0;
+	int last = -1;
+
+	while (o < len) {
+		if (len - o < 2) {
+			snprintf(err, TLV_ERR_LEN, "body byte %zu: truncated item header", o);
+			return -1;
+		}
+		uint8_t tag = body[o], l = body[o + 1];
+		const struct tlv_key *k = tlv_by_tag(tag);
+		if (k == NULL) {
+			snprintf(err, TLV_ERR_LEN, "body byte %zu: unknown tag 0x%02x", o, tag);
+			return -1;
+		}
+		if ((int)tag <= last) {
+			snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x out of order or repeated", o, tag);
+			return -1;
+		}
+		last = tag;
+		if (len - o - 2 < l) {
+			snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x length %u overruns the body", o, tag, l);
+			return -1;
+		}
+		const uint8_t *v = body + o + 2;
+		if (k->type == TLV_TYPE_TEXT) {
+			if (l < 1 || v[0] != TLV_TEXT_UTF8) {
+				snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x text lacks the 0x15 UTF-8 prefix", o, tag);
+				return -1;
+			}
+			if (tlv_utf8_valid(v + 1, l - 1u) != l - 1u) {
+				snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x text is not valid UTF-8", o, tag);
+				return -1;
+			}
+		} else if (l != type_width[k->type] ||
+		    (k->type == TLV_TYPE_BOOL && v[0] > 1)) {
+			snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x bad value length %u", o, tag, l);
+			return -1;
+		}
+		o += 2u + l;
+	}
+	return 0;
+}
+
+long
+tlv_json_string(const uint8_t *s, size_t n, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i = 0;
+
+#define PUT(c) do { if (o >= cap) return -1; out[o++] = (char)(c); } while (0)
+	PUT('"');
+	while (i < n) {
+		uint8_t c = s[i];
+		if (c >= 0x80) {
+			size_t ok = tlv_utf8_valid(s + i, n - i < 4 ? n - i : 4);
+			size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+			if (ok >= k) {
+				for (size_t j = 0; j < k; j++)
+					PUT(s[i + j]);
+				i += k;
+				continue;
+			}
+		}
+		if (c == '"' || c == '\\') {
+			PUT('\\'); PUT(c);
+		} else if (c == '\n') {
+			PUT('\\'); PUT('n');
+		} else if (c == '\t') {
+			PUT('\\'); PUT('t');
+		} else if (c == '\r') {
+			PUT('\\'); PUT('r');
+		} else if (c < 0x20 || c >= 0x80) {
+			PUT('\\'); PUT('u'); PUT('0'); PUT('0'); PUT(hex[c >> 4]); PUT(hex[c & 15]);
+		} else {
+			PUT(c);
+		}
+		i++;
+	}
+	PUT('"');
+#undef PUT
+	return (long)o;
+}
+
+long
+tlv_to_json(const uint8_t *body, size_t len, char *out, size_t cap)
+{
+	size_t o = 0, i = 0;
+	int first = 1;
+
+	if (cap < 3)
+		return -1;
+	out[o++] = '{';
+	while (i + 2 <= len) {
+		const struct tlv_key *k = tlv_by_tag(body[i]);
+		uint8_t l = body[i + 1];
+		const uint8_t *v = body + i + 2;
+		long w;
+		if (k == NULL || i + 2 + l > len)
+			return -1;
+		if (!first) {
+			if (o >= cap) return -1;
+			out[o++] = ',';
+		}
+		first = 0;
+		if ((w = tlv_json_string((const uint8_t *)k->name, strlen(k->name), out + o, cap - o)) < 0)
+			return -1;
+		o += (size_t)w;
+		if (o >= cap) return -1;
+		out[o++] = ':';
+		if (k->type == TLV_TYPE_TEXT)
+			w = tlv_json_string(v + 1, l ? l - 1u : 0, out + o, cap - o);
+		else if (k->type == TLV_TYPE_LANG)
+			w = tlv_json_string(v, l, out + o, cap - o);
+		else if (k->type == TLV_TYPE_BOOL)
+			w = snprintf(out + o, cap - o, "%s", v[0] ? "true" : "false");
+		else {
+			uint64_t x = 0;
+			for (unsigned j = 0; j < l; j++)
+				x = x << 8 | v[j];
+			w = snprintf(out + o, cap - o, "%llu", (unsigned long long)x);
+		}
+		if (w < 0 || (size_t)w >= cap - o)
+			return -1;
+		o += (size_t)w;
+		i += 2u + l;
+	}
+	if (o + 1 >= cap)
+		return -1;
+	out[o++] = '}';
+	out[o] = '\0';
+	return (long)o;
+}

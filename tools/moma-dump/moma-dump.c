@@ -1,0 +1,629 @@
+/*
+ * moma-dump - any moma stream to JSON lines, and JSON lines back to frames.
+ *
+ * Input kind is detected from the first bytes: "MOMAFRM\n" is a frame
+ * stream (moma-frame(5)), 0x92 a section file (moma-section(5)).  Every
+ * record is verified (lengths, checksums, CRCs) and the byte offset of
+ * anything wrong is reported.  -r reads JSON lines and writes a frame
+ * stream, so moma-encode can be driven without a database.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dvbtime.h"
+#include "frame.h"
+#include "io.h"
+#include "section.h"
+#include "stats.h"
+#include "tlv.h"
+
+#define IN_BUF (256 * 1024)
+
+static struct {
+	int reverse, stats, verbose, progress;
+	uint64_t count;		/* -n: stop after this many records (0: all) */
+	const char *type;	/* -t: frames | sections */
+} opt;
+
+static struct stats st;
+static struct io_out out;
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: moma-dump [-v] [-n count] [--stats] [-t type] [file]\n"
+	    "       moma-dump -r [-v] [--stats] [file]\n");
+	if (code == 0)
+		fputs("\nDecode a moma frame stream or carousel (detected from its first bytes) to\n"
+		    "JSON lines, one object per record, verifying lengths, checksums and CRCs.\n"
+		    "With -r, turn JSON lines back into a frame stream.\n\n"
+		    "  -h, --help       show this help\n"
+		    "  -n, --count N    stop after N records\n"
+		    "  -r, --reverse    JSON lines in, frame stream out\n"
+		    "  --stats          print a one-line summary on standard error at exit\n"
+		    "  -t, --type TYPE  do not detect: frames or sections\n"
+		    "  -v, --verbose    progress on standard error when it is a terminal\n"
+		    "  -V, --version    print the version\n", stdout);
+	exit(code);
+}
+
+/* ---- a growable line buffer ---------------------------------------------- */
+struct sb { char *p; size_t len, cap; };
+static struct sb line;
+
+static void
+sb_need(struct sb *b, size_t n)
+{
+	if (b->cap - b->len >= n)
+		return;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < n) {
+		if (cap > ((size_t)64 << 20))
+			errx(EX_SOFTWARE, "output line over 64 MiB");
+		cap *= 2;
+	}
+	if ((b->p = realloc(b->p, cap)) == NULL)
+		err(EX_OSERR, "out of memory");
+	b->cap = cap;
+}
+
+__attribute__((format(printf, 2, 3))) static void
+sb_printf(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	sb_need(b, 256);
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		errx(EX_SOFTWARE, "format error");
+	if ((size_t)n >= b->cap - b->len) {
+		sb_need(b, (size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+static void
+sb_jstr(struct sb *b, const uint8_t *s, size_t n)
+{
+	long w;
+
+	sb_need(b, n * 6 + 3);
+	w = tlv_json_string(s, n, b->p + b->len, b->cap - b->len);
+	if (w < 0)
+		errx(EX_SOFTWARE, "JSON string overflow");
+	b->len += (size_t)w;
+}
+
+static void
+sb_time(struct sb *b, const char *key, int64_t t)
+{
+	int64_t days = t / 86400 - (t % 86400 < 0);
+	int64_t y;
+	unsigned m, d;
+
+	dvbtime_civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		sb_printf(b, ",\"%s\":%" PRId64, key, t);
+		return;
+	}
+	char s[40];
+	dvbtime_format(t, s, sizeof s);
+	sb_printf(b, ",\"%s\":\"%s\"", key, s);
+}
+
+static void
+emit(void)
+{
+	sb_need(&line, 1);
+	line.p[line.len++] = '\n';
+	if (io_out_write(&out, line.p, line.len) != 0)
+		err(EX_IOERR, "write error");
+	line.len = 0;
+	st.units_out++;
+	if (opt.progress && (st.records & 0xfff) == 0) {
+		char s[160];
+		if (stats_progress(&st, "records", s, sizeof s))
+			fprintf(stderr, "\rmoma-dump: %s ", s);
+	}
+}
+
+static void
+hex(struct sb *b, const uint8_t *p, size_t n)
+{
+	static const char h[] = "0123456789abcdef";
+	sb_need(b, 2 * n + 2);
+	b->p[b->len++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		b->p[b->len++] = h[p[i] >> 4];
+		b->p[b->len++] = h[p[i] & 15];
+	}
+	b->p[b->len++] = '"';
+}
+
+/* ---- frames -> JSON ------------------------------------------------------- */
+static int
+dump_frames(struct io_in *in)
+{
+	struct frame_reader fr;
+	struct frame_hdr h;
+	struct frame_msg m;
+	char ferr[FRAME_ERR_LEN];
+	int rc;
+
+	rc = frame_reader_open(&fr, in, &h, ferr);
+	if (rc == FRAME_EIO)
+		err(EX_IOERR, "read error");
+	if (rc != FRAME_OK)
+		errx(rc == FRAME_EDATA ? EX_DATAERR : EX_OSERR, "%s", rc == FRAME_EDATA ? ferr : "out of memory");
+	sb_printf(&line, "{\"type\":\"header\",\"version\":%u,\"network_id\":%u,\"date\":",
+	    h.version, h.network_id);
+	sb_jstr(&line, (const uint8_t *)h.date, strlen(h.date));
+	sb_time(&line, "created", h.created);
+	sb_printf(&line, ",\"zone\":");
+	sb_jstr(&line, (const uint8_t *)h.zone, strlen(h.zone));
+	sb_printf(&line, ",\"producer\":");
+	sb_jstr(&line, (const uint8_t *)h.producer, strlen(h.producer));
+	sb_printf(&line, "}");
+	emit();
+
+	while ((rc = frame_read(&fr, &m, ferr)) == 1) {
+		st.records++;
+		sb_printf(&line, "{\"type\":\"message\",\"frame\":%" PRIu64 ",\"id\":%" PRId64
+		    ",\"campagne_id\":%" PRId64 ",\"numero_abonne\":%" PRId64
+		    ",\"template_id\":%" PRId32 ",\"genre\":%d,\"ack_count\":%d,\"ack_delay\":%" PRId32,
+		    fr.nmsg, m.id, m.campagne_id, m.numero_abonne, m.template_id,
+		    m.genre, m.ack_count, m.ack_delay);
+		sb_time(&line, "valid_start", m.valid_start);
+		sb_time(&line, "valid_end", m.valid_end);
+		json_error_t je;
+		json_t *j = json_loadb((const char *)m.storables, m.storables_len,
+		    JSON_DECODE_ANY, &je);
+		char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		if (s) {
+			sb_printf(&line, ",\"storables\":%s}", s);
+		} else {
+			sb_printf(&line, ",\"storables_hex\":");
+			hex(&line, m.storables, m.storables_len);
+			sb_printf(&line, ",\"storables_error\":");
+			sb_jstr(&line, (const uint8_t *)je.text, strlen(je.text));
+			sb_printf(&line, "}");
+		}
+		free(s);
+		json_decref(j);
+		emit();
+		if (opt.count && st.records >= opt.count)
+			return 0;
+	}
+	if (rc == FRAME_EIO)
+		err(EX_IOERR, "read error");
+	if (rc == FRAME_ENOMEM)
+		errx(EX_OSERR, "out of memory");
+	if (rc == FRAME_EDATA) {
+		if (fr.cur_id >= 0)
+			errx(EX_DATAERR, "%s (message %" PRId64 ")", ferr, fr.cur_id);
+		errx(EX_DATAERR, "%s", ferr);
+	}
+	sb_printf(&line, "{\"type\":\"end\",\"count\":%" PRIu64 ",\"checksum\":\"0x%08x\"}",
+	    fr.nmsg, fr.crc);
+	emit();
+	return 0;
+}
+
+/* ---- sections -> JSON ------------------------------------------------------ */
+static int
+dump_sections(struct io_in *in)
+{
+	uint8_t *body = NULL;
+	size_t body_len = 0, body_cap = 0;
+	uint8_t expect_next = 0, cur_total = 0;
+	uint8_t cur_hdr[SEC_HEADER_LEN];
+	uint64_t nsec = 0;
+
+	for (;;) {
+		char serr[SEC_ERR_LEN];
+		size_t need;
+		ssize_t got = io_in_fill(in, 3);
+		if (got < 0)
+			err(EX_IOERR, "read error");
+		if (got == 0)
+			break;
+		unsigned long long off = in->offset;
+		if (got >= 3) {
+			size_t size = (size_t)sec_get_length(io_in_ptr(in)) + 3;
+			if ((got = io_in_fill(in, size < SEC_MAX_LEN ? size : SEC_MAX_LEN)) < 0)
+				err(EX_IOERR, "read error");
+		}
+		const uint8_t *p = io_in_ptr(in);
+		nsec++;
+		if (sec_validate(p, (size_t)got, &need, serr) != 0)
+			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, nsec, serr);
+		size_t size = sec_get_size(p), blen = sec_get_body_len(p);
+		uint8_t idx = sec_get_index(p), total = sec_get_total_count(p);
+		int64_t vs, ve;
+
+		/* Segments of one message come in order, with the same header. */
+		if (expect_next != 0 && (idx != expect_next || total != cur_total ||
+		    memcmp(cur_hdr + 5, p + 5, SEC_HEADER_LEN - 5) != 0))
+			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": segment %u/%u where "
+			    "segment %u/%u of message %" PRIu32 " was due", off, nsec, idx, total,
+			    expect_next, cur_total, be32_get(cur_hdr + 10));
+		if (expect_next == 0 && idx != 0)
+			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": segment %u/%u without "
+			    "segment 0", off, nsec, idx, total);
+		if (idx == 0) {
+			memcpy(cur_hdr, p, SEC_HEADER_LEN);
+			cur_total = total;
+			body_len = 0;
+		}
+		if (body_len + blen > body_cap) {
+			body_cap = (body_len + blen) * 2;
+			if ((body = realloc(body, body_cap)) == NULL)
+				err(EX_OSERR, "out of memory");
+		}
+		memcpy(body + body_len, sec_get_body(p), blen);
+		body_len += blen;
+		expect_next = idx + 1 == total ? 0 : idx + 1;
+
+		dvbtime_decode(sec_get_valid_start(p), &vs);
+		dvbtime_decode(sec_get_valid_end(p), &ve);
+		sb_printf(&line, "{\"type\":\"section\",\"offset\":%llu,\"table_id\":%u,"
+		    "\"section_length\":%u,\"index\":%u,\"total_count\":%u,\"target_filter\":%" PRIu32
+		    ",\"network_id\":%u,\"message_id\":%" PRIu32 ",\"template_id\":%" PRIu32
+		    ",\"genre\":%u", off, sec_get_table_id(p), sec_get_length(p), idx, total,
+		    sec_get_target_filter(p), sec_get_network_id(p), sec_get_message_id(p),
+		    sec_get_template_id(p), sec_get_genre(p));
+		sb_time(&line, "valid_start", vs);
+		sb_time(&line, "valid_end", ve);
+		sb_printf(&line, ",\"ack_count\":%u,\"ack_delay\":%u,\"offset_appearance\":%u,"
+		    "\"offset_filter\":%u,\"offset_addressee\":%u,\"body_len\":%zu,\"crc\":\"0x%08x\"",
+		    sec_get_ack_count(p), sec_get_ack_delay(p), sec_get_offset_appearance(p),
+		    sec_get_offset_filter(p), sec_get_offset_addressee(p), blen, sec_get_crc(p));
+		if (expect_next == 0) {
+			char terr[TLV_ERR_LEN];
+			if (tlv_validate(body, body_len, terr) != 0)
+				errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, nsec, terr);
+			/* The offsets must be those the registry's grouping gives. */
+			uint16_t o[3] = { TLV_NO_OFFSET, TLV_NO_OFFSET, TLV_NO_OFFSET };
+			for (size_t i = 0; i < body_len; i += 2u + body[i + 1]) {
+				int g = body[i] >= 0x60 ? 2 : body[i] >= 0x40 ? 1 : body[i] >= 0x20 ? 0 : -1;
+				if (g >= 0 && o[g] == TLV_NO_OFFSET)
+					o[g] = (uint16_t)i;
+			}
+			if (o[0] != sec_get_offset_appearance(p) || o[1] != sec_get_offset_filter(p) ||
+			    o[2] != sec_get_offset_addressee(p))
+				errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": offsets %u/%u/%u do not "
+				    "match the body's groups %u/%u/%u", off, nsec,
+				    sec_get_offset_appearance(p), sec_get_offset_filter(p),
+				    sec_get_offset_addressee(p), o[0], o[1], o[2]);
+			sb_need(&line, body_len * 6 + 64);
+			sb_printf(&line, ",\"storables\":");
+			long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
+			if (w < 0)
+				errx(EX_SOFTWARE, "storables rendering overflow");
+			line.len += (size_t)w;
+		}
+		sb_printf(&line, "}");
+		io_in_skip(in, size);
+		st.records++;
+		emit();
+		if (opt.count && st.records >= opt.count)
+			break;
+	}
+	if (expect_next != 0 && !(opt.count && st.records >= opt.count))
+		errx(EX_DATAERR, "byte %llu: truncated carousel: message %" PRIu32 " ends at "
+		    "segment %u of %u", (unsigned long long)in->offset, be32_get(cur_hdr + 10),
+		    expect_next, cur_total);
+	free(body);
+	return 0;
+}
+
+/* ---- JSON lines -> frames ---------------------------------------------------- */
+static unsigned long lineno;
+
+__attribute__((noreturn, format(printf, 1, 2))) static void
+lerr(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[300];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	errx(EX_DATAERR, "line %lu: %s", lineno, msg);
+}
+
+static int64_t
+get_int(json_t *o, const char *k, int required, int64_t lo, int64_t hi)
+{
+	json_t *v = json_object_get(o, k);
+	if (v == NULL) {
+		if (required)
+			lerr("missing \"%s\"", k);
+		return 0;
+	}
+	if (!json_is_integer(v))
+		lerr("\"%s\" must be an integer", k);
+	json_int_t x = json_integer_value(v);
+	if (x < lo || x > hi)
+		lerr("\"%s\" %lld out of range %lld..%lld", k, (long long)x, (long long)lo, (long long)hi);
+	return x;
+}
+
+static int64_t
+get_time(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	int64_t t;
+
+	if (v == NULL)
+		lerr("missing \"%s\"", k);
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (!json_is_string(v) ||
+	    dvbtime_parse(json_string_value(v), json_string_length(v), &t) != 0)
+		lerr("\"%s\" must be \"YYYY-MM-DDTHH:MM:SSZ\" or Unix seconds", k);
+	return t;
+}
+
+static int
+unhex(const char *s, size_t n, uint8_t *dst)
+{
+	if (n % 2)
+		return -1;
+	for (size_t i = 0; i < n; i += 2) {
+		int v = 0;
+		for (int j = 0; j < 2; j++) {
+			char c = s[i + j];
+			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+			if (d < 0)
+				return -1;
+			v = v << 4 | d;
+		}
+		dst[i / 2] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int
+reverse(FILE *f)
+{
+	struct frame_writer fw;
+	struct frame_hdr h = { 0 };
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int opened = 0;
+	uint8_t *raw = NULL;
+
+	while ((n = getline(&buf, &cap, f)) > 0) {
+		json_error_t je;
+		lineno++;
+		st.bytes_in += (uint64_t)n;
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			n--;
+		if (n == 0)
+			continue;
+		json_t *o = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &je);
+		if (o == NULL)
+			lerr("invalid JSON at column %d: %s", je.column, je.text);
+		if (!json_is_object(o))
+			lerr("expected a JSON object");
+		const char *type = json_string_value(json_object_get(o, "type"));
+		if (type == NULL)
+			type = "message";
+		if (strcmp(type, "header") == 0) {
+			if (opened)
+				lerr("a header after the first record");
+			h.network_id = (uint8_t)get_int(o, "network_id", 0, 0, 255);
+			const char *s;
+			if ((s = json_string_value(json_object_get(o, "date"))) != NULL)
+				snprintf(h.date, sizeof h.date, "%s", s);
+			if ((s = json_string_value(json_object_get(o, "zone"))) != NULL)
+				snprintf(h.zone, sizeof h.zone, "%s", s);
+			if ((s = json_string_value(json_object_get(o, "producer"))) != NULL)
+				snprintf(h.producer, sizeof h.producer, "%s", s);
+			json_t *c = json_object_get(o, "created");
+			h.created = c ? get_time(o, "created") : time(NULL);
+			if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
+				err(EX_IOERR, "write error");
+			opened = 1;
+		} else if (strcmp(type, "message") == 0) {
+			struct frame_msg m = { 0 };
+			char *s = NULL;
+			if (!opened) {
+				time_t now = time(NULL);
+				struct tm tm;
+				gmtime_r(&now, &tm);
+				strftime(h.date, sizeof h.date, "%Y-%m-%d", &tm);
+				h.created = now;
+				snprintf(h.producer, sizeof h.producer, "moma-dump -r %s", MOMA_VERSION);
+				if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
+					err(EX_IOERR, "write error");
+				opened = 1;
+			}
+			m.id = get_int(o, "id", 1, INT64_MIN, INT64_MAX);
+			m.campagne_id = get_int(o, "campagne_id", 1, INT64_MIN, INT64_MAX);
+			m.numero_abonne = get_int(o, "numero_abonne", 1, INT64_MIN, INT64_MAX);
+			m.template_id = (int32_t)get_int(o, "template_id", 0, INT32_MIN, INT32_MAX);
+			m.genre = (int16_t)get_int(o, "genre", 0, INT16_MIN, INT16_MAX);
+			m.ack_count = (int16_t)get_int(o, "ack_count", 0, INT16_MIN, INT16_MAX);
+			m.ack_delay = (int32_t)get_int(o, "ack_delay", 0, INT32_MIN, INT32_MAX);
+			m.valid_start = get_time(o, "valid_start");
+			m.valid_end = get_time(o, "valid_end");
+			json_t *sv = json_object_get(o, "storables");
+			json_t *sr = json_object_get(o, "storables_raw");
+			json_t *sh = json_object_get(o, "storables_hex");
+			if (!!sv + !!sr + !!sh != 1)
+				lerr("need exactly one of \"storables\", \"storables_raw\", \"storables_hex\"");
+			if (sv) {
+				s = json_dumps(sv, JSON_COMPACT | JSON_ENCODE_ANY);
+				if (s == NULL)
+					err(EX_OSERR, "out of memory");
+				m.storables = (const uint8_t *)s;
+				m.storables_len = strlen(s);
+			} else if (sr) {
+				if (!json_is_string(sr))
+					lerr("\"storables_raw\" must be a string");
+				m.storables = (const uint8_t *)json_string_value(sr);
+				m.storables_len = json_string_length(sr);
+			} else {
+				if (!json_is_string(sh))
+					lerr("\"storables_hex\" must be a string");
+				size_t hl = json_string_length(sh);
+				free(raw);
+				if ((raw = malloc(hl / 2 + 1)) == NULL)
+					err(EX_OSERR, "out of memory");
+				if (unhex(json_string_value(sh), hl, raw))
+					lerr("\"storables_hex\" is not an even number of hex digits");
+				m.storables = raw;
+				m.storables_len = hl / 2;
+			}
+			if (m.storables_len > FRAME_MAX_RECORD - 1 - FRAME_MSG_FIXED)
+				lerr("storables of %zu bytes exceed the frame record maximum", m.storables_len);
+			int rc = frame_write_msg(&fw, &m);
+			if (rc != FRAME_OK)
+				err(EX_IOERR, "write error");
+			free(s);
+			st.records++;
+			st.units_out++;
+		} else if (strcmp(type, "end") == 0) {
+			/* The trailer is recomputed from what was written. */
+		} else {
+			lerr("record type \"%s\" cannot be turned back into frames "
+			    "(-r reads header, message and end lines)", type);
+		}
+		json_decref(o);
+	}
+	if (ferror(f))
+		err(EX_IOERR, "read error");
+	if (!opened) {
+		snprintf(h.producer, sizeof h.producer, "moma-dump -r %s", MOMA_VERSION);
+		if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
+			err(EX_IOERR, "write error");
+	}
+	if (frame_write_end(&fw) != FRAME_OK)
+		err(EX_IOERR, "write error");
+	free(buf);
+	free(raw);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "type", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct io_in in;
+	int c, fd = STDIN_FILENO;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "hn:rt:vV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(0); break;
+		case 'n':
+			errno = 0;
+			opt.count = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || opt.count == 0)
+				errx(EX_USAGE, "-n: '%s' is not a positive count", optarg);
+			break;
+		case 'r': opt.reverse = 1; break;
+		case 'S': opt.stats = 1; break;
+		case 't':
+			if (strcmp(optarg, "frames") && strcmp(optarg, "sections"))
+				errx(EX_USAGE, "-t: '%s': want frames or sections", optarg);
+			opt.type = optarg;
+			break;
+		case 'v': opt.verbose = 1; break;
+		case 'V': printf("moma-dump %s\n", MOMA_VERSION); return 0;
+		default: usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage(EX_USAGE);
+	if (opt.reverse && (opt.type || opt.count))
+		errx(EX_USAGE, "-r takes neither -t nor -n");
+	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
+	    (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0)
+		err(EX_NOINPUT, "%s", argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	opt.progress = opt.verbose && isatty(STDERR_FILENO);
+	stats_init(&st);
+	if (io_out_init(&out, STDOUT_FILENO, 256 * 1024, &st))
+		err(EX_OSERR, "out of memory");
+
+	if (opt.reverse) {
+		if (isatty(STDOUT_FILENO))
+			errx(EX_USAGE, "refusing to write a binary frame stream to a terminal");
+		FILE *f = fdopen(fd, "r");
+		if (f == NULL)
+			err(EX_OSERR, "fdopen");
+		reverse(f);
+	} else {
+		if (io_in_init(&in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &st))
+			err(EX_OSERR, "out of memory");
+		ssize_t got = io_in_fill(&in, 1);
+		if (got < 0)
+			err(EX_IOERR, "read error");
+		const char *type = opt.type;
+		if (type == NULL) {
+			if (got == 0)
+				type = "sections";	/* an empty carousel */
+			else if (io_in_ptr(&in)[0] == FRAME_MAGIC[0])
+				type = "frames";
+			else if (io_in_ptr(&in)[0] == SEC_TABLE_ID)
+				type = "sections";
+			else
+				errx(EX_DATAERR, "byte 0: unknown input: first byte 0x%02x is neither "
+				    "a frame stream ('M') nor a section (0x92)", io_in_ptr(&in)[0]);
+		}
+		if (strcmp(type, "frames") == 0)
+			dump_frames(&in);
+		else
+			dump_sections(&in);
+		io_in_free(&in);
+	}
+	if (opt.progress)
+		fputs("\r\033[K", stderr);
+	if (io_out_flush(&out) != 0)
+		err(EX_IOERR, "write error");
+	if (opt.stats) {
+		char s[400];
+		stats_summary(&st, "records", "lines", s, sizeof s);
+		fprintf(stderr, "moma-dump: stats: %s\n", s);
+	}
+	io_out_free(&out);
+	free(line.p);
+	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
+		err(EX_IOERR, "write error");
+	return 0;
+}

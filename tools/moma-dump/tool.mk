@@ -1,0 +1,1 @@
+moma-dump_PKGS = jansson bitstream

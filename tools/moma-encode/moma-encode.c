@@ -1,0 +1,255 @@
+/*
+ * moma-encode - frames in, DVB private sections (the carousel) out.
+ *
+ * Reads a moma frame stream (moma-frame(5)) and writes each message as
+ * one or more private sections (moma-section(5)).  Memory is one input
+ * buffer, one output buffer and one TLV body, whatever the input size.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "dvbtime.h"
+#include "frame.h"
+#include "io.h"
+#include "section.h"
+#include "stats.h"
+#include "tlv.h"
+
+#define IN_BUF	(256 * 1024)
+#define OUT_BUF	(256 * 1024)
+
+static struct {
+	int fail_on_reject, stats, verbose;
+	size_t max_section;
+	const char *reject_path;
+} opt = { .max_section = SEC_MAX_LEN };
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: moma-encode [-v] [--fail-on-reject] [--max-section bytes]\n"
+	    "                   [-R file] [--stats] [file]\n");
+	if (code == 0)
+		fputs("\nRead a moma frame stream (moma-frame(5)) from file or standard input and\n"
+		    "write the DVB private sections of every message (moma-section(5)).\n\n"
+		    "  --fail-on-reject   exit 65 at the end if any record was rejected\n"
+		    "  -h, --help         show this help\n"
+		    "  --max-section N    largest section in bytes, 43..4096 (default 4096)\n"
+		    "  -R, --reject FILE  write bad messages to FILE as a frame stream and go on\n"
+		    "  --stats            print a one-line summary on standard error at exit\n"
+		    "  -v, --verbose      progress on standard error when it is a terminal\n"
+		    "  -V, --version      print the version\n", stdout);
+	exit(code);
+}
+
+static uint64_t
+parse_num(const char *s, const char *what, uint64_t lo, uint64_t hi)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+		errx(EX_USAGE, "%s: '%s' is not a number in %llu..%llu", what, s,
+		    (unsigned long long)lo, (unsigned long long)hi);
+	return v;
+}
+
+/*
+ * Check the ranges the section imposes and fill *sm from *m; the TLV body
+ * is built into *b.  0, or -1 with the reason in err.
+ */
+static int
+convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b,
+    struct sec_msg *sm, char *err, size_t errlen)
+{
+	char terr[TLV_ERR_LEN];
+
+#define RANGE(field, v, lo, hi) do { \
+	if ((int64_t)(v) < (int64_t)(lo) || (int64_t)(v) > (int64_t)(hi)) { \
+		snprintf(err, errlen, "%s %" PRId64 " out of range %" PRId64 "..%" PRId64, \
+		    field, (int64_t)(v), (int64_t)(lo), (int64_t)(hi)); \
+		return -1; \
+	} } while (0)
+	RANGE("numero_abonne", m->numero_abonne, 0, UINT32_MAX);
+	RANGE("campagne_id", m->campagne_id, 0, UINT32_MAX);
+	RANGE("template_id", m->template_id, 0, INT32_MAX);
+	RANGE("genre", m->genre, 0, 255);
+	RANGE("ack_count", m->ack_count, 0, 255);
+	RANGE("ack_delay", m->ack_delay, 0, 65535);
+#undef RANGE
+	if (dvbtime_encode(m->valid_start, sm->valid_start) ||
+	    dvbtime_encode(m->valid_end, sm->valid_end)) {
+		int64_t t = dvbtime_encode(m->valid_start, sm->valid_start) ?
+		    m->valid_start : m->valid_end;
+		char when[40];
+		dvbtime_format(t, when, sizeof when);
+		snprintf(err, errlen, "%s %s outside the DVB date range "
+		    "1858-11-17..2038-04-22 (16-bit MJD)",
+		    t == m->valid_start ? "valid_start" : "valid_end", when);
+		return -1;
+	}
+	if (tlv_from_json(m->storables, m->storables_len, b, terr) != 0) {
+		snprintf(err, errlen, "storables: %s", terr);
+		return -1;
+	}
+	sm->target_filter = (uint32_t)m->numero_abonne;
+	sm->network_id = h->network_id;
+	sm->message_id = (uint32_t)m->campagne_id;
+	sm->template_id = (uint32_t)m->template_id;
+	sm->genre = (uint8_t)m->genre;
+	sm->ack_count = (uint8_t)m->ack_count;
+	sm->ack_delay = (uint16_t)m->ack_delay;
+	sm->off_appearance = b->off_appearance;
+	sm->off_filter = b->off_filter;
+	sm->off_addressee = b->off_addressee;
+	sm->body = b->buf;
+	sm->body_len = b->len;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "fail-on-reject", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "max-section", required_argument, NULL, 'M' },
+		{ "reject", required_argument, NULL, 'R' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct stats st;
+	struct io_in in;
+	struct io_out out, rout;
+	struct frame_reader fr;
+	struct frame_writer rw;
+	struct frame_hdr hdr;
+	struct frame_msg m;
+	struct sec_msg sm;
+	static struct tlv_body body;
+	char ferr[FRAME_ERR_LEN], why[320], line[160];
+	uint64_t rejects = 0;
+	int c, fd = STDIN_FILENO, rfd = -1, rc, progress;
+
+	while ((c = getopt_long(argc, argv, "hR:vV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'F': opt.fail_on_reject = 1; break;
+		case 'h': usage(0); break;
+		case 'M': opt.max_section = parse_num(optarg, "--max-section", SEC_MIN_LEN, SEC_MAX_LEN); break;
+		case 'R': opt.reject_path = optarg; break;
+		case 'S': opt.stats = 1; break;
+		case 'v': opt.verbose = 1; break;
+		case 'V': printf("moma-encode %s\n", MOMA_VERSION); return 0;
+		default: usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage(EX_USAGE);
+	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
+	    (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0)
+		err(EX_NOINPUT, "%s", argv[0]);
+	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error we report */
+	progress = opt.verbose && isatty(STDERR_FILENO);
+
+	stats_init(&st);
+	if (io_in_init(&in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &st) ||
+	    io_out_init(&out, STDOUT_FILENO, OUT_BUF, &st))
+		err(EX_OSERR, "out of memory");
+
+	rc = frame_reader_open(&fr, &in, &hdr, ferr);
+	if (rc == FRAME_EDATA)
+		errx(EX_DATAERR, "%s", ferr);
+	if (rc == FRAME_EIO)
+		err(EX_IOERR, "read error");
+	if (rc != FRAME_OK)
+		errx(EX_OSERR, "out of memory");
+
+	if (opt.reject_path) {
+		rfd = open(opt.reject_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (rfd < 0)
+			err(EX_CANTCREAT, "%s", opt.reject_path);
+		if (io_out_init(&rout, rfd, 64 * 1024, NULL) ||
+		    frame_writer_open(&rw, &rout, &hdr) != FRAME_OK)
+			err(EX_IOERR, "%s", opt.reject_path);
+	}
+
+	while ((rc = frame_read(&fr, &m, ferr)) == 1) {
+		st.records++;
+		if (convert(&m, &hdr, &body, &sm, why, sizeof why) == 0) {
+			int n = sec_count(sm.body_len, opt.max_section);
+			if (n > 0) {
+				size_t size = sec_total_size(sm.body_len, n);
+				uint8_t *d = io_out_reserve(&out, size);
+				if (d == NULL)
+					err(EX_IOERR, "write error");
+				sec_encode(&sm, opt.max_section, n, d);
+				io_out_commit(&out, size);
+				st.units_out += (uint64_t)n;
+				goto next;
+			}
+			snprintf(why, sizeof why,
+			    "body of %zu bytes needs more than %d sections of at most %zu bytes",
+			    sm.body_len, SEC_MAX_SEGMENTS, opt.max_section);
+		}
+		if (rfd < 0)
+			errx(EX_DATAERR, "frame %" PRIu64 " (message %" PRId64 "): %s",
+			    fr.nmsg, m.id, why);
+		warnx("frame %" PRIu64 " (message %" PRId64 "): %s (rejected)", fr.nmsg, m.id, why);
+		if (frame_write_msg(&rw, &m) != FRAME_OK)
+			err(EX_IOERR, "%s", opt.reject_path);
+		rejects++;
+next:
+		if (progress && (st.records & 0x3fff) == 0 &&
+		    stats_progress(&st, "records", line, sizeof line))
+			fprintf(stderr, "\rmoma-encode: %s ", line);
+	}
+	if (progress)
+		fputs("\r\033[K", stderr);
+	if (rc == FRAME_EIO)
+		err(EX_IOERR, "read error");
+	if (rc == FRAME_ENOMEM)
+		errx(EX_OSERR, "out of memory");
+	if (rc == FRAME_EDATA) {
+		if (fr.cur_id >= 0)
+			errx(EX_DATAERR, "%s (message %" PRId64 ")", ferr, fr.cur_id);
+		errx(EX_DATAERR, "%s", ferr);
+	}
+	if (io_out_flush(&out) != 0)
+		err(EX_IOERR, "write error");
+	if (rfd >= 0) {
+		if (frame_write_end(&rw) != FRAME_OK || close(rfd) != 0)
+			err(EX_IOERR, "%s", opt.reject_path);
+		io_out_free(&rout);
+		if (rejects)
+			warnx("%" PRIu64 " of %" PRIu64 " records rejected to %s",
+			    rejects, st.records, opt.reject_path);
+	}
+	if (opt.stats) {
+		char s[400];
+		stats_summary(&st, "records", "sections", s, sizeof s);
+		fprintf(stderr, "moma-encode: stats: %s rejected=%" PRIu64 "\n", s, rejects);
+	}
+	io_in_free(&in);
+	io_out_free(&out);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
+		err(EX_IOERR, "write error");
+	return rejects && opt.fail_on_reject ? EX_DATAERR : 0;
+}

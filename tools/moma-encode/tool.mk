@@ -1,0 +1,1 @@
+moma-encode_PKGS = bitstream
