@@ -45,7 +45,7 @@ pkglibs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
 
 BINS := $(TOOLS:%=$(BUILD)/bin/%)
 
-.PHONY: all asan install uninstall clean check unit bats fuzz fuzz-short \
+.PHONY: all unit-bins fuzz-bins asan install uninstall clean check unit bats fuzz fuzz-short \
         bench demo deps lint
 all: $(BINS)
 
@@ -72,7 +72,15 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libshared.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(UNIT_PKGS)) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a $(call pkglibs,$(UNIT_PKGS)) -lm
 
-unit-bins: $(UNIT_BIN)
+# Test tools: small programs the bats suite runs (generators, independent
+# decoders); built like unit tests, never installed.
+TTOOL_SRC := $(wildcard tests/tools/*.c)
+TTOOL_BIN := $(TTOOL_SRC:tests/tools/%.c=$(BUILD)/testtools/%)
+$(BUILD)/testtools/%: tests/tools/%.c $(BUILD)/libshared.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(UNIT_PKGS)) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a $(call pkglibs,$(UNIT_PKGS)) -lm
+
+unit-bins: $(UNIT_BIN) $(TTOOL_BIN)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

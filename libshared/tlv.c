@@ -116,13 +116,15 @@ static int
 claim(struct tlv_body *b, const char *key, size_t klen, char *err)
 {
 	int i = klen ? key_index(key, klen) : -1;
-	char shown[40];
+	char shown[24 * 6 + 3];
 
 	if (i < 0 || (b->seen >> i & 1)) {
 		size_t n = klen < 24 ? klen : 24;
 		long w = tlv_json_string((const uint8_t *)key, n, shown, sizeof shown);
 		if (w < 0)
 			strcpy(shown, "\"?\"");
+		else
+			shown[w] = '\0';
 		snprintf(err, TLV_ERR_LEN, i < 0 ? "unknown key %s%s" : "duplicate key %s%s",
 		    shown, klen > n ? " (cut)" : "");
 		return -1;

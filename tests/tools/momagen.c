@@ -1,0 +1,198 @@
+/*
+ * momagen - deterministic random messages for tests and the bench.
+ *
+ *   momagen [-n count] [-s seed] [-z network_id] [--frames | --jsonl]
+ *
+ * --jsonl (default) writes moma-dump -r input lines (a header line, then
+ * one message per line); --frames writes the frame stream directly, fast
+ * enough to make 10 M records for the bench.  storables have 3 to 6 keys
+ * of the tag registry, French texts with accents up to ~120 characters.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "io.h"
+#include "tlv.h"
+
+static uint64_t rng;
+
+static uint64_t
+next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint64_t
+below(uint64_t n)
+{
+	return next() % n;
+}
+
+static const char *words[] = {
+	"Découvrez", "l'offre", "spéciale", "Noël", "chaînes", "été", "à", "prix",
+	"réduit", "abonnés", "Réunion", "Calédonie", "Caraïbes", "cinéma", "séries",
+	"sport", "en", "direct", "dès", "maintenant", "profitez", "exclusivité",
+	"économisez", "jusqu'à", "mois", "offerts", "télévision", "HD", "événement",
+	"fête", "nouveautés", "documentaires", "enfants", "musique", "décodeur",
+	"à", "la", "le", "les", "pour", "votre", "famille", "ce", "week-end",
+	"\"Bouquet", "Évasion\"", "ôtez", "où", "naïf", "garçon", "Œuvre",
+};
+#define NWORDS (sizeof words / sizeof words[0])
+
+/* A text of at most max bytes, made of words. */
+static size_t
+text(char *dst, size_t max)
+{
+	size_t n = 0, want = 10 + below(max - 10);
+
+	for (;;) {
+		const char *w = words[below(NWORDS)];
+		size_t l = strlen(w);
+		if (n + (n ? 1 : 0) + l > want)
+			break;
+		if (n)
+			dst[n++] = ' ';
+		memcpy(dst + n, w, l);
+		n += l;
+	}
+	if (n == 0) {
+		memcpy(dst, "Offre", 5);
+		n = 5;
+	}
+	return n;
+}
+
+/* JSON-escape s into d, return length. */
+static size_t
+jesc(char *d, const char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			d[o++] = '\\';
+		d[o++] = s[i];
+	}
+	return o;
+}
+
+static size_t
+storables(char *out)
+{
+	static const char *tk[] = { "titre", "texte", "signature", "code_promo", "nom", "prenom", "civilite" };
+	static const char *ik[] = { "prix", "chaine", "duree", "position", "couleur", "priorite", "offre", "age_min" };
+	static const uint64_t imax[] = { 99999, 999, 120, 8, 0xffffff, 9, 4000, 18 };
+	uint32_t used = 0;
+	int nkeys = 3 + (int)below(4);
+	size_t o = 0;
+	char t[200];
+
+	out[o++] = '{';
+	/* Always a title and a text: what a marketing message is. */
+	for (int k = 0; k < nkeys; k++) {
+		int pick;
+		do
+			pick = k == 0 ? 0 : k == 1 ? 1 : (int)below(17);
+		while (used >> pick & 1);
+		used |= 1u << pick;
+		if (k)
+			out[o++] = ',';
+		if (pick < 7) {
+			size_t l = text(t, pick == 1 ? 120 : pick == 0 ? 50 : 30);
+			o += (size_t)sprintf(out + o, "\"%s\":\"", tk[pick]);
+			o += jesc(out + o, t, l);
+			out[o++] = '"';
+		} else if (pick < 15) {
+			o += (size_t)sprintf(out + o, "\"%s\":%" PRIu64, ik[pick - 7], below(imax[pick - 7] + 1));
+		} else if (pick == 15) {
+			o += (size_t)sprintf(out + o, "\"bip\":%s", below(2) ? "true" : "false");
+		} else {
+			o += (size_t)sprintf(out + o, "\"langue\":\"%s\"", below(2) ? "fra" : "eng");
+		}
+	}
+	out[o++] = '}';
+	return o;
+}
+
+int
+main(int argc, char *argv[])
+{
+	uint64_t count = 10, seed = 1;
+	int frames = 0, zone = 1, c;
+	static const struct option lo[] = {
+		{ "frames", no_argument, NULL, 'f' }, { "jsonl", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 } };
+
+	while ((c = getopt_long(argc, argv, "n:s:z:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': frames = 1; break;
+		case 'j': frames = 0; break;
+		case 'n': count = strtoull(optarg, NULL, 0); break;
+		case 's': seed = strtoull(optarg, NULL, 0); break;
+		case 'z': zone = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: momagen [-n count] [-s seed] [-z network_id] [--frames | --jsonl]\n");
+			return EX_USAGE;
+		}
+	}
+	rng = seed * 0x9E3779B97F4A7C15ull + 1;
+	struct io_out out;
+	struct frame_writer fw;
+	struct frame_hdr h = { .network_id = (uint8_t)zone, .date = "2026-11-22", .created = 1795305600 };
+	snprintf(h.zone, sizeof h.zone, "zone-%d", zone);
+	snprintf(h.producer, sizeof h.producer, "momagen seed %" PRIu64, seed);
+	if (io_out_init(&out, STDOUT_FILENO, 256 * 1024, NULL))
+		err(EX_OSERR, "malloc");
+	if (frames)
+		frame_writer_open(&fw, &out, &h);
+	else {
+		char l[512];
+		int n = snprintf(l, sizeof l, "{\"type\":\"header\",\"network_id\":%d,\"date\":\"%s\","
+		    "\"created\":%" PRId64 ",\"zone\":\"%s\",\"producer\":\"%s\"}\n",
+		    zone, h.date, h.created, h.zone, h.producer);
+		io_out_write(&out, l, (size_t)n);
+	}
+	int64_t camp = 1000, vs = 1795219200, ve = vs + 7 * 86400;
+	char js[2048], l[4096];
+	for (uint64_t i = 1; i <= count; i++) {
+		if (below(200) == 0) {	/* a new campaign every ~200 messages */
+			camp += 1 + (int64_t)below(5);
+			vs = 1795219200 - (int64_t)below(30) * 86400 + (int64_t)below(86400);
+			ve = vs + 86400 + (int64_t)below(60 * 86400);
+		}
+		struct frame_msg m = {
+			.id = (int64_t)i, .campagne_id = camp,
+			.numero_abonne = (int64_t)below(UINT32_MAX) + 1,
+			.template_id = (int32_t)below(50), .genre = (int16_t)below(8),
+			.ack_count = (int16_t)below(4), .ack_delay = (int32_t)below(3600),
+			.valid_start = vs, .valid_end = ve,
+		};
+		m.storables_len = storables(js);
+		m.storables = (const uint8_t *)js;
+		if (frames) {
+			if (frame_write_msg(&fw, &m) != FRAME_OK)
+				err(EX_IOERR, "write");
+			continue;
+		}
+		int n = snprintf(l, sizeof l, "{\"id\":%" PRId64 ",\"campagne_id\":%" PRId64
+		    ",\"numero_abonne\":%" PRId64 ",\"template_id\":%d,\"genre\":%d,\"ack_count\":%d"
+		    ",\"ack_delay\":%d,\"valid_start\":%" PRId64 ",\"valid_end\":%" PRId64
+		    ",\"storables\":%.*s}\n", m.id, m.campagne_id, m.numero_abonne, m.template_id,
+		    m.genre, m.ack_count, m.ack_delay, m.valid_start, m.valid_end,
+		    (int)m.storables_len, js);
+		if (io_out_write(&out, l, (size_t)n))
+			err(EX_IOERR, "write");
+	}
+	if (frames ? frame_write_end(&fw) != FRAME_OK : io_out_flush(&out) != 0)
+		err(EX_IOERR, "write");
+	return 0;
+}

@@ -1,0 +1,323 @@
+/*
+ * Unit tests for libshared: CRCs, DVB time, TLV parsing (fast scanner vs
+ * the Jansson oracle), segmentation edge cases, and the frame reader on
+ * every truncation of a valid stream.  Output is TAP.
+ */
+#include <bitstream/dvb/si/datetime.h>
+#include <bitstream/mpeg/psi.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crc.h"
+#include "dvbtime.h"
+#include "frame.h"
+#include "io.h"
+#include "section.h"
+#include "tlv.h"
+
+#include "tap.h"
+
+static uint64_t rs = 88172645463325252ull;
+static uint64_t rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return rs; }
+
+static void
+test_crc(void)
+{
+	uint8_t buf[1000];
+
+	ok(crc_mpeg2(CRC_MPEG2_INIT, "123456789", 9) == 0x0376E6E7,
+	    "CRC-32/MPEG-2 of \"123456789\" is 0x0376E6E7");
+	ok(crc_32c(0, "123456789", 9) == 0xE3069283, "CRC-32C of \"123456789\" is 0xE3069283");
+	ok(crc_32c(crc_32c(0, "1234", 4), "56789", 5) == 0xE3069283, "CRC-32C piecewise");
+	int same = 1;
+	for (int t = 0; t < 200; t++) {
+		size_t n = rnd() % sizeof buf;
+		uint32_t c = 0xffffffff;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (uint8_t)rnd();
+		for (size_t i = 0; i < n; i++)
+			c = (c << 8) ^ p_psi_crc_table[(c >> 24) ^ buf[i]];
+		same &= crc_mpeg2(CRC_MPEG2_INIT, buf, n) == c;
+	}
+	ok(same, "slicing-by-8 CRC-32/MPEG-2 equals biTStream's table loop on 200 random buffers");
+}
+
+static void
+test_dvbtime(void)
+{
+	uint8_t b[5];
+	int64_t t;
+
+	dvbtime_parse("2024-06-01T10:00:00Z", 20, &t);
+	ok(dvbtime_encode(t, b) == 0 && memcmp(b, "\xEC\x2E\x10\x00\x00", 5) == 0,
+	    "2024-06-01 10:00:00 encodes to EC 2E 10 00 00");
+	dvbtime_parse("1993-10-13 12:45:00", 19, &t);
+	ok(dvbtime_encode(t, b) == 0 && memcmp(b, "\xC0\x79\x12\x45\x00", 5) == 0,
+	    "1993-10-13 12:45:00 encodes to C0 79 12 45 00 (EN 300 468 Annex C example)");
+	ok(dvbtime_encode(DVBTIME_MIN, b) == 0 && b[0] == 0 && b[1] == 0, "1858-11-17 is MJD 0");
+	ok(dvbtime_encode(DVBTIME_MAX, b) == 0 && b[0] == 0xff && b[1] == 0xff &&
+	    memcmp(b + 2, "\x23\x59\x59", 3) == 0, "2038-04-22 23:59:59 is MJD 65535 23:59:59");
+	ok(dvbtime_encode(DVBTIME_MIN - 1, b) == -1, "one second before MJD 0 is refused");
+	ok(dvbtime_encode(DVBTIME_MAX + 1, b) == -1, "one second after MJD 65535 is refused");
+	int same = 1, back = 1;
+	for (int i = 0; i < 20000; i++) {
+		/* biTStream's Annex C formula is valid 1900-03-01 .. 2038 here */
+		int64_t x = -2203891200LL + (int64_t)(rnd() % (uint64_t)(DVBTIME_MAX + 2203891200LL));
+		uint64_t ref = dvb_time_encode_UTC((time_t)x);
+		uint8_t r[5] = { (uint8_t)(ref >> 32), (uint8_t)(ref >> 24), (uint8_t)(ref >> 16),
+		    (uint8_t)(ref >> 8), (uint8_t)ref };
+		same &= dvbtime_encode(x, b) == 0 && memcmp(b, r, 5) == 0;
+		back &= dvbtime_decode(b, &t) == 0 && t == x;
+	}
+	ok(same, "dvbtime_encode equals biTStream's dvb_time_encode_UTC on 20000 times 1900..2038");
+	ok(back, "dvbtime_decode inverts dvbtime_encode");
+	ok(dvbtime_decode((const uint8_t *)"\xEC\x2E\x1A\x00\x00", &t) == -1, "bad BCD digit refused");
+	ok(dvbtime_parse("2023-02-29", 10, &t) == -1, "2023-02-29 is not a date");
+	ok(dvbtime_parse("2024-02-29", 10, &t) == 0 && t == 1709164800, "2024-02-29 is");
+}
+
+/* Both parsers must agree: same verdict, same bytes. */
+static int
+agree(const char *json, int want_ok)
+{
+	static struct tlv_body a, b;
+	char ea[TLV_ERR_LEN], eb[TLV_ERR_LEN];
+	size_t n = strlen(json);
+	int ra = tlv_from_json((const uint8_t *)json, n, &a, ea);
+	int rb = tlv_from_jansson((const uint8_t *)json, n, &b, eb);
+
+	if (ra != rb)
+		printf("# disagree on %s: scanner %d (%s) jansson %d (%s)\n", json, ra,
+		    ra ? ea : "", rb, rb ? eb : "");
+	if (ra == 0 && rb == 0 && (a.len != b.len || memcmp(a.buf, b.buf, a.len)))
+		printf("# different bytes for %s\n", json);
+	return ra == rb && (ra != 0 || (a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0)) &&
+	    (ra == 0) == want_ok;
+}
+
+static void
+test_tlv(void)
+{
+	static struct tlv_body b;
+	char e[TLV_ERR_LEN], big[600];
+
+	const char *j1 = "{\"titre\":\"A\",\"bip\":true,\"nom\":\"B\",\"offre\":7}";
+	ok(tlv_from_json((const uint8_t *)j1, strlen(j1), &b, e) == 0 && b.len == 4 + 3 + 4 + 4 && b.off_appearance == 4 &&
+	    b.off_filter == 7 && b.off_addressee == 11 &&
+	    memcmp(b.buf, "\x01\x02\x15" "A" "\x24\x01\x01" "\x40\x02\x00\x07" "\x61\x02\x15" "B", 15) == 0,
+	    "items sorted by tag, group offsets set");
+	ok(tlv_from_json((const uint8_t *)"{}", 2, &b, e) == 0 && b.len == 0 &&
+	    b.off_appearance == TLV_NO_OFFSET, "empty object: empty body, offsets 0xffff");
+	const char *good[] = {
+		"{\"titre\":\"No\\u00ebl \\ud83c\\udf84\"}", " {\"prix\" : -0 }\n",
+		"{\"titre\":null,\"texte\":\"\"}", "{\"couleur\":16777215,\"prix\":4294967295}",
+		"{\"langue\":\"fra\",\"bip\":false}", "{\"t\\u0069tre\":\"x\"}",
+		"{\"texte\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+	};
+	const char *bad[] = {
+		"", "[]", "{", "{\"titre\":\"a\"", "{\"titre\":\"a\"}x", "{\"inconnu\":1}",
+		"{\"titre\":\"a\",\"titre\":\"b\"}", "{\"titre\":\"a\",\"t\\u0069tre\":null}",
+		"{\"prix\":4294967296}", "{\"prix\":-1}", "{\"prix\":1.5}", "{\"prix\":1e3}",
+		"{\"prix\":01}", "{\"prix\":\"12\"}", "{\"bip\":1}", "{\"titre\":true}",
+		"{\"titre\":\"\xc3\"}", "{\"titre\":\"\xed\xa0\x80\"}", "{\"titre\":\"\xc0\xaf\"}",
+		"{\"titre\":\"\\ud800\"}", "{\"titre\":\"\\udc00x\"}", "{\"titre\":\"\\u0000\"}",
+		"{\"titre\":\"a\nb\"}", "{\"titre\":\"\\x\"}", "{\"langue\":\"FRA\"}",
+		"{\"langue\":\"fr\"}", "{\"titre\":[1]}", "{\"titre\":{}}", "{\"prix\":99999999999999999999999}",
+		"{\"titre\":\"a\",}", "{,}", "{\"titre\"\"a\"}", "{\"bip\":tru}", "{\"bip\":nul}",
+	};
+	int all = 1;
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		all &= agree(good[i], 1);
+	ok(all, "scanner and Jansson accept %zu valid objects with identical bytes", sizeof good / sizeof *good);
+	all = 1;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		all &= agree(bad[i], 0);
+	ok(all, "scanner and Jansson reject the same %zu invalid objects", sizeof bad / sizeof *bad);
+
+	memset(big, 'a', sizeof big);
+	memcpy(big, "{\"texte\":\"", 10);
+	memcpy(big + 10 + 254, "\"}", 3);
+	ok(tlv_from_json((const uint8_t *)big, 10 + 254 + 2, &b, e) == 0 && b.len == 2 + 1 + 254,
+	    "text of exactly 254 bytes fits one item");
+	memset(big + 10, 'a', 255);
+	memcpy(big + 10 + 255, "\"}", 3);
+	ok(tlv_from_json((const uint8_t *)big, 10 + 255 + 2, &b, e) == -1 && strstr(e, "exceeds 254"),
+	    "text of 255 bytes refused: %s", e);
+	ok(tlv_from_json((const uint8_t *)"{\"zzz\":1}", 9, &b, e) == -1 && strstr(e, "unknown key \"zzz\""),
+	    "unknown key named: %s", e);
+	ok(tlv_from_json((const uint8_t *)"{\"titre\":\"\xff\"}", 13, &b, e) == -1 && strstr(e, "UTF-8"),
+	    "invalid UTF-8 named: %s", e);
+
+	/* Decoding side. */
+	const char *j2 = "{\"titre\":\"Noël\",\"prix\":12,\"langue\":\"fra\"}";
+	tlv_from_json((const uint8_t *)j2, strlen(j2), &b, e);
+	char out[512];
+	ok(tlv_validate(b.buf, b.len, e) == 0, "a built body validates");
+	ok(tlv_to_json(b.buf, b.len, out, sizeof out) > 0 &&
+	    strcmp(out, "{\"titre\":\"Noël\",\"prix\":12,\"langue\":\"fra\"}") == 0, "body renders back: %s", out);
+	uint8_t bad1[] = { 0x99, 0x01, 0x00 }, bad2[] = { 0x06, 0x04, 0, 0 },
+	    bad3[] = { 0x20, 0x02, 0, 1, 0x06, 0x04, 0, 0, 0, 1 };
+	ok(tlv_validate(bad1, 3, e) == -1 && strstr(e, "unknown tag"), "unknown tag in a body: %s", e);
+	ok(tlv_validate(bad2, 4, e) == -1 && strstr(e, "overruns"), "overrunning item: %s", e);
+	ok(tlv_validate(bad3, 10, e) == -1 && strstr(e, "order"), "tags out of order: %s", e);
+}
+
+static void
+test_segments(void)
+{
+	static uint8_t body[70000], out[200000];
+	size_t per = SEC_MAX_LEN - SEC_OVERHEAD;
+
+	ok(sec_count(0, SEC_MAX_LEN) == 1, "empty body: one section");
+	ok(sec_count(per, SEC_MAX_LEN) == 1, "body exactly at the limit (%zu bytes): one section", per);
+	ok(sec_count(per + 1, SEC_MAX_LEN) == 2, "one byte over: two sections");
+	ok(sec_count(255, SEC_MIN_LEN) == 255, "255 one-byte segments allowed");
+	ok(sec_count(256, SEC_MIN_LEN) == -1, "256 segments refused");
+	ok(sec_count(255 * per, SEC_MAX_LEN) == 255 && sec_count(255 * per + 1, SEC_MAX_LEN) == -1,
+	    "at 4096 bytes: %zu body bytes fit, one more does not", 255 * per);
+
+	for (size_t i = 0; i < sizeof body; i++)
+		body[i] = (uint8_t)rnd();
+	struct sec_msg m = { .target_filter = 0xdeadbeef, .message_id = 42, .template_id = 7,
+		.network_id = 3, .genre = 1, .ack_count = 2, .ack_delay = 300,
+		.valid_start = { 0xEC, 0x2E, 0x10, 0, 0 }, .valid_end = { 0xEC, 0x2F, 0x23, 0x59, 0x59 },
+		.off_appearance = 1, .off_filter = 2, .off_addressee = 3, .body = body };
+	size_t sizes[] = { 0, 1, per - 1, per, per + 1, 3 * per + 17 };
+	int allok = 1, bitok = 1, maxok = 1;
+	for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+		m.body_len = sizes[k];
+		int n = sec_count(m.body_len, SEC_MAX_LEN);
+		size_t w = sec_encode(&m, SEC_MAX_LEN, n, out), o = 0, got = 0;
+		allok &= w == sec_total_size(m.body_len, n);
+		for (int i = 0; i < n; i++) {
+			char e[SEC_ERR_LEN];
+			size_t need;
+			uint8_t *p = out + o;
+			allok &= sec_validate(p, w - o, &need, e) == 0;
+			bitok &= psi_check_crc(p) && !psi_get_syntax(p) && psi_get_tableid(p) == 0x92 &&
+			    sec_get_index(p) == i && sec_get_total_count(p) == n;
+			maxok &= sec_get_size(p) <= SEC_MAX_LEN && sec_get_length(p) <= 4093;
+			allok &= memcmp(sec_get_body(p), body + got, sec_get_body_len(p)) == 0;
+			got += sec_get_body_len(p);
+			o += sec_get_size(p);
+		}
+		allok &= got == m.body_len && o == w;
+	}
+	ok(allok, "segments validate and reassemble to the body (sizes 0, 1, limit-1, limit, limit+1, 3 x limit + 17)");
+	ok(bitok, "biTStream psi_check_crc accepts every segment; table_id, syntax, index, total_count right");
+	ok(maxok, "no section over 4096 bytes, section_length <= 4093");
+	out[50] ^= 1;
+	char e[SEC_ERR_LEN];
+	size_t need;
+	ok(sec_validate(out, sizeof out, &need, e) == -1 && strstr(e, "CRC"), "a flipped bit fails the CRC: %s", e);
+}
+
+static void
+test_frames(void)
+{
+	char path[] = "/tmp/moma-unit-XXXXXX";
+	int fd = mkstemp(path);
+	struct io_out out;
+	struct frame_writer w;
+	struct frame_hdr h = { .network_id = 4, .date = "2026-11-22", .created = 1, .zone = "reunion",
+		.producer = "unit" };
+	const char *js[] = { "{\"titre\":\"a\"}", "{}", "{\"prix\":1}" };
+
+	unlink(path);
+	io_out_init(&out, fd, 64, NULL);
+	frame_writer_open(&w, &out, &h);
+	for (int i = 0; i < 3; i++) {
+		struct frame_msg m = { .id = 10 + i, .campagne_id = 5, .numero_abonne = 1 << 20,
+			.valid_start = -5, .valid_end = 1LL << 40, .template_id = -1, .ack_delay = 9,
+			.genre = 3, .ack_count = -2, .storables = (const uint8_t *)js[i],
+			.storables_len = strlen(js[i]) };
+		frame_write_msg(&w, &m);
+	}
+	ok(frame_write_end(&w) == FRAME_OK, "frame stream written");
+	off_t size = lseek(fd, 0, SEEK_CUR);
+	static uint8_t full[4096];
+	ok(pread(fd, full, (size_t)size, 0) == size, "read back %lld bytes", (long long)size);
+
+	int fields = 1, clean = 1, trunc_all_err = 1;
+	for (off_t cut = 0; cut <= size; cut++) {
+		int p[2];
+		if (pipe(p) != 0)
+			break;
+		if (write(p[1], full, (size_t)cut) != cut)
+			break;
+		close(p[1]);
+		struct io_in in;
+		struct frame_reader r;
+		struct frame_hdr hh;
+		struct frame_msg m;
+		char e[FRAME_ERR_LEN];
+		io_in_init(&in, p[0], 16, FRAME_MAX_RECORD + 8, NULL);
+		int rc = frame_reader_open(&r, &in, &hh, e), n = 0;
+		if (rc == FRAME_OK) {
+			while ((rc = frame_read(&r, &m, e)) == 1) {
+				if (cut == size)
+					fields &= m.id == 10 + n && m.valid_start == -5 &&
+					    m.valid_end == 1LL << 40 && m.template_id == -1 &&
+					    m.ack_count == -2 && m.storables_len == strlen(js[n]) &&
+					    memcmp(m.storables, js[n], m.storables_len) == 0;
+				n++;
+			}
+		}
+		if (cut == size)
+			clean &= rc == 0 && n == 3 && strcmp(hh.zone, "reunion") == 0 && hh.network_id == 4;
+		else
+			trunc_all_err &= rc == FRAME_EDATA;
+		io_in_free(&in);
+		close(p[0]);
+	}
+	ok(clean, "the whole stream reads to a clean end with 3 messages");
+	ok(fields, "every field comes back, negatives and 64-bit values included");
+	ok(trunc_all_err, "every one of the %lld truncations is an error, never a clean end", (long long)size);
+
+	/* Corrupt the count, then one storables byte. */
+	int bad_count = 0, bad_sum = 0;
+	for (int k = 0; k < 2; k++) {
+		uint8_t c[4096];
+		memcpy(c, full, (size_t)size);
+		if (k == 0)
+			c[size - 5] ^= 1;
+		else
+			c[size - 20] ^= 1;
+		int p[2];
+		if (pipe(p) != 0 || write(p[1], c, (size_t)size) != size)
+			break;
+		close(p[1]);
+		struct io_in in;
+		struct frame_reader r;
+		struct frame_hdr hh;
+		struct frame_msg m;
+		char e[FRAME_ERR_LEN];
+		io_in_init(&in, p[0], 4096, FRAME_MAX_RECORD + 8, NULL);
+		int rc = frame_reader_open(&r, &in, &hh, e);
+		if (rc == FRAME_OK)
+			while ((rc = frame_read(&r, &m, e)) == 1)
+				;
+		if (k == 0)
+			bad_count = rc == FRAME_EDATA && strstr(e, "counts") != NULL;
+		else
+			bad_sum = rc == FRAME_EDATA && strstr(e, "checksum") != NULL;
+		io_in_free(&in);
+		close(p[0]);
+	}
+	ok(bad_count, "a wrong trailer count is reported");
+	ok(bad_sum, "a flipped byte is caught by the checksum");
+	io_out_free(&out);
+	close(fd);
+}
+
+int
+main(void)
+{
+	test_crc();
+	test_dvbtime();
+	test_tlv();
+	test_segments();
+	test_frames();
+	return tap_done();
+}
