@@ -95,7 +95,7 @@ asan:
 # summarised into one closing line "N passed, N failed".
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:exitcode=86
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:exitcode=86
-check: deps asan
+check: deps asan fuzz-bins
 	@scripts/run-tests build/asan
 
 # Fuzz targets: clang + libFuzzer; check runs each briefly, `make fuzz`
@@ -104,7 +104,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
-build/fuzz/fuzz/%: tests/fuzz/%.c
+build/fuzz/fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(wildcard libshared/*.h)
 	$(MAKE) CC=clang BUILD=build/fuzz VARIANT_CFLAGS="$(FUZZ_CFLAGS)" HARDEN="-fPIE" build/fuzz/libshared.a
 	@mkdir -p $(@D)
 	clang $(MOMA_CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $(call pkgcflags,jansson) \

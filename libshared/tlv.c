@@ -552,6 +552,15 @@ tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
 	int rc = -1;
 
 	body_reset(b);
+	/* Jansson stops at a raw NUL after a number and accepts
+	 * {"prix":1<NUL>}; RFC 8259 allows no NUL outside strings (and none
+	 * raw inside), so refuse it before asking Jansson. */
+	const uint8_t *nul = memchr(json, 0, len);
+	if (nul != NULL) {
+		json_decref(root);
+		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %zu: NUL byte", (size_t)(nul - json));
+		return -1;
+	}
 	if (root == NULL) {
 		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %d: %.100s", je.position, je.text);
 		return -1;

@@ -27,14 +27,11 @@ wait_for() {
   done
 }
 
-# run_status CMD...: like bats' run but keeps stderr apart in $stderr.
+bats_require_minimum_version 1.5.0
+
+# run_split CMD...: bats' run with stderr kept apart in $stderr.
 run_split() {
-  local errf=$BATS_TEST_TMPDIR/stderr.$$
-  set +e
-  output=$("$@" 2>"$errf")
-  status=$?
-  set -e
-  stderr=$(cat "$errf")
+  run --separate-stderr "$@"
 }
 
 # assert_status N: fail with the captured output if $status is not N.
@@ -45,4 +42,32 @@ assert_status() {
     echo "stderr: ${stderr:-}" >&2
     return 1
   fi
+}
+
+GEN=$MOMA_BUILD/testtools/momagen
+SECCHECK=$MOMA_BUILD/testtools/seccheck
+
+# patch_byte FILE OFFSET BYTE: overwrite one byte (BYTE in decimal).
+patch_byte() {
+  perl -e 'open(my $f, "+<", $ARGV[0]) or die $!; binmode $f; seek($f, $ARGV[1], 0);
+           print $f chr($ARGV[2]); close $f or die $!' "$1" "$2" "$3"
+}
+
+# byte_at FILE OFFSET: print the byte's value in decimal.
+byte_at() {
+  od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '
+}
+
+# frames_of JSONL_FILE OUT: frame stream from JSON lines via moma-dump -r.
+frames_of() {
+  "$DUMP" -r < "$1" > "$2"
+}
+
+# one_message FIELDS_JSON: a JSON line of a valid message, with the given
+# fields (a jq object) merged over the defaults.
+one_message() {
+  jq -cn --argjson o "${1:-{\}}" '{id: 7, campagne_id: 77, numero_abonne: 123456,
+    template_id: 5, genre: 2, ack_count: 1, ack_delay: 30,
+    valid_start: "2026-11-22T00:00:00Z", valid_end: "2026-11-30T23:59:59Z",
+    storables: {titre: "Offre spéciale", prix: 1999}} + $o'
 }

@@ -194,5 +194,6 @@ main(int argc, char *argv[])
 	}
 	if (frames ? frame_write_end(&fw) != FRAME_OK : io_out_flush(&out) != 0)
 		err(EX_IOERR, "write");
+	io_out_free(&out);
 	return 0;
 }

@@ -127,6 +127,10 @@ test_tlv(void)
 		"{\"titre\":\"a\",}", "{,}", "{\"titre\"\"a\"}", "{\"bip\":tru}", "{\"bip\":nul}",
 	};
 	int all = 1;
+	/* found by fuzz_storables: Jansson alone accepted a raw NUL */
+	static struct tlv_body nb;
+	all &= tlv_from_json((const uint8_t *)"{\"age_min\":1\0}", 15, &nb, e) == -1 &&
+	    tlv_from_jansson((const uint8_t *)"{\"age_min\":1\0}", 15, &nb, e) == -1;
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
 		all &= agree(good[i], 1);
 	ok(all, "scanner and Jansson accept %zu valid objects with identical bytes", sizeof good / sizeof *good);

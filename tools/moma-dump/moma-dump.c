@@ -40,6 +40,15 @@ static struct {
 static struct stats st;
 static struct io_out out;
 
+/* On an error exit, what was decoded before the error still goes out:
+ * the last good record is the best clue to what broke. */
+static void
+flush_at_exit(void)
+{
+	if (out.buf)
+		io_out_flush(&out);
+}
+
 static void
 usage(int code)
 {
@@ -580,6 +589,7 @@ main(int argc, char *argv[])
 	stats_init(&st);
 	if (io_out_init(&out, STDOUT_FILENO, 256 * 1024, &st))
 		err(EX_OSERR, "out of memory");
+	atexit(flush_at_exit);
 
 	if (opt.reverse) {
 		if (isatty(STDOUT_FILENO))
@@ -621,7 +631,7 @@ main(int argc, char *argv[])
 		stats_summary(&st, "records", "lines", s, sizeof s);
 		fprintf(stderr, "moma-dump: stats: %s\n", s);
 	}
-	io_out_free(&out);
+	io_out_free(&out);	/* sets out.buf to NULL: nothing left to flush */
 	free(line.p);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
 		err(EX_IOERR, "write error");

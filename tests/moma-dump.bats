@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# moma-dump: frames and sections to JSON lines (checked), and -r back.
+
+load helpers
+
+setup() {
+  cd "$BATS_TEST_TMPDIR"
+}
+
+@test "--help, --version and bad usage" {
+  run "$DUMP" --help
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"usage: moma-dump"* ]]
+  run "$DUMP" --version
+  [[ "$output" =~ ^moma-dump\ [0-9] ]]
+  run "$DUMP" -n 0
+  [ "$status" -eq $EX_USAGE ]
+  run "$DUMP" -t nonsense
+  [ "$status" -eq $EX_USAGE ]
+  run "$DUMP" -r -n 3
+  [ "$status" -eq $EX_USAGE ]
+}
+
+@test "frames: header, one line per message, end with count and checksum" {
+  "$GEN" -n 25 -z 4 > in.jsonl
+  frames_of in.jsonl in.frames
+  "$DUMP" in.frames > out.jsonl
+  [ "$(wc -l < out.jsonl)" -eq 27 ]
+  jq -e -s '.[0].type == "header" and .[0].network_id == 4 and .[0].zone == "zone-4"
+            and .[0].date == "2026-11-22" and .[0].version == 1' out.jsonl
+  jq -e -s '.[-1].type == "end" and .[-1].count == 25 and (.[-1].checksum | test("^0x[0-9a-f]{8}$"))' out.jsonl
+  jq -e -s '[.[1:-1][] | .frame] == [range(1;26)]' out.jsonl
+}
+
+@test "frames -> JSON -> frames -> JSON is lossless" {
+  "$GEN" -n 300 -s 11 > in.jsonl
+  frames_of in.jsonl a.frames
+  "$DUMP" a.frames > a.jsonl
+  "$DUMP" -r a.jsonl > b.frames
+  "$DUMP" b.frames > b.jsonl
+  diff -u a.jsonl b.jsonl
+}
+
+@test "bytes that are not JSON survive the round trip as storables_hex" {
+  hex=$(printf '{"titre":"caf\xe9"' | od -An -tx1 | tr -d ' \n')
+  one_message | jq -c "del(.storables) + {storables_hex: \"$hex\"}" > in.jsonl
+  frames_of in.jsonl a.frames
+  "$DUMP" a.frames > a.jsonl
+  jq -e -s ".[1].storables_hex == \"$hex\" and (.[1].storables_error | length > 0)" a.jsonl
+  "$DUMP" -r a.jsonl > b.frames
+  cmp <(tail -c +30 a.frames) <(tail -c +30 b.frames)
+}
+
+@test "sections: every field decoded, CRC shown, storables on the last segment" {
+  one_message '{"storables":{"titre":"Noël","bip":true,"offre":3,"nom":"Ève"}}' > in.jsonl
+  frames_of in.jsonl in.frames
+  "$ENCODE" in.frames > out.bin
+  "$DUMP" out.bin > out.jsonl
+  jq -e '.type == "section" and .offset == 0 and .table_id == 146 and .index == 0 and
+         .total_count == 1 and .target_filter == 123456 and .message_id == 77 and
+         .template_id == 5 and .genre == 2 and .ack_count == 1 and .ack_delay == 30 and
+         .valid_start == "2026-11-22T00:00:00Z" and .valid_end == "2026-11-30T23:59:59Z" and
+         .offset_appearance == 8 and .offset_filter == 11 and .offset_addressee == 15 and
+         .storables == {"titre":"Noël","bip":true,"offre":3,"nom":"Ève"}' out.jsonl
+  [ "$(jq -r .crc out.jsonl)" = "0x$(tail -c 4 out.bin | od -An -tx1 | tr -d ' \n')" ]
+}
+
+@test "sections: a corrupt CRC is reported with its byte offset" {
+  "$GEN" -n 3 > in.jsonl
+  frames_of in.jsonl in.frames
+  "$ENCODE" in.frames > out.bin
+  second=$(( $(byte_at out.bin 1) % 16 * 256 + $(byte_at out.bin 2) + 3 ))
+  patch_byte out.bin $((second + 12)) 0
+  run_split "$DUMP" out.bin
+  assert_status $EX_DATAERR
+  [[ "$stderr" == "moma-dump: byte $second: section 2: CRC_32 0x"*", computed 0x"* ]]
+  [ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+}
+
+@test "sections: truncated carousel, missing first segment, unknown input" {
+  long=$(printf 'a%.0s' $(seq 1 200))
+  one_message "{\"storables\":{\"texte\":\"$long\"}}" > in.jsonl
+  frames_of in.jsonl in.frames
+  "$ENCODE" --max-section 100 in.frames > out.bin
+  size=$(stat -c %s out.bin)
+  head -c $((size - 10)) out.bin > cut.bin
+  run_split "$DUMP" cut.bin
+  assert_status $EX_DATAERR
+  [[ "$stderr" == *"truncated section"* ]]
+  # drop the first 100-byte section
+  tail -c +101 out.bin > nofirst.bin
+  run_split "$DUMP" nofirst.bin
+  assert_status $EX_DATAERR
+  [[ "$stderr" == "moma-dump: byte 0: section 1: segment 1/"*" without segment 0" ]]
+  # stop in the middle of a message: the last segment never comes
+  head -c 200 out.bin > half.bin
+  run_split "$DUMP" half.bin
+  assert_status $EX_DATAERR
+  [[ "$stderr" == "moma-dump: byte 200: truncated carousel: message 77 ends at segment 2 of 4" ]]
+  [ "$(printf '%s\n' "$output" | jq -r .index | tr '\n' ' ')" = "0 1 " ]
+  printf 'hello' > junk
+  run_split "$DUMP" junk
+  assert_status $EX_DATAERR
+  [[ "$stderr" == "moma-dump: byte 0: unknown input: first byte 0x68"* ]]
+}
+
+@test "-n stops after N records; an empty input is an empty carousel" {
+  "$GEN" -n 50 > in.jsonl
+  frames_of in.jsonl in.frames
+  "$ENCODE" in.frames > out.bin
+  [ "$("$DUMP" -n 7 out.bin | wc -l)" -eq 7 ]
+  [ "$("$DUMP" -n 3 in.frames | wc -l)" -eq 4 ]   # header + 3
+  run "$DUMP" < /dev/null
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  run_split "$DUMP" -t frames < /dev/null
+  assert_status $EX_DATAERR
+}
+
+@test "-r: errors name the line" {
+  printf '%s\n' "$(one_message)" '{"id": 1,' > bad.jsonl
+  run_split "$DUMP" -r bad.jsonl
+  assert_status $EX_DATAERR
+  [[ "$stderr" == "moma-dump: line 2: invalid JSON"* ]]
+  one_message | jq -c 'del(.numero_abonne)' > bad.jsonl
+  run_split "$DUMP" -r bad.jsonl
+  assert_status $EX_DATAERR
+  [ "$stderr" = 'moma-dump: line 1: missing "numero_abonne"' ]
+  one_message '{"valid_start":"2026-13-01"}' > bad.jsonl
+  run_split "$DUMP" -r bad.jsonl
+  assert_status $EX_DATAERR
+  [[ "$stderr" == 'moma-dump: line 1: "valid_start" must be'* ]]
+  one_message '{"genre":40000}' > bad.jsonl
+  run_split "$DUMP" -r bad.jsonl
+  assert_status $EX_DATAERR
+  [[ "$stderr" == 'moma-dump: line 1: "genre" 40000 out of range'* ]]
+  one_message > in.jsonl
+  frames_of in.jsonl in.frames
+  "$ENCODE" in.frames | "$DUMP" > sec.jsonl
+  run_split "$DUMP" -r sec.jsonl
+  assert_status $EX_DATAERR
+  [[ "$stderr" == *'record type "section" cannot be turned back into frames'* ]]
+}
+
+@test "-r without a header line writes a default header" {
+  one_message > in.jsonl
+  "$DUMP" -r in.jsonl | "$DUMP" > out.jsonl
+  jq -e -s '.[0].type == "header" and .[0].network_id == 0 and
+            (.[0].producer | startswith("moma-dump -r")) and .[2].count == 1' out.jsonl
+}
