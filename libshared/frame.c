@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crc.h"
+#include "dvbtime.h"
 
 size_t
 frame_msg_encode(const struct frame_msg *m, uint8_t *out)
@@ -117,6 +118,12 @@ frame_reader_open(struct frame_reader *r, struct io_in *in,
 	}
 	h->network_id = q[2];
 	memcpy(h->date, q + 4, 10);
+	int64_t day;
+	if (dvbtime_parse(h->date, 10, &day) != 0) {
+		snprintf(err, FRAME_ERR_LEN, "byte %llu: header date is not \"YYYY-MM-DD\"",
+		    (unsigned long long)in->offset + 9);
+		return FRAME_EDATA;
+	}
 	h->created = (int64_t)be64_get(q + 14);
 	q += 22;
 	if (take_str(&q, end, h->zone) || take_str(&q, end, h->producer) || q != end) {

@@ -129,7 +129,7 @@ struct frame_reader {
 
 /*
  * Start reading a frame stream from in: check the magic and read the 'H'
- * record into *h.  On error returns FRAME_EDATA (err says what and at
+ * record into *h (its date must be a valid "YYYY-MM-DD").  On error returns FRAME_EDATA (err says what and at
  * which byte offset), FRAME_EIO (errno set) or FRAME_ENOMEM.
  * err must hold FRAME_ERR_LEN bytes.  The reader keeps a pointer to in.
  */

@@ -102,7 +102,7 @@ size_t sec_encode(const struct sec_msg *m, size_t max_section, int n, uint8_t *o
 
 /*
  * Check the section at p, of which avail bytes are readable: table_id,
- * the fixed bits, section_length within 35..4093 and within avail, index
+ * the fixed bits, section_length within 39..4093 and within avail, index
  * below total_count, the CRC, the two UTC_time fields.  Returns 0, or -1
  * with err (SEC_ERR_LEN bytes) saying what is wrong; *need is set to the
  * section size when the header could be read (so a caller can tell a

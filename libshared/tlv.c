@@ -10,6 +10,9 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 const struct tlv_key tlv_registry[TLV_NKEYS] = {
 	{ "titre",	0x01, TLV_TYPE_TEXT },
@@ -47,14 +50,27 @@ static const char *type_name[] = {
 	[TLV_TYPE_LANG] = "a 3-letter language code",
 };
 
+/* Registry indices by key length (3..10), -1 terminated: a lookup is a
+ * length switch and at most four fixed-size compares. */
+static const int8_t by_len[11][5] = {
+	[3] = { 4, 11, 16, -1 },		/* url bip nom */
+	[4] = { 5, -1 },			/* prix */
+	[5] = { 0, 1, 7, 12, -1 },		/* titre texte duree offre */
+	[6] = { 6, 14, 17, -1 },		/* chaine langue prenom */
+	[7] = { 9, 13, -1 },			/* couleur age_min */
+	[8] = { 8, 10, 15, -1 },		/* position priorite civilite */
+	[9] = { 2, -1 },			/* signature */
+	[10] = { 3, -1 },			/* code_promo */
+};
+
 static int
 key_index(const char *name, size_t len)
 {
-	for (int i = 0; i < TLV_NKEYS; i++) {
-		const char *k = tlv_registry[i].name;
-		if (k[0] == name[0] && strlen(k) == len && memcmp(k, name, len) == 0)
-			return i;
-	}
+	if (len < 3 || len > 10)
+		return -1;
+	for (const int8_t *i = by_len[len]; *i >= 0; i++)
+		if (memcmp(tlv_registry[*i].name, name, len) == 0)
+			return *i;
 	return -1;
 }
 
@@ -83,7 +99,14 @@ tlv_utf8_valid(const uint8_t *s, size_t n)
 		uint8_t c = s[i];
 		size_t k;
 		uint32_t cp;
-		if (c < 0x80) { i++; continue; }
+		if (c < 0x80) {
+			uint64_t w;
+			while (n - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull)))
+				i += 8;
+			while (i < n && s[i] < 0x80)
+				i++;
+			continue;
+		}
 		if (c >= 0xc2 && c <= 0xdf) { k = 1; cp = c & 0x1f; }
 		else if (c >= 0xe0 && c <= 0xef) { k = 2; cp = c & 0x0f; }
 		else if (c >= 0xf0 && c <= 0xf4) { k = 3; cp = c & 0x07; }
@@ -207,9 +230,8 @@ body_emit(struct tlv_body *b)
 	uint8_t *p = b->buf;
 
 	b->off_appearance = b->off_filter = b->off_addressee = TLV_NO_OFFSET;
-	for (int i = 0; i < TLV_NKEYS; i++) {
-		if (!(b->present >> i & 1))
-			continue;
+	for (uint32_t bits = b->present; bits; bits &= bits - 1) {
+		int i = __builtin_ctz(bits);
 		const struct tlv_key *k = &tlv_registry[i];
 		uint16_t off = (uint16_t)(p - b->buf);
 		if (k->tag >= 0x60) {
@@ -246,9 +268,10 @@ body_emit(struct tlv_body *b)
 /* ---- the fast scanner ------------------------------------------------------ */
 
 /* Character classes inside a JSON string. */
-enum { C_PLAIN, C_QUOTE, C_BSLASH, C_CTRL, C_HIGH };
+enum { C_QUOTE = 1, C_BSLASH, C_CTRL, C_HIGH, C_PLAIN };
 static const uint8_t str_class[256] = {
-	[0x00 ... 0x1f] = C_CTRL, ['"'] = C_QUOTE, ['\\'] = C_BSLASH,
+	[0x00 ... 0x1f] = C_CTRL, [0x20 ... 0x21] = C_PLAIN, ['"'] = C_QUOTE,
+	[0x23 ... 0x5b] = C_PLAIN, ['\\'] = C_BSLASH, [0x5d ... 0x7f] = C_PLAIN,
 	[0x80 ... 0xff] = C_HIGH,
 };
 
@@ -292,46 +315,77 @@ hex4(struct scan *s, uint32_t *v)
 }
 
 /*
- * Scan a string whose opening quote is at s->p; unescape into dst (cap
- * bytes).  *n = unescaped length, or cap + 1 when it would not fit (the
- * rest is still checked for syntax so messages stay precise).
+ * Scan a string whose opening quote is at s->p; unescape into dst, which
+ * has room for cap + SCAN_SLACK bytes.  *n = unescaped length, or cap + 1
+ * when it does not fit (the rest is still scanned).  Plain runs are found
+ * 16 bytes at a time; bytes >= 0x80 are copied as they are and the UTF-8
+ * of the result is validated at the end, which is equivalent to
+ * validating the raw bytes because escapes only ever produce complete,
+ * valid sequences (a broken raw sequence next to one stays broken).
  */
+#define SCAN_SLACK 16
 static int
 scan_string(struct scan *s, uint8_t *dst, size_t cap, size_t *n)
 {
 	size_t o = 0;
+	unsigned high = 0;
 
 	s->p++;
 	for (;;) {
-		const uint8_t *q = s->p;
-		while (q < s->end && str_class[*q] == C_PLAIN)
-			q++;
-		size_t run = (size_t)(q - s->p);
-		if (o + run <= cap)
-			memcpy(dst + o, s->p, run);
-		o += run;
-		s->p = q;
-		if (s->p >= s->end)
-			return syntax(s, "unterminated string");
-		switch (str_class[*s->p]) {
-		case C_QUOTE:
-			s->p++;
-			*n = o > cap ? cap + 1 : o;
-			return 0;
-		case C_CTRL:
-			return syntax(s, "control character in string");
-		case C_HIGH: {
-			size_t ok = tlv_utf8_valid(s->p, (size_t)(s->end - s->p) < 4 ?
-			    (size_t)(s->end - s->p) : 4);
-			size_t k = *s->p >= 0xf0 ? 4 : *s->p >= 0xe0 ? 3 : 2;
-			if (ok < k)
-				return syntax(s, "invalid UTF-8");
-			if (o + k <= cap)
-				memcpy(dst + o, s->p, k);
+#if defined(__SSE2__)
+		const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
+		    c1f = _mm_set1_epi8(0x1f);
+		while (s->end - s->p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s->p);
+			__m128i special = _mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+			    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
+			unsigned m = (unsigned)_mm_movemask_epi8(special);
+			unsigned h = (unsigned)_mm_movemask_epi8(v);
+			if (o <= cap)
+				_mm_storeu_si128((__m128i *)(void *)(dst + o), v);
+			if (m == 0) {
+				high |= h;
+				o += 16;
+				s->p += 16;
+				continue;
+			}
+			unsigned k = (unsigned)__builtin_ctz(m);
+			high |= h & ((1u << k) - 1);
 			o += k;
 			s->p += k;
-			break;
+			goto special;
 		}
+#endif
+		while (s->p < s->end && str_class[*s->p] >= C_HIGH) {
+			if (o < cap + SCAN_SLACK)
+				dst[o] = *s->p;
+			high |= *s->p;
+			o++;
+			s->p++;
+		}
+		if (s->p >= s->end)
+			return syntax(s, "unterminated string");
+#if defined(__SSE2__)
+special:
+#endif
+		switch (str_class[*s->p]) {
+		case C_QUOTE: {
+			s->p++;
+			if (o > cap) {
+				*n = cap + 1;
+				return 0;
+			}
+			if ((high & 0x80) && tlv_utf8_valid(dst, o) != o) {
+				/* Point at the string's first invalid byte in the input. */
+				s->p -= o - tlv_utf8_valid(dst, o) + 1;
+				return syntax(s, "invalid UTF-8");
+			}
+			*n = o;
+			return 0;
+		}
+		case C_CTRL:
+			return syntax(s, "control character in string");
 		case C_BSLASH: {
 			uint8_t e, buf[4];
 			size_t k = 1;
@@ -373,17 +427,20 @@ scan_string(struct scan *s, uint8_t *dst, size_t cap, size_t *n)
 					buf[0] = (uint8_t)(0xf0 | cp >> 18); buf[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
 					buf[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f)); buf[3] = (uint8_t)(0x80 | (cp & 0x3f)); k = 4;
 				}
+				high |= buf[0];
 				break;
 			}
 			default:
 				s->p--;
 				return syntax(s, "bad escape");
 			}
-			if (o + k <= cap)
+			if (o + k <= cap + SCAN_SLACK)
 				memcpy(dst + o, buf, k);
 			o += k;
 			break;
 		}
+		default:	/* C_PLAIN / C_HIGH: only reached from the SSE2 path */
+			break;
 		}
 	}
 }
@@ -449,7 +506,7 @@ int
 tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
 {
 	struct scan s = { .p = json, .start = json, .end = json + len, .err = err };
-	uint8_t key[32];
+	uint8_t key[32 + SCAN_SLACK];
 	size_t klen;
 
 	body_reset(b);
@@ -467,9 +524,9 @@ tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
 	for (;;) {
 		if (s.p >= s.end || *s.p != '"')
 			return syntax(&s, "expected a key string");
-		if (scan_string(&s, key, sizeof key, &klen))
+		if (scan_string(&s, key, 32, &klen))
 			return -1;
-		int i = claim(b, (const char *)key, klen > sizeof key ? sizeof key : klen, err);
+		int i = claim(b, (const char *)key, klen > 32 ? 32 : klen, err);
 		if (i < 0)
 			return -1;
 		skip_ws(&s);

@@ -62,7 +62,7 @@ struct tlv_body {
 	uint32_t present;		/* bit i: registry[i] has a value */
 	uint64_t ival[TLV_NKEYS];
 	uint8_t tlen[TLV_NKEYS];
-	uint8_t text[TLV_NKEYS][TLV_TEXT_MAX];
+	uint8_t text[TLV_NKEYS][TLV_TEXT_MAX + 16];	/* + the scanner's slack */
 };
 
 /*

@@ -148,3 +148,31 @@ setup() {
   jq -e -s '.[0].type == "header" and .[0].network_id == 0 and
             (.[0].producer | startswith("moma-dump -r")) and .[2].count == 1' out.jsonl
 }
+
+@test "duplicate keys in storables are shown as not-JSON, not folded into one" {
+  one_message | jq -c 'del(.storables) + {storables_raw: "{\"titre\":\"a\",\"titre\":\"b\"}"}' > in.jsonl
+  frames_of in.jsonl a.frames
+  "$DUMP" a.frames > a.jsonl
+  jq -e -s '.[1].storables == null and (.[1].storables_error | test("duplicate"))' a.jsonl
+  run_split "$ENCODE" a.frames
+  assert_status $EX_DATAERR
+  [[ "$stderr" == *'duplicate key "titre"' ]]
+}
+
+@test "-r: header dates are checked; defaults are the same with or without a header line" {
+  printf '{"type":"header","date":"2026-02-30"}\n' > bad.jsonl
+  run_split "$DUMP" -r bad.jsonl
+  assert_status $EX_DATAERR
+  [ "$stderr" = 'moma-dump: line 1: "date" must be "YYYY-MM-DD"' ]
+  today=$(date -u +%F)
+  printf '{"type":"header","network_id":9}\n' | "$DUMP" -r | "$DUMP" | head -1 > h1.jsonl
+  "$DUMP" -r < /dev/null | "$DUMP" | head -1 > h2.jsonl
+  jq -e --arg d "$today" '.date == $d and .network_id == 9 and (.producer | startswith("moma-dump -r"))' h1.jsonl
+  jq -e --arg d "$today" '.date == $d and .network_id == 0 and (.producer | startswith("moma-dump -r"))' h2.jsonl
+  # a frame stream whose header date is not a date fails at the header
+  printf '{"type":"header","date":"2026-11-22"}\n' | "$DUMP" -r > f.frames
+  patch_byte f.frames 17 88   # the first digit of the day -> 'X'
+  run_split "$ENCODE" f.frames
+  assert_status $EX_DATAERR
+  [ "$stderr" = 'moma-encode: byte 17: header date is not "YYYY-MM-DD"' ]
+}

@@ -204,8 +204,10 @@ dump_frames(struct io_in *in)
 		sb_time(&line, "valid_start", m.valid_start);
 		sb_time(&line, "valid_end", m.valid_end);
 		json_error_t je;
+		/* Duplicate keys are refused, not folded: the encoder refuses them
+		 * and a dump that hid them would make a bad message look good. */
 		json_t *j = json_loadb((const char *)m.storables, m.storables_len,
-		    JSON_DECODE_ANY, &je);
+		    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 		char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 		if (s) {
 			sb_printf(&line, ",\"storables\":%s}", s);
@@ -413,6 +415,20 @@ unhex(const char *s, size_t n, uint8_t *dst)
 	return 0;
 }
 
+/* The header -r writes when the input has none, and the defaults for
+ * fields a header line leaves out. */
+static void
+default_header(struct frame_hdr *h)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	*h = (struct frame_hdr){ .version = FRAME_VERSION, .created = now };
+	gmtime_r(&now, &tm);
+	strftime(h->date, sizeof h->date, "%Y-%m-%d", &tm);
+	snprintf(h->producer, sizeof h->producer, "moma-dump -r %s", MOMA_VERSION);
+}
+
 static int
 reverse(FILE *f)
 {
@@ -443,10 +459,15 @@ reverse(FILE *f)
 		if (strcmp(type, "header") == 0) {
 			if (opened)
 				lerr("a header after the first record");
+			default_header(&h);
 			h.network_id = (uint8_t)get_int(o, "network_id", 0, 0, 255);
 			const char *s;
-			if ((s = json_string_value(json_object_get(o, "date"))) != NULL)
-				snprintf(h.date, sizeof h.date, "%s", s);
+			if ((s = json_string_value(json_object_get(o, "date"))) != NULL) {
+				int64_t t;
+				if (strlen(s) != 10 || dvbtime_parse(s, 10, &t) != 0)
+					lerr("\"date\" must be \"YYYY-MM-DD\"");
+				memcpy(h.date, s, 11);
+			}
 			if ((s = json_string_value(json_object_get(o, "zone"))) != NULL)
 				snprintf(h.zone, sizeof h.zone, "%s", s);
 			if ((s = json_string_value(json_object_get(o, "producer"))) != NULL)
@@ -460,12 +481,7 @@ reverse(FILE *f)
 			struct frame_msg m = { 0 };
 			char *s = NULL;
 			if (!opened) {
-				time_t now = time(NULL);
-				struct tm tm;
-				gmtime_r(&now, &tm);
-				strftime(h.date, sizeof h.date, "%Y-%m-%d", &tm);
-				h.created = now;
-				snprintf(h.producer, sizeof h.producer, "moma-dump -r %s", MOMA_VERSION);
+				default_header(&h);
 				if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
 					err(EX_IOERR, "write error");
 				opened = 1;
@@ -526,7 +542,7 @@ reverse(FILE *f)
 	if (ferror(f))
 		err(EX_IOERR, "read error");
 	if (!opened) {
-		snprintf(h.producer, sizeof h.producer, "moma-dump -r %s", MOMA_VERSION);
+		default_header(&h);
 		if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
 			err(EX_IOERR, "write error");
 	}
@@ -628,7 +644,7 @@ main(int argc, char *argv[])
 		err(EX_IOERR, "write error");
 	if (opt.stats) {
 		char s[400];
-		stats_summary(&st, "records", "lines", s, sizeof s);
+		stats_summary(&st, "records", opt.reverse ? "messages" : "lines", s, sizeof s);
 		fprintf(stderr, "moma-dump: stats: %s\n", s);
 	}
 	io_out_free(&out);	/* sets out.buf to NULL: nothing left to flush */

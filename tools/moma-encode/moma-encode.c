@@ -59,11 +59,30 @@ parse_num(const char *s, const char *what, uint64_t lo, uint64_t hi)
 	unsigned long long v;
 
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
 		errx(EX_USAGE, "%s: '%s' is not a number in %llu..%llu", what, s,
 		    (unsigned long long)lo, (unsigned long long)hi);
 	return v;
+}
+
+/* Messages arrive grouped by campaign, so the two times repeat: remember
+ * the last encoding of each (dvbtime_encode was 3% of the encoder). */
+struct tcache { int64_t t; int ok; uint8_t b[5]; };
+
+static int
+time_encode(struct tcache *c, int64_t t, uint8_t out[5])
+{
+	if (c->ok && c->t == t) {
+		memcpy(out, c->b, 5);
+		return 0;
+	}
+	if (dvbtime_encode(t, c->b) != 0)
+		return -1;
+	c->t = t;
+	c->ok = 1;
+	memcpy(out, c->b, 5);
+	return 0;
 }
 
 /*
@@ -75,6 +94,7 @@ convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b
     struct sec_msg *sm, char *err, size_t errlen)
 {
 	char terr[TLV_ERR_LEN];
+	static struct tcache cs, ce;
 
 #define RANGE(field, v, lo, hi) do { \
 	if ((int64_t)(v) < (int64_t)(lo) || (int64_t)(v) > (int64_t)(hi)) { \
@@ -89,8 +109,8 @@ convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b
 	RANGE("ack_count", m->ack_count, 0, 255);
 	RANGE("ack_delay", m->ack_delay, 0, 65535);
 #undef RANGE
-	if (dvbtime_encode(m->valid_start, sm->valid_start) ||
-	    dvbtime_encode(m->valid_end, sm->valid_end)) {
+	if (time_encode(&cs, m->valid_start, sm->valid_start) ||
+	    time_encode(&ce, m->valid_end, sm->valid_end)) {
 		int64_t t = dvbtime_encode(m->valid_start, sm->valid_start) ?
 		    m->valid_start : m->valid_end;
 		char when[40];
