@@ -54,7 +54,7 @@ const struct tlv_key *tlv_by_tag(uint8_t tag);
 
 /* A built body.  Lives on the caller's stack or in a struct; no malloc. */
 struct tlv_body {
-	uint8_t buf[TLV_BODY_MAX];
+	uint8_t buf[TLV_BODY_MAX + 16];	/* + slack for 16-byte block copies */
 	size_t len;
 	uint16_t off_appearance, off_filter, off_addressee;
 	/* working state of the builder */

@@ -114,6 +114,7 @@ test_tlv(void)
 		"{\"titre\":null,\"texte\":\"\"}", "{\"couleur\":16777215,\"prix\":4294967295}",
 		"{\"langue\":\"fra\",\"bip\":false}", "{\"t\\u0069tre\":\"x\"}",
 		"{\"texte\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+		"{\"texte\":\"Découvrez l'offre spéciale de Noël \\\"Évasion\\\" à prix réduit 🎄 ok\"}",
 	};
 	const char *bad[] = {
 		"", "[]", "{", "{\"titre\":\"a\"", "{\"titre\":\"a\"}x", "{\"inconnu\":1}",
