@@ -297,8 +297,12 @@ main(int argc, char **argv)
 	}
 	if (optind != argc || table == NULL)
 		usage();
-	for (char *s = strdup(zlist), *tok; s && (tok = strsep(&s, ",")) && nz < 256;)
+	char *zl = strdup(zlist), *s = zl, *tok;
+	if (zl == NULL)
+		err(71, "strdup");
+	while ((tok = strsep(&s, ",")) != NULL && nz < 256)
 		zones[nz++] = (int)num(tok, 0, 255, "-z");
+	free(zl);
 	if (nz == 0)
 		usage();
 
