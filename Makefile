@@ -44,10 +44,14 @@ pkgcflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkglibs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
 
 BINS := $(TOOLS:%=$(BUILD)/bin/%)
+# Helpers built beside the tools, never installed: the sample-data
+# generator (scripts/moma-sample) and test-only decoders (tests/tools/).
+HELPER_BINS := $(patsubst scripts/gen/%.c,$(BUILD)/gen/%,$(wildcard scripts/gen/*.c)) \
+               $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
 .PHONY: all unit-bins fuzz-bins asan install uninstall clean check unit bats fuzz fuzz-short \
         bench demo deps lint
-all: $(BINS)
+all: $(BINS) $(HELPER_BINS)
 
 $(BUILD)/libshared/%.o: libshared/%.c
 	@mkdir -p $(@D)
@@ -81,6 +85,14 @@ $(BUILD)/testtools/%: tests/tools/%.c $(BUILD)/libshared.a
 	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(UNIT_PKGS)) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a $(call pkglibs,$(UNIT_PKGS)) -lm
 
 unit-bins: $(UNIT_BIN) $(TTOOL_BIN)
+
+$(BUILD)/gen/%: scripts/gen/%.c $(BUILD)/libshared.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a -lm
+
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libshared.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a -lm
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -1,0 +1,304 @@
+#!/usr/bin/env bats
+# moma-fetch against a real PostgreSQL server (tests/lib/pg.bash): sample
+# data from scripts/moma-sample for zones 1-4 plus the hand-made rows of
+# tests/fixtures/fetch.sql.  Frames are decoded by the test-only
+# tests/tools/frame-tsv (one tab-separated line per message) and compared
+# field by field with an independent psql query.
+
+load helpers
+load lib/pg
+
+TSV=$MOMA_BUILD/tests/frame-tsv
+export LC_ALL=C
+
+setup_file() {
+	[ -x "$FETCH" ] || { echo "moma-fetch not built in $MOMA_BUILD" >&2; return 1; }
+	pg_start
+	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/moma-sample" -n 50000 -c 300 -s 7 2>/dev/null
+	pg_sql -f "$FIXTURES/fetch.sql" >/dev/null
+}
+
+teardown_file() {
+	pg_stop
+}
+
+# fetch ARGS...: run moma-fetch, frames in $BATS_TEST_TMPDIR/out, then
+# decode them into $tsv (empty if the stream is not complete and valid).
+fetch() {
+	status=0
+	"$FETCH" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	output="($(stat -c %s "$BATS_TEST_TMPDIR/out") bytes of frames)"
+	tsv=$("$TSV" <"$BATS_TEST_TMPDIR/out" 2>/dev/null) || tsv=
+}
+
+# messages: the message lines of $tsv, sorted.
+messages() {
+	grep -v $'^[HE]\t' <<<"$tsv" | sort || true
+}
+
+# expected ZONE DATE: the same rows from psql, written independently of
+# moma-fetch's query (explicit UTC instants, floor of the epoch).
+expected() {
+	local next
+	next=$(date -u -d "$2 + 1 day" +%F)
+	pg_sql -c "SELECT m.id, m.campagne_id_fk, m.numero_abonne,
+	    floor(extract(epoch FROM c.valid_start))::bigint,
+	    floor(extract(epoch FROM c.valid_end))::bigint,
+	    m.template_id, c.ack_delay, c.genre, c.ack_count, m.storables::text
+	  FROM messages m, campagnes c
+	 WHERE c.id = m.campagne_id_fk AND c.zone_diffusion = $1
+	   AND c.valid_start < timestamptz '$next 00:00:00+00'
+	   AND c.valid_end >= timestamptz '$2 00:00:00+00'" | sort
+}
+
+utc() { date -u -d "$1" +%s; }
+
+@test "usage errors exit 64 and write nothing" {
+	for args in "" "--zone 256" "--zone x" "--zone 3 --date 2026-02-30" \
+	    "--zone 3 --date 2026-1-05" "--zone 3 --batch 0" "--zone 3 extra" \
+	    "--zone 3 --fetch-mode fast" "--zone 3 --bogus"; do
+		run_split "$FETCH" $args
+		assert_status $EX_USAGE
+		[ -z "$output" ]
+		[[ $stderr == *"usage: moma-fetch"* ]]
+	done
+}
+
+@test "--version names the version, --help the man page" {
+	run_split "$FETCH" --version
+	assert_status 0
+	[[ $output =~ ^moma-fetch\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	run_split "$FETCH" --help
+	assert_status 0
+	[[ $output == *"man moma-fetch"* ]]
+}
+
+@test "the exact set of messages, field by field, for every sample zone" {
+	local z d n total=0
+	for d in 2026-11-03 2026-11-15; do
+		for z in 1 2 3 4; do
+			fetch --zone $z --date $d
+			assert_status 0
+			diff -u <(expected $z $d) <(messages)
+			n=$(expected $z $d | wc -l)
+			[ "$(tail -n 1 <<<"$tsv")" = "E	$n" ]
+			total=$((total + n))
+		done
+	done
+	# The dates select a real subset of the data, not all or nothing.
+	[ "$total" -gt 1000 ]
+	[ "$total" -lt $(( 2 * 50000 )) ]
+}
+
+@test "header: network_id, date, zone name, producer" {
+	fetch --zone 3 --date 2026-11-15 --zone-name "Nouvelle-Calédonie"
+	assert_status 0
+	[ "$(head -n 1 <<<"$tsv")" = "H	1	3	2026-11-15	Nouvelle-Calédonie	moma-fetch $("$FETCH" --version | cut -d' ' -f2)" ]
+	fetch --zone 4 --date 2026-11-15
+	[ "$(head -n 1 <<<"$tsv" | cut -f 3-5)" = "4	2026-11-15	4" ]
+}
+
+@test "the date defaults to today in UTC" {
+	fetch --zone 14
+	assert_status 0
+	[ "$(head -n 1 <<<"$tsv" | cut -f 4)" = "$(date -u +%F)" ]
+}
+
+@test "validity boundaries: 23:59:59 that day, 00:00:00 that day, not the day before or after" {
+	fetch --zone 10 --date 2026-12-10
+	assert_status 0
+	[ "$(messages | cut -f 1 | tr '\n' ' ')" = "2000001 2000002 2000005 " ]
+	diff -u <(expected 10 2026-12-10) <(messages)
+	# Times carried exactly, in Unix seconds.
+	[ "$(messages | grep ^2000001 | cut -f 4)" = "$(utc '2026-12-10 23:59:59Z')" ]
+	[ "$(messages | grep ^2000002 | cut -f 5)" = "$(utc '2026-12-10 00:00:00Z')" ]
+	[ "$(messages | grep ^2000001 | cut -f 3)" = 4294967295 ]
+}
+
+@test "the date is a UTC day whatever the session or client time zone" {
+	fetch --zone 10 --date 2026-12-10
+	local utc_set=$tsv
+	PGTZ=Pacific/Noumea PGOPTIONS="-c TimeZone=Pacific/Noumea" fetch --zone 10 --date 2026-12-10
+	assert_status 0
+	[ "$(messages | cut -f 1 | tr '\n' ' ')" = "2000001 2000002 2000005 " ]
+	[ "$(grep -v ^H <<<"$tsv")" = "$(grep -v ^H <<<"$utc_set")" ]
+}
+
+@test "a zone with no valid campaign gives a header and a trailer only" {
+	for z in 14 15 255; do
+		fetch --zone $z --date 2026-12-10
+		assert_status 0
+		[ "$(wc -l <<<"$tsv")" -eq 2 ]
+		[ "$(tail -n 1 <<<"$tsv")" = "E	0" ]
+		[[ $(head -n 1 <<<"$tsv") == "H	1	$z	2026-12-10	"* ]]
+	done
+}
+
+@test "a NULL in a needed column is an error naming the message and column, no trailer" {
+	local z col
+	for z in 11:numero_abonne 12:storables 13:genre; do
+		col=${z#*:} z=${z%:*}
+		fetch --zone "$z" --date 2026-12-10
+		assert_status $EX_DATAERR
+		[[ $stderr == *"moma-fetch: message 20000$z: column $col is NULL"* ]]
+		[ -z "$tsv" ]
+		run "$TSV" <"$BATS_TEST_TMPDIR/out"
+		[ "$status" -eq $EX_DATAERR ]
+	done
+}
+
+@test "times are floored to the second, before 1970 too; infinity is kept" {
+	fetch --zone 16 --date 1969-12-31
+	assert_status 0
+	[ "$(messages | cut -f 1,4,5)" = "2000016	-1	9223372036854775807
+2000017	-9223372036854775808	0" ]
+}
+
+@test "every batch size and fetch mode gives the same stream" {
+	fetch --zone 10 --date 2026-12-10
+	local ref
+	ref=$(messages)
+	[ "$(wc -l <<<"$ref")" -eq 3 ]
+	for mode in pipeline single plain; do
+		for b in 1 2 3 4 5000; do
+			fetch --zone 10 --date 2026-12-10 --batch $b --fetch-mode $mode
+			assert_status 0
+			[ "$(messages)" = "$ref" ]
+			[ "$(tail -n 1 <<<"$tsv")" = "E	3" ]
+		done
+	done
+	fetch --zone 20 --date 2026-12-10 --batch 7 --fetch-mode single
+	[ "$(tail -n 1 <<<"$tsv")" = "E	30000" ]
+}
+
+@test "--query FILE: another schema, other types, the documented columns" {
+	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql"
+	assert_status 0
+	[ "$(messages)" = "1	10	100	$(utc '2026-12-10Z')	$(utc '2026-12-10 23:59:59Z')	3	60	2	1	{\"titre\":\"un\",\"bip\":true,\"chaine\":2}
+2	10	200	$(utc '2026-12-09Z')	$(utc '2026-12-10Z')	4	61	3	2	{\"titre\":\"deux\",\"bip\":false,\"chaine\":3}" ]
+	# From stdin too.
+	fetch --zone 7 --date 2026-12-11 --query - <"$FIXTURES/fetch-query.sql"
+	[ "$(messages | cut -f 1)" = 3 ]
+}
+
+@test "--query: a value out of the frame's range names the message" {
+	fetch --zone 8 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql"
+	assert_status $EX_DATAERR
+	[[ $stderr == *"message 4: column genre: 40000 out of range for a 16-bit field"* ]]
+	[ -z "$tsv" ]
+}
+
+@test "--query: columns that break the contract are refused before any output" {
+	printf 'SELECT id, numero_abonne AS campagne_id FROM messages WHERE $1::int > 0 AND $2::date IS NOT NULL' >"$BATS_TEST_TMPDIR/q.sql"
+	run_split "$FETCH" --zone 1 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql"
+	assert_status $EX_CONFIG
+	[[ $stderr == *"query returns 2 columns"* ]]
+	[ -z "$output" ]
+	sed 's/AS campagne_id/AS campagne/; s/ident AS id/ident AS id/' "$FIXTURES/fetch-query.sql" >"$BATS_TEST_TMPDIR/q.sql"
+	run_split "$FETCH" --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql"
+	assert_status $EX_CONFIG
+	[[ $stderr == *'query column 2 is "campagne", moma-fetch needs "campagne_id"'* ]]
+	sed 's/contenu AS storables/1 AS storables/' "$FIXTURES/fetch-query.sql" >"$BATS_TEST_TMPDIR/q.sql"
+	run_split "$FETCH" --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql"
+	assert_status $EX_CONFIG
+	[[ $stderr == *"query column 10 (storables) has type oid 23"* ]]
+	[ -z "$output" ]
+}
+
+@test "--query: a missing file is 66, an SQL error 78 with the server's message" {
+	run_split "$FETCH" --zone 1 --query "$BATS_TEST_TMPDIR/nope.sql"
+	assert_status $EX_NOINPUT
+	echo 'SELECT * FROM pas_de_table WHERE $1::int = 1 AND $2::date IS NULL' >"$BATS_TEST_TMPDIR/q.sql"
+	run_split "$FETCH" --zone 1 --query "$BATS_TEST_TMPDIR/q.sql"
+	assert_status $EX_CONFIG
+	[[ $stderr == *'relation "pas_de_table" does not exist'* ]]
+	[ -z "$output" ]
+}
+
+@test "cannot connect: exit 69 with libpq's message" {
+	run_split "$FETCH" --zone 1 -d "host=$BATS_TEST_TMPDIR port=1 connect_timeout=2"
+	assert_status $EX_UNAVAILABLE
+	[[ $stderr == "moma-fetch: cannot connect: "*"$BATS_TEST_TMPDIR"* ]]
+	[ -z "$output" ]
+	run_split "$FETCH" --zone 1 -d "nosuchoption=1"
+	assert_status $EX_UNAVAILABLE
+	[[ $stderr == *'invalid connection option "nosuchoption"'* ]]
+	run_split "$FETCH" --zone 1 -d "postgresql:///pas_de_base?host=$PGHOST"
+	assert_status $EX_UNAVAILABLE
+	[[ $stderr == *'"pas_de_base" does not exist'* ]]
+}
+
+@test "-d takes a conninfo or a URI, overriding the PG* variables" {
+	PGDATABASE=pas_de_base fetch --zone 10 --date 2026-12-10 -d "dbname=moma"
+	assert_status 0
+	[ "$(tail -n 1 <<<"$tsv")" = "E	3" ]
+	PGDATABASE=pas_de_base fetch --zone 10 --date 2026-12-10 -d "postgresql:///moma?host=$PGHOST&port=$PGPORT"
+	assert_status 0
+	[ "$(tail -n 1 <<<"$tsv")" = "E	3" ]
+}
+
+@test "--explain: the plan uses the foreign-key index for a small zone" {
+	run_split "$FETCH" --zone 10 --date 2026-12-10 --explain
+	assert_status 0
+	[[ $output == *"messages_campagne_id_fk_idx"* ]]
+	[[ $output != *"MOMAFRM"* ]]
+}
+
+@test "--stats: one summary line with the row count" {
+	fetch --zone 20 --date 2026-12-10 --stats
+	assert_status 0
+	[[ $stderr =~ ^moma-fetch:\ stats:\ rows=30000\ frames=30000\ .*maxrss_kib=[0-9]+$ ]]
+}
+
+@test "a write error exits 74, never 0" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run_split "$FETCH" --zone 20 --date 2026-12-10 -o /dev/null
+	assert_status $EX_USAGE
+	run bash -c '"$0" --zone 20 --date 2026-12-10 >/dev/full' "$FETCH"
+	[ "$status" -eq $EX_IOERR ]
+	[[ $output == *"stdout"* ]]
+}
+
+@test "sample data: registry keys only, 3 to 6 keys, 150-250 bytes, deterministic" {
+	local bad
+	bad=$(pg_sql -c "SELECT count(*) FROM messages m,
+	    LATERAL (SELECT array_agg(k) AS ks FROM jsonb_object_keys(m.storables) k) s
+	  WHERE m.id < 1000000 AND (NOT s.ks <@ ARRAY['titre','texte','signature','code_promo',
+	    'url','nom','prenom','civilite','langue','prix','chaine','duree','position',
+	    'couleur','priorite','offre','age_min','bip']
+	    OR cardinality(s.ks) NOT BETWEEN 3 AND 6)")
+	[ "$bad" -eq 0 ]
+	[ "$(pg_sql -c "SELECT min(octet_length(storables::text)) >= 130 AND max(octet_length(storables::text)) <= 260 FROM messages WHERE id < 1000000")" = t ]
+	local gen=$MOMA_BUILD/gen/moma-sample-gen
+	[ "$("$gen" -t messages -n 2000 -s 7 | md5sum)" = "$("$gen" -t messages -n 2000 -s 7 | md5sum)" ]
+	[ "$("$gen" -t messages -n 2000 -s 7 | md5sum)" != "$("$gen" -t messages -n 2000 -s 8 | md5sum)" ]
+}
+
+# Last: it stops the server (and starts it again for good measure).
+@test "server stopped mid-stream: non-zero exit, no trailer, the encoder refuses it" {
+	local fifo=$BATS_TEST_TMPDIR/fifo out=$BATS_TEST_TMPDIR/cut st=0
+	mkfifo "$fifo"
+	"$FETCH" --zone 20 --date 2026-12-10 --batch 100 >"$fifo" 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	exec 4<"$fifo"
+	# Once bytes arrive the stream is under way; moma-fetch then blocks on
+	# the full pipe with most of the ~7 MB still in the server.
+	head -c 100000 <&4 >"$out"
+	[ "$(stat -c %s "$out")" -eq 100000 ]
+	"$PG_TOOL" stop "$PG_DIR"
+	cat <&4 >>"$out"
+	exec 4<&-
+	wait $pid || st=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$st" -eq $EX_TEMPFAIL ]
+	[ "$(stat -c %s "$out")" -lt 7000000 ]
+	run "$TSV" <"$out"
+	[ "$status" -eq $EX_DATAERR ]
+	[[ $output == *"truncated stream: no end trailer"* ]]
+	if [ -x "$ENCODE" ]; then
+		run "$ENCODE" <"$out"
+		[ "$status" -ne 0 ]
+	fi
+	"$PG_TOOL" start "$PG_DIR" >/dev/null
+}

@@ -1,0 +1,1 @@
+moma-fetch_PKGS = libpq
