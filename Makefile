@@ -45,9 +45,9 @@ pkglibs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
 
 BINS := $(TOOLS:%=$(BUILD)/bin/%)
 # Helpers built beside the tools, never installed: the sample-data
-# generator (scripts/moma-sample) and test-only decoders (tests/tools/).
+# generator (scripts/moma-sample) and the test tools (below).
 HELPER_BINS := $(patsubst scripts/gen/%.c,$(BUILD)/gen/%,$(wildcard scripts/gen/*.c)) \
-               $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
+               $(patsubst tests/tools/%.c,$(BUILD)/testtools/%,$(wildcard tests/tools/*.c))
 
 .PHONY: all unit-bins fuzz-bins asan install uninstall clean check unit bats fuzz fuzz-short \
         bench demo deps lint
@@ -87,10 +87,6 @@ $(BUILD)/testtools/%: tests/tools/%.c $(BUILD)/libshared.a
 unit-bins: $(UNIT_BIN) $(TTOOL_BIN)
 
 $(BUILD)/gen/%: scripts/gen/%.c $(BUILD)/libshared.a
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a -lm
-
-$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libshared.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a -lm
 

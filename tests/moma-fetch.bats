@@ -8,7 +8,7 @@
 load helpers
 load lib/pg
 
-TSV=$MOMA_BUILD/tests/frame-tsv
+TSV=$MOMA_BUILD/testtools/frame-tsv
 export LC_ALL=C
 
 setup_file() {
