@@ -141,7 +141,8 @@ lint:
 deps:
 	@scripts/moma-deps
 
-bench: deps all
+bench: all
+	@scripts/moma-deps bench
 	@tests/bench/run
 
 demo: deps all

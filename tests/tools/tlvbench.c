@@ -1,0 +1,67 @@
+/*
+ * tlvbench FILE.frames - storables parsing rate of the purpose-built
+ * scanner (tlv_from_json) against the Jansson path (tlv_from_jansson) on
+ * the messages of a frame stream: the evidence for keeping the scanner.
+ * Prints "scanner N/s jansson N/s ratio R".
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "frame.h"
+#include "io.h"
+#include "stats.h"
+#include "tlv.h"
+
+int
+main(int argc, char *argv[])
+{
+	struct io_in in;
+	struct frame_reader r;
+	struct frame_hdr h;
+	struct frame_msg m;
+	char e[FRAME_ERR_LEN], te[TLV_ERR_LEN];
+	static struct tlv_body b;
+	size_t cap = 1 << 20, used = 0, n = 0, *off = NULL, *len = NULL, ncap = 0;
+	uint8_t *all = malloc(cap);
+	int fd;
+
+	if (argc != 2 || (fd = open(argv[1], O_RDONLY)) < 0)
+		errx(EX_USAGE, "usage: tlvbench FILE.frames");
+	io_in_init(&in, fd, 1 << 18, FRAME_MAX_RECORD + 8, NULL);
+	if (frame_reader_open(&r, &in, &h, e) != FRAME_OK)
+		errx(EX_DATAERR, "%s", e);
+	/* Load every storables first, so only parsing is timed. */
+	while (frame_read(&r, &m, e) == 1) {
+		if (used + m.storables_len > cap && (all = realloc(all, cap *= 2)) == NULL)
+			err(EX_OSERR, "realloc");
+		if (n == ncap) {
+			ncap = ncap ? ncap * 2 : 1024;
+			off = realloc(off, ncap * sizeof *off);
+			len = realloc(len, ncap * sizeof *len);
+		}
+		memcpy(all + used, m.storables, m.storables_len);
+		off[n] = used;
+		len[n++] = m.storables_len;
+		used += m.storables_len;
+	}
+	double rate[2];
+	for (int k = 0; k < 2; k++) {
+		uint64_t t0 = stats_now_ns();
+		size_t bad = 0;
+		for (size_t i = 0; i < n; i++)
+			bad += (k ? tlv_from_jansson : tlv_from_json)(all + off[i], len[i], &b, te) != 0;
+		rate[k] = (double)n / ((double)(stats_now_ns() - t0) / 1e9);
+		if (bad)
+			errx(EX_DATAERR, "%zu messages did not parse", bad);
+	}
+	printf("scanner %.0f/s jansson %.0f/s ratio %.1f\n", rate[0], rate[1], rate[0] / rate[1]);
+	free(all);
+	free(off);
+	free(len);
+	io_in_free(&in);
+	return 0;
+}
