@@ -107,7 +107,7 @@ main(int argc, char *argv[])
 			fprintf(stderr, "tscheck: packet %llu: no sync byte\n", n);
 			bad = 1;
 		}
-		if (((pkt[1] & 0x1f) << 8 | pkt[2]) == pid && !dvbpsi_packet_push(h, pkt)) {
+		if ((unsigned long)((pkt[1] & 0x1f) << 8 | pkt[2]) == pid && !dvbpsi_packet_push(h, pkt)) {
 			fprintf(stderr, "tscheck: packet %llu: dvbpsi_packet_push failed\n", n);
 			bad = 1;
 		}

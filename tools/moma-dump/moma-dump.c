@@ -719,6 +719,8 @@ main(int argc, char *argv[])
 				/* The sync byte of each packet buffered, up to 8. */
 				if ((got = io_in_fill(&in, 8 * TS_PKT_LEN)) < 0)
 					err(EX_IOERR, "read error");
+				if (got > 8 * TS_PKT_LEN)
+					got = 8 * TS_PKT_LEN;
 				for (ssize_t i = TS_PKT_LEN; i < got; i += TS_PKT_LEN)
 					if (io_in_ptr(&in)[i] != TS_SYNC)
 						errx(EX_DATAERR, "byte %zd: unknown input: 0x47 at byte 0 but "
