@@ -261,8 +261,8 @@ ts_demux_packet(struct ts_demux *d, const uint8_t *pkt, uint64_t off, char *err)
 				return -1;
 			if (r == 0 || pl != lim) {
 				snprintf(err, TS_ERR_LEN, "packet %llu: PID 0x%04x: pointer_field %u where "
-				    "the section begun at byte %llu (%zu bytes) %s", (unsigned long long)d->packets,
-				    pid, ptr, (unsigned long long)d->sec_off, d->need,
+				    "the section begun at byte %llu %s", (unsigned long long)d->packets,
+				    pid, ptr, (unsigned long long)d->sec_off,
 				    r ? "ends before it" : "does not end there");
 				return -1;
 			}
