@@ -2,7 +2,8 @@
  * moma-dump - any moma stream to JSON lines, and JSON lines back to frames.
  *
  * Input kind is detected from the first bytes: "MOMAFRM\n" is a frame
- * stream (moma-frame(5)), 0x92 a section file (moma-section(5)).  Every
+ * stream (moma-frame(5)), 0x92 a section file (moma-section(5)), 0x47
+ * every 188 bytes a transport stream carrying such sections (ts.h).  Every
  * record is verified (lengths, checksums, CRCs) and the byte offset of
  * anything wrong is reported.  -r reads JSON lines and writes a frame
  * stream, so moma-encode can be driven without a database.
@@ -28,13 +29,15 @@
 #include "section.h"
 #include "stats.h"
 #include "tlv.h"
+#include "ts.h"
 
 #define IN_BUF (256 * 1024)
 
 static struct {
 	int reverse, stats, verbose, progress;
 	uint64_t count;		/* -n: stop after this many records (0: all) */
-	const char *type;	/* -t: frames | sections */
+	const char *type;	/* -t: frames | sections | ts */
+	int pid;		/* --pid: TS sections' PID, -1: auto */
 } opt;
 
 static struct stats st;
@@ -53,7 +56,7 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: moma-dump [-v] [-n count] [--stats] [-t type] [file]\n"
+	    "usage: moma-dump [-v] [-n count] [--pid pid] [--stats] [-t type] [file]\n"
 	    "       moma-dump -r [-v] [--stats] [file]\n");
 	if (code == 0)
 		fputs("\nDecode a moma frame stream or carousel (detected from its first bytes) to\n"
@@ -61,9 +64,11 @@ usage(int code)
 		    "With -r, turn JSON lines back into a frame stream.\n\n"
 		    "  -h, --help       show this help\n"
 		    "  -n, --count N    stop after N records\n"
+		    "  --pid PID        transport stream: the sections' PID (default: the first\n"
+		    "                   PID whose first section has table_id 0x92)\n"
 		    "  -r, --reverse    JSON lines in, frame stream out\n"
 		    "  --stats          print a one-line summary on standard error at exit\n"
-		    "  -t, --type TYPE  do not detect: frames or sections\n"
+		    "  -t, --type TYPE  do not detect: frames, sections or ts\n"
 		    "  -v, --verbose    progress on standard error when it is a terminal\n"
 		    "  -V, --version    print the version\n", stdout);
 	exit(code);
@@ -240,18 +245,116 @@ dump_frames(struct io_in *in)
 }
 
 /* ---- sections -> JSON ------------------------------------------------------ */
+
+/* Reassembly of a message's segments, across calls of dump_section. */
+static struct {
+	uint8_t *body;
+	size_t body_len, body_cap;
+	uint8_t expect_next, cur_total;
+	uint8_t cur_hdr[SEC_HEADER_LEN];
+	uint64_t nsec;
+} sd;
+
+/*
+ * Check and print the section at p (avail readable bytes), found at byte
+ * off of the input: a section file offset, or in a transport stream the
+ * offset of the packet in which the section starts.  Exits 65 on error.
+ */
+static void
+dump_section(const uint8_t *p, size_t avail, unsigned long long off)
+{
+	char serr[SEC_ERR_LEN];
+	size_t need;
+
+	sd.nsec++;
+	if (sec_validate(p, avail, &need, serr) != 0)
+		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, sd.nsec, serr);
+	size_t blen = sec_get_body_len(p);
+	uint8_t idx = sec_get_index(p), total = sec_get_total_count(p);
+	int64_t vs, ve;
+
+	/* Segments of one message come in order, with the same header. */
+	if (sd.expect_next != 0 && (idx != sd.expect_next || total != sd.cur_total ||
+	    memcmp(sd.cur_hdr + 5, p + 5, SEC_HEADER_LEN - 5) != 0))
+		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": segment %u/%u where "
+		    "segment %u/%u of message %" PRIu32 " was due", off, sd.nsec, idx, total,
+		    sd.expect_next, sd.cur_total, be32_get(sd.cur_hdr + 10));
+	if (sd.expect_next == 0 && idx != 0)
+		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": segment %u/%u without "
+		    "segment 0", off, sd.nsec, idx, total);
+	if (idx == 0) {
+		memcpy(sd.cur_hdr, p, SEC_HEADER_LEN);
+		sd.cur_total = total;
+		sd.body_len = 0;
+	}
+	if (sd.body_len + blen > sd.body_cap) {
+		sd.body_cap = (sd.body_len + blen) * 2;
+		if ((sd.body = realloc(sd.body, sd.body_cap)) == NULL)
+			err(EX_OSERR, "out of memory");
+	}
+	memcpy(sd.body + sd.body_len, sec_get_body(p), blen);
+	sd.body_len += blen;
+	sd.expect_next = idx + 1 == total ? 0 : idx + 1;
+
+	dvbtime_decode(sec_get_valid_start(p), &vs);
+	dvbtime_decode(sec_get_valid_end(p), &ve);
+	sb_printf(&line, "{\"type\":\"section\",\"offset\":%llu,\"table_id\":%u,"
+	    "\"section_length\":%u,\"index\":%u,\"total_count\":%u,\"target_filter\":%" PRIu32
+	    ",\"network_id\":%u,\"message_id\":%" PRIu32 ",\"template_id\":%" PRIu32
+	    ",\"genre\":%u", off, sec_get_table_id(p), sec_get_length(p), idx, total,
+	    sec_get_target_filter(p), sec_get_network_id(p), sec_get_message_id(p),
+	    sec_get_template_id(p), sec_get_genre(p));
+	sb_time(&line, "valid_start", vs);
+	sb_time(&line, "valid_end", ve);
+	sb_printf(&line, ",\"ack_count\":%u,\"ack_delay\":%u,\"offset_appearance\":%u,"
+	    "\"offset_filter\":%u,\"offset_addressee\":%u,\"body_len\":%zu,\"crc\":\"0x%08x\"",
+	    sec_get_ack_count(p), sec_get_ack_delay(p), sec_get_offset_appearance(p),
+	    sec_get_offset_filter(p), sec_get_offset_addressee(p), blen, sec_get_crc(p));
+	if (sd.expect_next == 0) {
+		char terr[TLV_ERR_LEN];
+		const uint8_t *body = sd.body;
+		size_t body_len = sd.body_len;
+		if (tlv_validate(body, body_len, terr) != 0)
+			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, sd.nsec, terr);
+		/* The offsets must be those the registry's grouping gives. */
+		uint16_t o[3] = { TLV_NO_OFFSET, TLV_NO_OFFSET, TLV_NO_OFFSET };
+		for (size_t i = 0; i < body_len; i += 2u + body[i + 1]) {
+			int g = body[i] >= 0x60 ? 2 : body[i] >= 0x40 ? 1 : body[i] >= 0x20 ? 0 : -1;
+			if (g >= 0 && o[g] == TLV_NO_OFFSET)
+				o[g] = (uint16_t)i;
+		}
+		if (o[0] != sec_get_offset_appearance(p) || o[1] != sec_get_offset_filter(p) ||
+		    o[2] != sec_get_offset_addressee(p))
+			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": offsets %u/%u/%u do not "
+			    "match the body's groups %u/%u/%u", off, sd.nsec,
+			    sec_get_offset_appearance(p), sec_get_offset_filter(p),
+			    sec_get_offset_addressee(p), o[0], o[1], o[2]);
+		sb_need(&line, body_len * 6 + 64);
+		sb_printf(&line, ",\"storables\":");
+		long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
+		if (w < 0)
+			errx(EX_SOFTWARE, "storables rendering overflow");
+		line.len += (size_t)w;
+	}
+	sb_printf(&line, "}");
+	st.records++;
+	emit();
+}
+
+/* At the end of the input: a message must not stop between segments. */
+static void
+dump_sections_end(unsigned long long off)
+{
+	if (sd.expect_next != 0 && !(opt.count && st.records >= opt.count))
+		errx(EX_DATAERR, "byte %llu: truncated carousel: message %" PRIu32 " ends at "
+		    "segment %u of %u", off, be32_get(sd.cur_hdr + 10), sd.expect_next, sd.cur_total);
+	free(sd.body);
+}
+
 static int
 dump_sections(struct io_in *in)
 {
-	uint8_t *body = NULL;
-	size_t body_len = 0, body_cap = 0;
-	uint8_t expect_next = 0, cur_total = 0;
-	uint8_t cur_hdr[SEC_HEADER_LEN];
-	uint64_t nsec = 0;
-
 	for (;;) {
-		char serr[SEC_ERR_LEN];
-		size_t need;
 		ssize_t got = io_in_fill(in, 3);
 		if (got < 0)
 			err(EX_IOERR, "read error");
@@ -264,86 +367,58 @@ dump_sections(struct io_in *in)
 				err(EX_IOERR, "read error");
 		}
 		const uint8_t *p = io_in_ptr(in);
-		nsec++;
-		if (sec_validate(p, (size_t)got, &need, serr) != 0)
-			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, nsec, serr);
-		size_t size = sec_get_size(p), blen = sec_get_body_len(p);
-		uint8_t idx = sec_get_index(p), total = sec_get_total_count(p);
-		int64_t vs, ve;
-
-		/* Segments of one message come in order, with the same header. */
-		if (expect_next != 0 && (idx != expect_next || total != cur_total ||
-		    memcmp(cur_hdr + 5, p + 5, SEC_HEADER_LEN - 5) != 0))
-			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": segment %u/%u where "
-			    "segment %u/%u of message %" PRIu32 " was due", off, nsec, idx, total,
-			    expect_next, cur_total, be32_get(cur_hdr + 10));
-		if (expect_next == 0 && idx != 0)
-			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": segment %u/%u without "
-			    "segment 0", off, nsec, idx, total);
-		if (idx == 0) {
-			memcpy(cur_hdr, p, SEC_HEADER_LEN);
-			cur_total = total;
-			body_len = 0;
-		}
-		if (body_len + blen > body_cap) {
-			body_cap = (body_len + blen) * 2;
-			if ((body = realloc(body, body_cap)) == NULL)
-				err(EX_OSERR, "out of memory");
-		}
-		memcpy(body + body_len, sec_get_body(p), blen);
-		body_len += blen;
-		expect_next = idx + 1 == total ? 0 : idx + 1;
-
-		dvbtime_decode(sec_get_valid_start(p), &vs);
-		dvbtime_decode(sec_get_valid_end(p), &ve);
-		sb_printf(&line, "{\"type\":\"section\",\"offset\":%llu,\"table_id\":%u,"
-		    "\"section_length\":%u,\"index\":%u,\"total_count\":%u,\"target_filter\":%" PRIu32
-		    ",\"network_id\":%u,\"message_id\":%" PRIu32 ",\"template_id\":%" PRIu32
-		    ",\"genre\":%u", off, sec_get_table_id(p), sec_get_length(p), idx, total,
-		    sec_get_target_filter(p), sec_get_network_id(p), sec_get_message_id(p),
-		    sec_get_template_id(p), sec_get_genre(p));
-		sb_time(&line, "valid_start", vs);
-		sb_time(&line, "valid_end", ve);
-		sb_printf(&line, ",\"ack_count\":%u,\"ack_delay\":%u,\"offset_appearance\":%u,"
-		    "\"offset_filter\":%u,\"offset_addressee\":%u,\"body_len\":%zu,\"crc\":\"0x%08x\"",
-		    sec_get_ack_count(p), sec_get_ack_delay(p), sec_get_offset_appearance(p),
-		    sec_get_offset_filter(p), sec_get_offset_addressee(p), blen, sec_get_crc(p));
-		if (expect_next == 0) {
-			char terr[TLV_ERR_LEN];
-			if (tlv_validate(body, body_len, terr) != 0)
-				errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, nsec, terr);
-			/* The offsets must be those the registry's grouping gives. */
-			uint16_t o[3] = { TLV_NO_OFFSET, TLV_NO_OFFSET, TLV_NO_OFFSET };
-			for (size_t i = 0; i < body_len; i += 2u + body[i + 1]) {
-				int g = body[i] >= 0x60 ? 2 : body[i] >= 0x40 ? 1 : body[i] >= 0x20 ? 0 : -1;
-				if (g >= 0 && o[g] == TLV_NO_OFFSET)
-					o[g] = (uint16_t)i;
-			}
-			if (o[0] != sec_get_offset_appearance(p) || o[1] != sec_get_offset_filter(p) ||
-			    o[2] != sec_get_offset_addressee(p))
-				errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": offsets %u/%u/%u do not "
-				    "match the body's groups %u/%u/%u", off, nsec,
-				    sec_get_offset_appearance(p), sec_get_offset_filter(p),
-				    sec_get_offset_addressee(p), o[0], o[1], o[2]);
-			sb_need(&line, body_len * 6 + 64);
-			sb_printf(&line, ",\"storables\":");
-			long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
-			if (w < 0)
-				errx(EX_SOFTWARE, "storables rendering overflow");
-			line.len += (size_t)w;
-		}
-		sb_printf(&line, "}");
-		io_in_skip(in, size);
-		st.records++;
-		emit();
+		dump_section(p, (size_t)got, off);
+		io_in_skip(in, sec_get_size(p));
 		if (opt.count && st.records >= opt.count)
 			break;
 	}
-	if (expect_next != 0 && !(opt.count && st.records >= opt.count))
-		errx(EX_DATAERR, "byte %llu: truncated carousel: message %" PRIu32 " ends at "
-		    "segment %u of %u", (unsigned long long)in->offset, be32_get(cur_hdr + 10),
-		    expect_next, cur_total);
-	free(body);
+	dump_sections_end((unsigned long long)in->offset);
+	return 0;
+}
+
+/* ---- transport stream -> JSON ----------------------------------------------- */
+
+/*
+ * The sections on one PID (--pid, or the first carrying table_id 0x92),
+ * reassembled and printed as from a section file.  Other PIDs (PAT, PMT)
+ * are checked for sync and continuity, not printed.
+ */
+static int
+dump_ts(struct io_in *in)
+{
+	static struct ts_demux d;
+	char terr[TS_ERR_LEN];
+
+	ts_demux_init(&d, opt.pid, SEC_TABLE_ID);
+	for (;;) {
+		ssize_t got = io_in_fill(in, TS_PKT_LEN);
+		if (got < 0)
+			err(EX_IOERR, "read error");
+		if (got == 0)
+			break;
+		unsigned long long off = in->offset;
+		if (got < TS_PKT_LEN)
+			errx(EX_DATAERR, "byte %llu: packet %" PRIu64 ": truncated: %zd of %d bytes",
+			    off, d.packets + 1, got, TS_PKT_LEN);
+		if (ts_demux_packet(&d, io_in_ptr(in), off, terr) != 0)
+			errx(EX_DATAERR, "byte %llu: %s", off, terr);
+		const uint8_t *p;
+		size_t size;
+		uint64_t soff;
+		int r;
+		while ((r = ts_demux_next(&d, &p, &size, &soff, terr)) == 1) {
+			dump_section(p, size, (unsigned long long)soff);
+			if (opt.count && st.records >= opt.count)
+				goto out;
+		}
+		if (r < 0)
+			errx(EX_DATAERR, "byte %llu: %s", off, terr);
+		io_in_skip(in, TS_PKT_LEN);
+	}
+	if (ts_demux_end(&d, terr) != 0)
+		errx(EX_DATAERR, "byte %llu: %s", (unsigned long long)in->offset, terr);
+out:
+	dump_sections_end((unsigned long long)in->offset);
 	return 0;
 }
 
@@ -559,6 +634,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "pid", required_argument, NULL, 'P' },
 		{ "reverse", no_argument, NULL, 'r' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "type", required_argument, NULL, 't' },
@@ -570,6 +646,7 @@ main(int argc, char *argv[])
 	int c, fd = STDIN_FILENO;
 	char *end;
 
+	opt.pid = -1;
 	while ((c = getopt_long(argc, argv, "hn:rt:vV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(0); break;
@@ -579,11 +656,21 @@ main(int argc, char *argv[])
 			if (errno || *end || end == optarg || optarg[0] == '-' || opt.count == 0)
 				errx(EX_USAGE, "-n: '%s' is not a positive count", optarg);
 			break;
+		case 'P': {
+			int hex = optarg[0] == '0' && (optarg[1] == 'x' || optarg[1] == 'X');
+			const char *d = optarg + (hex ? 2 : 0);
+			errno = 0;
+			unsigned long v = strtoul(d, &end, hex ? 16 : 10);
+			if (errno || end == d || *end || *d == '-' || *d == '+' || v > 0x1ffe)
+				errx(EX_USAGE, "--pid: '%s' is not a PID in 0..8190 (0x0000..0x1ffe)", optarg);
+			opt.pid = (int)v;
+			break;
+		}
 		case 'r': opt.reverse = 1; break;
 		case 'S': opt.stats = 1; break;
 		case 't':
-			if (strcmp(optarg, "frames") && strcmp(optarg, "sections"))
-				errx(EX_USAGE, "-t: '%s': want frames or sections", optarg);
+			if (strcmp(optarg, "frames") && strcmp(optarg, "sections") && strcmp(optarg, "ts"))
+				errx(EX_USAGE, "-t: '%s': want frames, sections or ts", optarg);
 			opt.type = optarg;
 			break;
 		case 'v': opt.verbose = 1; break;
@@ -595,8 +682,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 1)
 		usage(EX_USAGE);
-	if (opt.reverse && (opt.type || opt.count))
-		errx(EX_USAGE, "-r takes neither -t nor -n");
+	if (opt.reverse && (opt.type || opt.count || opt.pid >= 0))
+		errx(EX_USAGE, "-r takes neither -t, -n nor --pid");
 	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
 	    (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0)
 		err(EX_NOINPUT, "%s", argv[0]);
@@ -628,12 +715,29 @@ main(int argc, char *argv[])
 				type = "frames";
 			else if (io_in_ptr(&in)[0] == SEC_TABLE_ID)
 				type = "sections";
-			else
+			else if (io_in_ptr(&in)[0] == TS_SYNC) {
+				/* The sync byte of each packet buffered, up to 8. */
+				if ((got = io_in_fill(&in, 8 * TS_PKT_LEN)) < 0)
+					err(EX_IOERR, "read error");
+				if (got > 8 * TS_PKT_LEN)
+					got = 8 * TS_PKT_LEN;
+				for (ssize_t i = TS_PKT_LEN; i < got; i += TS_PKT_LEN)
+					if (io_in_ptr(&in)[i] != TS_SYNC)
+						errx(EX_DATAERR, "byte %zd: unknown input: 0x47 at byte 0 but "
+						    "0x%02x at byte %zd: not a transport stream", i,
+						    io_in_ptr(&in)[i], i);
+				type = "ts";
+			} else
 				errx(EX_DATAERR, "byte 0: unknown input: first byte 0x%02x is neither "
-				    "a frame stream ('M') nor a section (0x92)", io_in_ptr(&in)[0]);
+				    "a frame stream ('M'), a section (0x92) nor a transport stream (0x47)",
+				    io_in_ptr(&in)[0]);
 		}
+		if (opt.pid >= 0 && strcmp(type, "ts") != 0)
+			errx(EX_USAGE, "--pid is for a transport stream, not %s", type);
 		if (strcmp(type, "frames") == 0)
 			dump_frames(&in);
+		else if (strcmp(type, "ts") == 0)
+			dump_ts(&in);
 		else
 			dump_sections(&in);
 		io_in_free(&in);

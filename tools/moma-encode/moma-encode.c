@@ -2,8 +2,10 @@
  * moma-encode - frames in, DVB private sections (the carousel) out.
  *
  * Reads a moma frame stream (moma-frame(5)) and writes each message as
- * one or more private sections (moma-section(5)).  Memory is one input
- * buffer, one output buffer and one TLV body, whatever the input size.
+ * one or more private sections (moma-section(5)), or with --ts the same
+ * sections in MPEG-2 transport packets on one PID (ts.h).  Memory is one
+ * input buffer, one output buffer, one TLV body and, with --ts, one
+ * buffer for a message's sections, whatever the input size.
  */
 #include <err.h>
 #include <errno.h>
@@ -23,30 +25,38 @@
 #include "section.h"
 #include "stats.h"
 #include "tlv.h"
+#include "ts.h"
 
 #define IN_BUF	(256 * 1024)
 #define OUT_BUF	(256 * 1024)
 
 static struct {
-	int fail_on_reject, stats, verbose;
+	int fail_on_reject, stats, verbose, ts, pat;
 	size_t max_section;
 	const char *reject_path;
-} opt = { .max_section = SEC_MAX_LEN };
+	long pid, program, pmt_pid;	/* -1: not given */
+} opt = { .max_section = SEC_MAX_LEN, .pid = -1, .program = -1, .pmt_pid = -1 };
 
 static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 	    "usage: moma-encode [-v] [--fail-on-reject] [--max-section bytes]\n"
-	    "                   [-R file] [--stats] [file]\n");
+	    "                   [-R file] [--stats] [--ts --pid pid [--pat]\n"
+	    "                   [--pmt-pid pid] [--program number]] [file]\n");
 	if (code == 0)
 		fputs("\nRead a moma frame stream (moma-frame(5)) from file or standard input and\n"
 		    "write the DVB private sections of every message (moma-section(5)).\n\n"
 		    "  --fail-on-reject   exit 65 at the end if any record was rejected\n"
 		    "  -h, --help         show this help\n"
 		    "  --max-section N    largest section in bytes, 43..4096 (default 4096)\n"
+		    "  --pat              with --ts: a PAT and a PMT first (PIDs 0 and --pmt-pid)\n"
+		    "  --pid PID          with --ts: the sections' PID, 0x0020..0x1ffe\n"
+		    "  --pmt-pid PID      with --pat: the PMT's PID (default 0x1000)\n"
+		    "  --program N        with --pat: the program_number, 1..65535 (default 1)\n"
 		    "  -R, --reject FILE  write bad messages to FILE as a frame stream and go on\n"
 		    "  --stats            print a one-line summary on standard error at exit\n"
+		    "  --ts               write 188-byte MPEG-2 transport packets, not sections\n"
 		    "  -v, --verbose      progress on standard error when it is a terminal\n"
 		    "  -V, --version      print the version\n", stdout);
 	exit(code);
@@ -64,6 +74,23 @@ parse_num(const char *s, const char *what, uint64_t lo, uint64_t hi)
 		errx(EX_USAGE, "%s: '%s' is not a number in %llu..%llu", what, s,
 		    (unsigned long long)lo, (unsigned long long)hi);
 	return v;
+}
+
+/* A PID or program number: decimal, or hexadecimal after 0x. */
+static long
+parse_id(const char *s, const char *what, long lo, long hi)
+{
+	char *end;
+	unsigned long v;
+	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+
+	errno = 0;
+	v = strtoul(hex ? s + 2 : s, &end, hex ? 16 : 10);
+	if (errno || end == s + (hex ? 2 : 0) || *end || s[hex ? 2 : 0] == '-' ||
+	    s[hex ? 2 : 0] == '+' || v < (unsigned long)lo || v > (unsigned long)hi)
+		errx(EX_USAGE, "%s: '%s' is not a number in %ld..%ld (0x%04lx..0x%04lx)", what, s,
+		    lo, hi, lo, hi);
+	return (long)v;
 }
 
 /* Messages arrive grouped by campaign, so the two times repeat: remember
@@ -146,8 +173,13 @@ main(int argc, char *argv[])
 		{ "fail-on-reject", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "max-section", required_argument, NULL, 'M' },
+		{ "pat", no_argument, NULL, 'A' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "pmt-pid", required_argument, NULL, 'Q' },
+		{ "program", required_argument, NULL, 'G' },
 		{ "reject", required_argument, NULL, 'R' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "ts", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -160,7 +192,10 @@ main(int argc, char *argv[])
 	struct frame_hdr hdr;
 	struct frame_msg m;
 	struct sec_msg sm;
+	struct ts_mux mux;
 	static struct tlv_body body;
+	uint8_t *secs = NULL;		/* --ts: one message's sections */
+	size_t secs_cap = 0;
 	char ferr[FRAME_ERR_LEN], why[320], line[160];
 	uint64_t rejects = 0;
 	int c, fd = STDIN_FILENO, rfd = -1, rc, progress;
@@ -169,9 +204,14 @@ main(int argc, char *argv[])
 		switch (c) {
 		case 'F': opt.fail_on_reject = 1; break;
 		case 'h': usage(0); break;
+		case 'A': opt.pat = 1; break;
+		case 'G': opt.program = parse_id(optarg, "--program", 1, 65535); break;
 		case 'M': opt.max_section = parse_num(optarg, "--max-section", SEC_MIN_LEN, SEC_MAX_LEN); break;
+		case 'P': opt.pid = parse_id(optarg, "--pid", TS_PID_MIN, TS_PID_MAX); break;
+		case 'Q': opt.pmt_pid = parse_id(optarg, "--pmt-pid", TS_PID_MIN, TS_PID_MAX); break;
 		case 'R': opt.reject_path = optarg; break;
 		case 'S': opt.stats = 1; break;
+		case 'T': opt.ts = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'V': printf("moma-encode %s\n", MOMA_VERSION); return 0;
 		default: usage(EX_USAGE);
@@ -181,6 +221,18 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 1)
 		usage(EX_USAGE);
+	if (!opt.ts && (opt.pid >= 0 || opt.pat))
+		errx(EX_USAGE, "--pid and --pat need --ts");
+	if (opt.ts && opt.pid < 0)
+		errx(EX_USAGE, "--ts needs --pid");
+	if (!opt.pat && (opt.program >= 0 || opt.pmt_pid >= 0))
+		errx(EX_USAGE, "--program and --pmt-pid need --pat");
+	if (opt.program < 0)
+		opt.program = 1;
+	if (opt.pmt_pid < 0)
+		opt.pmt_pid = 0x1000;
+	if (opt.pat && opt.pmt_pid == opt.pid)
+		errx(EX_USAGE, "--pmt-pid and --pid are both 0x%04lx", opt.pid);
 	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
 	    (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0)
 		err(EX_NOINPUT, "%s", argv[0]);
@@ -209,17 +261,49 @@ main(int argc, char *argv[])
 			err(EX_IOERR, "%s", opt.reject_path);
 	}
 
+	if (opt.ts) {
+		/* PAT and PMT once, first: how often to repeat them depends on
+		 * the bitrate, which the multiplexer sets, not this file. */
+		if (opt.pat) {
+			struct ts_mux pm;
+			uint8_t psi[TS_PAT_LEN > TS_PMT_LEN ? TS_PAT_LEN : TS_PMT_LEN];
+			ts_mux_init(&pm, 0);
+			ts_pat_build(psi, 1, (uint16_t)opt.program, (uint16_t)opt.pmt_pid);
+			if (ts_mux_section(&pm, &out, psi, TS_PAT_LEN) || ts_mux_flush(&pm, &out))
+				err(EX_IOERR, "write error");
+			ts_mux_init(&pm, (uint16_t)opt.pmt_pid);
+			ts_pmt_build(psi, (uint16_t)opt.program, (uint16_t)opt.pid, TS_STREAM_TYPE_PRIVATE);
+			if (ts_mux_section(&pm, &out, psi, TS_PMT_LEN) || ts_mux_flush(&pm, &out))
+				err(EX_IOERR, "write error");
+		}
+		ts_mux_init(&mux, (uint16_t)opt.pid);
+	}
+
 	while ((rc = frame_read(&fr, &m, ferr)) == 1) {
 		st.records++;
 		if (convert(&m, &hdr, &body, &sm, why, sizeof why) == 0) {
 			int n = sec_count(sm.body_len, opt.max_section);
 			if (n > 0) {
 				size_t size = sec_total_size(sm.body_len, n);
-				uint8_t *d = io_out_reserve(&out, size);
-				if (d == NULL)
-					err(EX_IOERR, "write error");
-				sec_encode(&sm, opt.max_section, n, d);
-				io_out_commit(&out, size);
+				if (opt.ts) {
+					/* Sections go through one reused buffer to the
+					 * packetizer; it grows to the largest message. */
+					if (size > secs_cap) {
+						secs_cap = size > 2 * secs_cap ? size : 2 * secs_cap;
+						if ((secs = realloc(secs, secs_cap)) == NULL)
+							err(EX_OSERR, "out of memory");
+					}
+					sec_encode(&sm, opt.max_section, n, secs);
+					for (size_t o = 0; o < size; o += sec_get_size(secs + o))
+						if (ts_mux_section(&mux, &out, secs + o, sec_get_size(secs + o)))
+							err(EX_IOERR, "write error");
+				} else {
+					uint8_t *d = io_out_reserve(&out, size);
+					if (d == NULL)
+						err(EX_IOERR, "write error");
+					sec_encode(&sm, opt.max_section, n, d);
+					io_out_commit(&out, size);
+				}
 				st.units_out += (uint64_t)n;
 				goto next;
 			}
@@ -250,8 +334,9 @@ next:
 			errx(EX_DATAERR, "%s (message %" PRId64 ")", ferr, fr.cur_id);
 		errx(EX_DATAERR, "%s", ferr);
 	}
-	if (io_out_flush(&out) != 0)
+	if ((opt.ts && ts_mux_flush(&mux, &out) != 0) || io_out_flush(&out) != 0)
 		err(EX_IOERR, "write error");
+	free(secs);
 	if (rfd >= 0) {
 		if (frame_write_end(&rw) != FRAME_OK || close(rfd) != 0)
 			err(EX_IOERR, "%s", opt.reject_path);
@@ -263,7 +348,10 @@ next:
 	if (opt.stats) {
 		char s[400];
 		stats_summary(&st, "records", "sections", s, sizeof s);
-		fprintf(stderr, "moma-encode: stats: %s rejected=%" PRIu64 "\n", s, rejects);
+		fprintf(stderr, "moma-encode: stats: %s rejected=%" PRIu64, s, rejects);
+		if (opt.ts)
+			fprintf(stderr, " packets=%" PRIu64, mux.packets + (opt.pat ? 2 : 0));
+		fputc('\n', stderr);
 	}
 	io_in_free(&in);
 	io_out_free(&out);
