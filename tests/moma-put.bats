@@ -40,6 +40,11 @@ put_check() {
   cmp "$file" back
 }
 
+# uploads_are BUCKET N: true when BUCKET has N open multipart uploads.
+uploads_are() {
+  [ "$(s3_uploads "$1")" -eq "$2" ]
+}
+
 # start_proxy ARGS...: fault proxy in front of the server; prints its URL.
 start_proxy() {
   local up=${AWS_ENDPOINT_URL##*:}
@@ -177,7 +182,7 @@ start_proxy() {
   exec 5>fifo
   head -c $((12 * 1048576)) /dev/urandom >&5
   # The upload is open and parts are going; stdin stays open.
-  wait_for 20 test "$(s3_uploads "$BKT")" -eq 1
+  wait_for 20 uploads_are "$BKT" 1
   kill -TERM "$pid"
   local rc=0
   wait "$pid" || rc=$?
@@ -198,7 +203,7 @@ start_proxy() {
   local pid=$!
   exec 5>fifo
   head -c $((6 * 1048576)) /dev/urandom >&5
-  wait_for 20 test "$(s3_uploads "$BKT")" -eq 1
+  wait_for 20 uploads_are "$BKT" 1
   local ppid
   ppid=$(cat "$BATS_TEST_TMPDIR/s3b/run/proxy.pid")
   kill -KILL $(pgrep -P "$ppid") "$ppid"
@@ -258,7 +263,7 @@ start_proxy() {
   local url
   url=$(start_proxy --seed 7 --rate 0.3)
   head -c $((40 * 1048576)) /dev/urandom >in
-  AWS_ENDPOINT_URL=$url put_check faulty in -p 5M -j 3 -r 10 --stats
+  put_check faulty in --endpoint-url "$url" -p 5M -j 3 -r 10 --stats
   local faults
   faults=$(grep -c '^FAULT' proxy.log)
   echo "faults injected: $faults; $stderr" >&3
@@ -273,7 +278,7 @@ start_proxy() {
   local url
   url=$(start_proxy --rate 1 --kinds lost --match '^POST .*uploadId=' --max 1)
   head -c $((7 * 1048576)) /dev/urandom >in
-  AWS_ENDPOINT_URL=$url put_check lostcomplete in -p 5M
+  put_check lostcomplete in --endpoint-url "$url" -p 5M
   grep -q '^FAULT lost POST' proxy.log
   [ "$(s3_uploads "$BKT")" -eq 0 ]
 }
@@ -282,7 +287,7 @@ start_proxy() {
   local url
   url=$(start_proxy --rate 1 --kinds 503 --match '^PUT .*partNumber=2&')
   head -c $((11 * 1048576)) /dev/urandom >in
-  AWS_ENDPOINT_URL=$url run_split "$PUT" -p 5M -r 2 "s3://$BKT/exhausted" <in
+  run_split "$PUT" --endpoint-url "$url" -p 5M -r 2 "s3://$BKT/exhausted" <in
   assert_status "$EX_TEMPFAIL"
   [[ $stderr == *"part 2: UploadPart: HTTP 503 SlowDown"*"(3 attempts)"* ]]
   [ "$(s3_uploads "$BKT")" -eq 0 ]
