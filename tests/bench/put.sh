@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# put.sh [SIZE_MIB [ROUNDS]]: moma-put against the usual ways to stream a
+# pipe into S3, all into the same local Swift (scripts/moma-s3-server):
+#   curl -T -        one signed PUT: the floor, no parts, no retries
+#   aws s3 cp -      awscli
+#   s3cmd put -      s3cmd
+#   rclone rcat      rclone
+# Each tool reads SIZE_MIB (default 1024) of random bytes from a pipe, in
+# ROUNDS (default 3) interleaved rounds so drift hits every tool alike.
+# Prints a markdown table of median wall time, MB/s and peak RSS
+# (GNU time), with moma-put's targets: >= 0.9x curl, >= 2x aws,
+# RSS <= (jobs + 1) x part size + 8 MiB.  Not run by the tests.
+#
+# Env: MOMA_BUILD (default build/release), MOMA_PUT_OPTS (extra options),
+# MOMA_S3_DIR (reuse a running server instead of starting one).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+size_mib=${1:-1024}
+rounds=${2:-3}
+put=${MOMA_BUILD:-$top/build/release}/bin/moma-put
+put_opts=${MOMA_PUT_OPTS:-}
+TIME=/usr/bin/time
+for t in "$put" "$TIME" curl aws s3cmd rclone; do
+  command -v "$t" >/dev/null || { echo "put.sh: $t missing (make; scripts/moma-deps bench)" >&2; exit 69; }
+done
+
+work=$(mktemp -d /tmp/moma-bench-put.XXXXXX)
+own_server=
+cleanup() {
+  [ -z "$own_server" ] || "$top/scripts/moma-s3-server" stop "$own_server" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if [ -n "${MOMA_S3_DIR:-}" ]; then
+  eval "$("$top/scripts/moma-s3-server" env "$MOMA_S3_DIR")"
+else
+  own_server=$work/s3
+  eval "$("$top/scripts/moma-s3-server" start "$own_server")"
+fi
+unset AWS_PROFILE
+bucket=moma-bench
+port=${AWS_ENDPOINT_URL##*:}
+sigv4=(--aws-sigv4 "aws:amz:$AWS_REGION:s3" --netrc-file "$MOMA_S3_NETRC")
+curl -sf "${sigv4[@]}" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X PUT \
+  "$AWS_ENDPOINT_URL/$bucket" -o /dev/null || true
+
+cat >"$work/s3cfg" <<EOT
+[default]
+access_key = $AWS_ACCESS_KEY_ID
+secret_key = $AWS_SECRET_ACCESS_KEY
+host_base = 127.0.0.1:$port
+host_bucket = 127.0.0.1:$port
+use_https = False
+bucket_location = $AWS_REGION
+signature_v2 = False
+EOT
+export RCLONE_CONFIG=/dev/null RCLONE_S3_PROVIDER=Other RCLONE_S3_ENV_AUTH=false \
+  RCLONE_S3_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID \
+  RCLONE_S3_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
+  RCLONE_S3_ENDPOINT=$AWS_ENDPOINT_URL RCLONE_S3_REGION=$AWS_REGION
+
+echo "put.sh: $size_mib MiB of random bytes, $rounds rounds" >&2
+head -c $((size_mib * 1048576)) /dev/urandom >"$work/data"
+bytes=$(stat -c %s "$work/data")
+
+# run NAME CMD...: feed the data through a pipe into CMD, record "wall rss".
+run() {
+  local name=$1 key=bench-$1
+  shift
+  cat "$work/data" | "$TIME" -f '%e %M' -o "$work/t" "$@" "$key" >/dev/null 2>"$work/err" || {
+    echo "put.sh: $name failed:" >&2; cat "$work/err" >&2; return 1; }
+  # Check what arrived, then delete it so Swift's disk stays small.
+  local len
+  len=$(curl -sfI "${sigv4[@]}" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+    "$AWS_ENDPOINT_URL/$bucket/$key" | tr -d '\r' | awk 'tolower($1)=="content-length:"{print $2}')
+  [ "$len" = "$bytes" ] || { echo "put.sh: $name stored $len bytes, not $bytes" >&2; return 1; }
+  curl -sf "${sigv4[@]}" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X DELETE \
+    "$AWS_ENDPOINT_URL/$bucket/$key" -o /dev/null || true
+  echo "$name $(cat "$work/t")" >>"$work/results"
+  echo "put.sh: $name $(cat "$work/t")" >&2
+}
+
+for r in $(seq "$rounds"); do
+  run moma-put sh -c 'exec "$0" $1 "s3://$2/$3"' "$put" "$put_opts" "$bucket"
+  run curl sh -c 'exec curl -sf --aws-sigv4 "$0" --netrc-file "$1" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T - "$2/$3/$4" -o /dev/null' \
+    "aws:amz:$AWS_REGION:s3" "$MOMA_S3_NETRC" "$AWS_ENDPOINT_URL" "$bucket"
+  run aws sh -c 'exec aws s3 cp --only-show-errors - "s3://$0/$1"' "$bucket"
+  run s3cmd sh -c 'exec s3cmd -q -c "$0" put - "s3://$1/$2"' "$work/s3cfg" "$bucket"
+  run rclone sh -c 'exec env -u AWS_CA_BUNDLE rclone rcat ":s3:$0/$1"' "$bucket"
+done
+
+# Median wall and peak RSS per tool; ratios against curl and aws.
+awk -v bytes="$bytes" -v mib="$size_mib" '
+  { n[$1]++; w[$1, n[$1]] = $2; if ($3 > rss[$1]) rss[$1] = $3 }
+  function median(t,   i, j, k, a, c) {
+    c = n[t]; for (i = 1; i <= c; i++) a[i] = w[t, i]
+    for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++)
+      if (a[j] < a[i]) { k = a[i]; a[i] = a[j]; a[j] = k }
+    return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+  }
+  END {
+    printf "| tool (%d MiB from a pipe) | wall s (median) | MB/s | peak RSS MiB | moma-put speedup |\n", mib
+    print "|---|---:|---:|---:|---:|"
+    split("moma-put curl aws s3cmd rclone", order, " ")
+    mw = median("moma-put")
+    for (i = 1; i <= 5; i++) {
+      t = order[i]; if (!n[t]) continue
+      m = median(t)
+      printf "| %s | %.2f | %.0f | %.1f | %.2fx |\n", t, m, bytes / m / 1e6, rss[t] / 1024, m / mw
+    }
+  }' "$work/results"

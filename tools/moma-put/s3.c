@@ -1,0 +1,476 @@
+/*
+ * s3.c - configuration, addressing, signing setup and XML answers for
+ * moma-put.  See s3.h.
+ */
+#include "s3.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <expat.h>
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Look key up in section of the INI file path.  Returns a malloc'd value,
+ * or NULL if the file, section or key is missing (or out of memory).
+ */
+static char *
+ini_get(const char *path, const char *section, const char *key)
+{
+	FILE *f;
+	char line[4096], *p, *eq, *val = NULL;
+	int in = 0;
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		return NULL;
+	while (val == NULL && fgets(line, sizeof line, f) != NULL) {
+		p = trim(line);
+		if (*p == '#' || *p == ';' || *p == '\0')
+			continue;
+		if (*p == '[') {
+			char *e = strchr(p, ']');
+
+			if (e != NULL) {
+				*e = '\0';
+				in = strcmp(trim(p + 1), section) == 0;
+			}
+			continue;
+		}
+		if (!in || (eq = strchr(p, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		if (strcmp(trim(p), key) == 0)
+			val = strdup(trim(eq + 1));
+	}
+	fclose(f);
+	return val;
+}
+
+static char *
+home_file(const char *envname, const char *rel)
+{
+	const char *v = env(envname), *home;
+	char *p;
+
+	if (v != NULL)
+		return strdup(v);
+	if ((home = env("HOME")) == NULL)
+		return NULL;
+	if (asprintf(&p, "%s/%s", home, rel) < 0)
+		return NULL;
+	return p;
+}
+
+int
+s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
+    const char *endpoint, char *err, size_t errlen)
+{
+	char *cred = NULL, *cfg = NULL, *sect = NULL;
+	int rc = -1;
+
+	memset(c, 0, sizeof *c);
+	c->connect_timeout = 10;
+	c->stall_timeout = 30;
+	if (profile == NULL)
+		profile = env("AWS_PROFILE");
+	if (profile == NULL)
+		profile = "default";
+
+	if (env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
+		c->access_key = strdup(env("AWS_ACCESS_KEY_ID"));
+		c->secret_key = strdup(env("AWS_SECRET_ACCESS_KEY"));
+		c->session_token = xstrdup(env("AWS_SESSION_TOKEN"));
+	} else {
+		cred = home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
+		c->access_key = ini_get(cred, profile, "aws_access_key_id");
+		c->secret_key = ini_get(cred, profile, "aws_secret_access_key");
+		c->session_token = ini_get(cred, profile, "aws_session_token");
+	}
+	if (c->access_key == NULL || c->secret_key == NULL) {
+		seterr(err, errlen, "no credentials: set AWS_ACCESS_KEY_ID and "
+		    "AWS_SECRET_ACCESS_KEY, or profile [%s] in %s", profile,
+		    cred ? cred : "~/.aws/credentials");
+		goto out;
+	}
+
+	if (region == NULL)
+		region = env("AWS_REGION");
+	if (region == NULL)
+		region = env("AWS_DEFAULT_REGION");
+	if (region != NULL)
+		c->region = strdup(region);
+	else {
+		cfg = home_file("AWS_CONFIG_FILE", ".aws/config");
+		if (strcmp(profile, "default") == 0)
+			sect = strdup(profile);
+		else if (asprintf(&sect, "profile %s", profile) < 0)
+			sect = NULL;
+		if (sect != NULL)
+			c->region = ini_get(cfg, sect, "region");
+		if (c->region == NULL)
+			c->region = strdup("us-east-1");
+	}
+	if (c->region == NULL || strpbrk(c->region, ":/ \t") != NULL ||
+	    *c->region == '\0') {
+		seterr(err, errlen, "bad region '%s'", c->region ? c->region : "");
+		goto out;
+	}
+
+	if (endpoint == NULL)
+		endpoint = env("AWS_ENDPOINT_URL_S3");
+	if (endpoint == NULL)
+		endpoint = env("AWS_ENDPOINT_URL");
+	if (endpoint != NULL) {
+		size_t n;
+
+		if (strncmp(endpoint, "http://", 7) != 0 &&
+		    strncmp(endpoint, "https://", 8) != 0) {
+			seterr(err, errlen, "endpoint '%s': not an http:// or "
+			    "https:// URL", endpoint);
+			goto out;
+		}
+		if ((c->endpoint = strdup(endpoint)) == NULL)
+			goto nomem;
+		n = strlen(c->endpoint);
+		while (n > 0 && c->endpoint[n - 1] == '/')
+			c->endpoint[--n] = '\0';
+	}
+	if (env("AWS_CA_BUNDLE") && (c->ca_bundle = strdup(env("AWS_CA_BUNDLE"))) == NULL)
+		goto nomem;
+	if (c->access_key == NULL || c->secret_key == NULL)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	seterr(err, errlen, "%s", strerror(ENOMEM));
+out:
+	free(cred);
+	free(cfg);
+	free(sect);
+	if (rc != 0)
+		s3_conf_free(c);
+	return rc;
+}
+
+void
+s3_conf_free(struct s3_conf *c)
+{
+	free(c->access_key);
+	free(c->secret_key);
+	free(c->session_token);
+	free(c->region);
+	free(c->endpoint);
+	free(c->ca_bundle);
+	memset(c, 0, sizeof *c);
+}
+
+char *
+s3_uri_encode(const char *s, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out, *o;
+
+	if (n > (SIZE_MAX - 1) / 3 || (out = malloc(3 * n + 1)) == NULL)
+		return NULL;
+	for (o = out; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' ||
+		    ch == '~' || (keep_slash && ch == '/'))
+			*o++ = (char)ch;
+		else {
+			*o++ = '%';
+			*o++ = hex[ch >> 4];
+			*o++ = hex[ch & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* S3 bucket names: 3 to 63 of [a-z0-9.-], starting and ending with a
+ * letter or digit.  Checked here so a typo fails before any request. */
+static int
+bucket_ok(const char *b)
+{
+	size_t n = strlen(b), i;
+
+	if (n < 3 || n > 63 || !isalnum((unsigned char)b[0]) ||
+	    !isalnum((unsigned char)b[n - 1]))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)b[i]) || isdigit((unsigned char)b[i]) ||
+		    b[i] == '.' || b[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int
+s3_target_parse(const char *uri, const struct s3_conf *c,
+    struct s3_target *t, char *err, size_t errlen)
+{
+	const char *p, *slash;
+	char *ekey = NULL;
+	int n = -1;
+
+	memset(t, 0, sizeof *t);
+	if (strncmp(uri, "s3://", 5) != 0) {
+		seterr(err, errlen, "'%s': not an s3://bucket/key URL", uri);
+		return -1;
+	}
+	p = uri + 5;
+	if ((slash = strchr(p, '/')) == NULL || slash[1] == '\0') {
+		seterr(err, errlen, "'%s': no object key after the bucket", uri);
+		return -1;
+	}
+	if (strlen(slash + 1) > 1024) {
+		seterr(err, errlen, "'%s': key longer than 1024 bytes", uri);
+		return -1;
+	}
+	t->bucket = strndup(p, (size_t)(slash - p));
+	t->key = strdup(slash + 1);
+	if (t->bucket == NULL || t->key == NULL ||
+	    (ekey = s3_uri_encode(t->key, 1)) == NULL)
+		goto nomem;
+	if (!bucket_ok(t->bucket)) {
+		seterr(err, errlen, "'%s': invalid bucket name '%s'", uri, t->bucket);
+		goto fail;
+	}
+	if (c->endpoint != NULL)
+		n = asprintf(&t->url, "%s/%s/%s", c->endpoint, t->bucket, ekey);
+	else if (strchr(t->bucket, '.') != NULL)
+		n = asprintf(&t->url, "https://s3.%s.amazonaws.com/%s/%s",
+		    c->region, t->bucket, ekey);
+	else
+		n = asprintf(&t->url, "https://%s.s3.%s.amazonaws.com/%s",
+		    t->bucket, c->region, ekey);
+	if (n < 0) {
+		t->url = NULL;
+		goto nomem;
+	}
+	if (asprintf(&t->name, "s3://%s/%s", t->bucket, t->key) < 0) {
+		t->name = NULL;
+		goto nomem;
+	}
+	free(ekey);
+	return 0;
+nomem:
+	seterr(err, errlen, "%s", strerror(ENOMEM));
+fail:
+	free(ekey);
+	s3_target_free(t);
+	return -1;
+}
+
+void
+s3_target_free(struct s3_target *t)
+{
+	free(t->bucket);
+	free(t->key);
+	free(t->url);
+	free(t->name);
+	memset(t, 0, sizeof *t);
+}
+
+int
+s3_easy_setup(CURL *e, const struct s3_conf *c)
+{
+	char provider[128];
+	CURLcode rc = CURLE_OK;
+
+	if ((size_t)snprintf(provider, sizeof provider, "aws:amz:%s:s3",
+	    c->region) >= sizeof provider)
+		return -1;
+#define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val)
+	SET(CURLOPT_AWS_SIGV4, provider);
+	SET(CURLOPT_USERNAME, c->access_key);
+	SET(CURLOPT_PASSWORD, c->secret_key);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, "moma-put/" MOMA_VERSION);
+	SET(CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	SET(CURLOPT_LOW_SPEED_TIME, c->stall_timeout);
+	SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	if (c->ca_bundle != NULL)
+		SET(CURLOPT_CAINFO, c->ca_bundle);
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+struct curl_slist *
+s3_header(struct curl_slist *list, const char *name, const char *value)
+{
+	struct curl_slist *n;
+	char *h;
+
+	if (asprintf(&h, "%s: %s", name, value) < 0) {
+		curl_slist_free_all(list);
+		return NULL;
+	}
+	n = curl_slist_append(list, h);
+	free(h);
+	if (n == NULL)
+		curl_slist_free_all(list);
+	return n;
+}
+
+struct curl_slist *
+s3_base_headers(struct curl_slist *list, const struct s3_conf *c,
+    const char *payload_hash)
+{
+	list = s3_header(list, "x-amz-content-sha256", payload_hash);
+	if (list != NULL && c->session_token != NULL)
+		list = s3_header(list, "x-amz-security-token", c->session_token);
+	return list;
+}
+
+/* ---- XML answers -------------------------------------------------------- */
+
+struct xml_ctx {
+	struct s3_xml *x;
+	int depth;
+	char *field;		/* where character data goes, or NULL */
+	size_t cap, len;
+};
+
+static void XMLCALL
+xml_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+	struct xml_ctx *cx = ud;
+	struct s3_xml *x = cx->x;
+
+	cx->depth++;
+	cx->field = NULL;
+	if (cx->depth == 1) {
+		snprintf(x->root, sizeof x->root, "%s", name);
+		return;
+	}
+	/* Only direct children of the document element are read. */
+	if (cx->depth != 2)
+		return;
+	if (strcmp(name, "Code") == 0 && x->code[0] == '\0')
+		cx->field = x->code, cx->cap = sizeof x->code;
+	else if (strcmp(name, "Message") == 0 && x->message[0] == '\0')
+		cx->field = x->message, cx->cap = sizeof x->message;
+	else if (strcmp(name, "UploadId") == 0 && x->upload_id[0] == '\0')
+		cx->field = x->upload_id, cx->cap = sizeof x->upload_id;
+	else if (strcmp(name, "ETag") == 0 && x->etag[0] == '\0')
+		cx->field = x->etag, cx->cap = sizeof x->etag;
+	cx->len = 0;
+}
+
+static void XMLCALL
+xml_end(void *ud, const XML_Char *name)
+{
+	struct xml_ctx *cx = ud;
+
+	cx->depth--;
+	cx->field = NULL;
+}
+
+static void XMLCALL
+xml_text(void *ud, const XML_Char *s, int n)
+{
+	struct xml_ctx *cx = ud;
+	size_t k;
+
+	if (cx->field == NULL || n <= 0)
+		return;
+	k = (size_t)n;
+	if (k > cx->cap - 1 - cx->len)
+		k = cx->cap - 1 - cx->len;
+	memcpy(cx->field + cx->len, s, k);
+	cx->len += k;
+	cx->field[cx->len] = '\0';
+}
+
+int
+s3_xml_parse(const char *body, size_t len, struct s3_xml *x)
+{
+	struct xml_ctx cx = { .x = x };
+	XML_Parser p;
+	int ok;
+
+	memset(x, 0, sizeof *x);
+	while (len > 0 && isspace((unsigned char)*body))
+		body++, len--;
+	if (len == 0 || len > INT_MAX)
+		return -1;
+	if ((p = XML_ParserCreate(NULL)) == NULL)
+		return -1;
+	XML_SetUserData(p, &cx);
+	XML_SetElementHandler(p, xml_start, xml_end);
+	XML_SetCharacterDataHandler(p, xml_text);
+	ok = XML_Parse(p, body, (int)len, 1) == XML_STATUS_OK;
+	XML_ParserFree(p);
+	if (!ok || x->root[0] == '\0')
+		return -1;
+	/* ETags come quoted, as "hex" or &quot;hex&quot;. */
+	if (x->etag[0] == '"') {
+		size_t n = strlen(x->etag);
+
+		memmove(x->etag, x->etag + 1, n);
+		if (n >= 2 && x->etag[n - 2] == '"')
+			x->etag[n - 2] = '\0';
+	}
+	return 0;
+}
+
+void
+s3_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
