@@ -12,6 +12,7 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(PREFIX)/etc
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := 0.1.0
@@ -126,13 +127,17 @@ fuzz: fuzz-bins
 # ---- install -------------------------------------------------------------
 MAN1 := $(wildcard man/*.1)
 MAN5 := $(wildcard man/*.5)
+SCRIPTS := scripts/moma-zone scripts/moma-all
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	           $(DESTDIR)$(SYSCONFDIR)/moma
+	install -m 755 $(BINS) $(SCRIPTS) $(DESTDIR)$(BINDIR)
+	[ -e $(DESTDIR)$(SYSCONFDIR)/moma/zones.conf ] || \
+	    install -m 644 scripts/zones.conf $(DESTDIR)$(SYSCONFDIR)/moma/zones.conf
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) \
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(BINDIR)/%) \
 	      $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
 
 lint:
