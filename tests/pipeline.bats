@@ -211,3 +211,27 @@ unchanged() {
 	s3_start "$MOMA_S3_DIR"
 	unchanged 1
 }
+
+@test "fault: moma-put --complete fails: the run fails and the upload is aborted" {
+	publish 2
+	wrap moma-put 'for a in "$@"; do [ "$a" = --complete ] && { echo "moma-put: injected complete failure" >&2; exit 75; }; done
+exec "$REAL" "$@"'
+	run_split "$ZONE_CMD" 2 "$DAY"
+	assert_status $EX_TEMPFAIL
+	[[ "$output" == *"status=failed:moma-put-complete "* ]]
+	[[ "$stderr" == *"completing the upload failed (exit 75); aborting it"* ]]
+	unchanged 2
+}
+
+@test "moma-all: a failing zone is reported in the table, the others are published" {
+	wrap moma-fetch 'for a in "$@"; do [ "$a" = 2 ] && { echo "moma-fetch: injected failure" >&2; exit 69; }; done
+exec "$REAL" "$@"'
+	run_split "$ALL_CMD" -j 2 -r 0 -l "$PWD/joblog" "$DAY"
+	assert_status 1
+	grep -Eq '^2 +failed:moma-fetch ' <<<"$output"
+	for z in 1 3 4; do grep -Eq "^$z +ok " <<<"$output"; done
+	[[ "$stderr" == *"1 zone(s) failed after 0 retries"* ]]
+	[ "$(s3_uploads carousels)" -eq 0 ]
+	run_split "$ALL_CMD" 2026-02-30
+	assert_status $EX_USAGE
+}
