@@ -94,13 +94,20 @@ utc() { date -u -d "$1" +%s; }
 	done
 }
 
-@test "--version names the version, --help the man page" {
+@test "--version names the version, --help the usage and every option" {
 	run_split "$FETCH" --version
 	assert_status 0
 	[[ $output =~ ^moma-fetch\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 	run_split "$FETCH" --help
 	assert_status 0
-	[[ $output == *"man moma-fetch"* ]]
+	[[ $output == "usage: moma-fetch "* ]]
+	for o in --batch -d --date --explain --fetch-mode --help --query --stats --version --zone --zone-name; do
+		grep -qE -- "[ ,]$o( |$)" <<<"$output"
+	done
+	# the help's option list and the man page's agree
+	for o in batch date explain fetch-mode query stats zone zone-name; do
+		grep -q "^\.It Fl -$o" "$TOP/man/moma-fetch.1"
+	done
 }
 
 @test "the exact set of messages, field by field, for every sample zone" {
@@ -195,7 +202,7 @@ utc() { date -u -d "$1" +%s; }
 	local ref
 	ref=$(messages)
 	[ "$(wc -l <<<"$ref")" -eq 3 ]
-	for mode in pipeline single plain; do
+	for mode in stream pipeline single plain; do
 		for b in 1 2 3 4 5000; do
 			fetch --zone 10 --date 2026-12-10 --batch $b --fetch-mode $mode
 			assert_status 0

@@ -35,12 +35,8 @@ export MOMA_PG_SHARED_BUFFERS=${MOMA_PG_SHARED_BUFFERS:-4GB}
 eval "$("$top/scripts/moma-pg" start "$dir")"
 [ "${MOMA_BENCH_KEEP:-0}" = 1 ] || trap '"$top/scripts/moma-pg" stop "$dir"' EXIT
 
-query="SELECT m.id, m.campagne_id_fk AS campagne_id, m.numero_abonne,
-       c.valid_start, c.valid_end, m.template_id, c.ack_delay,
-       c.genre, c.ack_count, m.storables
-  FROM campagnes c JOIN messages m ON m.campagne_id_fk = c.id
- WHERE c.zone_diffusion = 3 AND c.valid_start < '2026-11-01'::date + 1
-   AND c.valid_end >= '2026-11-01'::date"
+# The floor: moma-fetch's own query, bench data's zone and date.
+query=$(cat "$top/tests/bench/floor.sql")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; [ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/moma-pg" stop "$dir"' EXIT
 

@@ -33,12 +33,8 @@ curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --netrc-file "$MOMA_S3
 	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$AWS_ENDPOINT_URL/bench"
 export MOMA_BUCKET=bench MOMA_BIN=$build/bin
 
-query="SELECT m.id, m.campagne_id_fk AS campagne_id, m.numero_abonne,
-       c.valid_start, c.valid_end, m.template_id, c.ack_delay,
-       c.genre, c.ack_count, m.storables
-  FROM campagnes c JOIN messages m ON m.campagne_id_fk = c.id
- WHERE c.zone_diffusion = 3 AND c.valid_start < '2026-11-01'::date + 1
-   AND c.valid_end >= '2026-11-01'::date"
+# The floor: moma-fetch's own query, bench data's zone and date.
+query=$(cat "$top/tests/bench/floor.sql")
 
 printf '| rows | variant | wall s (median) | rows/s | vs COPY floor | peak RSS KiB fetch/encode/put |\n'
 printf '|---:|---|---:|---:|---:|---|\n'

@@ -2,12 +2,14 @@
  * moma-fetch - stream the messages of one zone valid on one date out of
  * PostgreSQL as a moma frame stream (man/moma-fetch.1, man/moma-frame.5).
  *
- * One JOIN, parameters bound with PQexecParams, a NO SCROLL cursor inside
- * one READ ONLY REPEATABLE READ transaction, FETCH FORWARD n in binary.
- * In the default pipeline mode the next FETCH is already queued at the
- * server while the client converts the current batch, so the backend never
- * waits for us between batches.  Memory is bounded by the batch size,
- * whatever the number of rows.  Any error exits before the frame trailer is
+ * One JOIN, parameters bound with PQexecParams, inside one READ ONLY
+ * REPEATABLE READ transaction, rows in binary.  By default (stream) the
+ * query runs on the unnamed portal in single-row mode: rows arrive as the
+ * executor makes them and TCP flow control bounds memory.  The cursor
+ * modes (DECLARE NO SCROLL CURSOR, FETCH FORWARD n; pipelined, single-row
+ * or plain) are kept for comparison: a FETCH stores each batch in a
+ * tuplestore before sending it, measured 10-20% slower on 1 M rows (stream
+ * 1.65 s, COPY binary 1.89 s, pipelined FETCH 2.10 s).  Any error exits before the frame trailer is
  * written, which is how moma-encode learns that the stream is incomplete.
  */
 #include <err.h>
@@ -84,7 +86,7 @@ static const struct col {
 	{ "storables", K_JSON, 0 },
 };
 
-enum mode { M_PIPELINE, M_SINGLE, M_PLAIN };
+enum mode { M_PIPELINE, M_SINGLE, M_PLAIN, M_STREAM };
 
 /* Global so that err(3) exits leave nothing unreachable for LeakSanitizer. */
 static struct {
@@ -103,14 +105,16 @@ static struct {
 	char fetch_sql[64];
 } g;
 
+static const char usage_text[] =
+    "usage: moma-fetch [-v] [--batch n] [-d conninfo] [--date yyyy-mm-dd]\n"
+    "                  [--explain] [--fetch-mode mode] [--query file] [--stats]\n"
+    "                  [--zone-name name] --zone n\n"
+    "       moma-fetch --help | --version\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: moma-fetch [-v] [--batch n] [-d conninfo] [--date yyyy-mm-dd]\n"
-	    "                  [--explain] [--fetch-mode mode] [--query file] [--stats]\n"
-	    "                  [--zone-name name] --zone n\n"
-	    "       moma-fetch --help | --version\n");
+	fputs(usage_text, stderr);
 	exit(EX_USAGE);
 }
 
@@ -468,6 +472,27 @@ run_single(void)
 	}
 }
 
+/*
+ * Stream: the query itself on the unnamed portal, in single-row mode, in
+ * the same read-only repeatable-read transaction.  The executor sends rows
+ * as it produces them (a FETCH is a utility statement whose rows PostgreSQL
+ * first stores in a tuplestore, then sends); TCP flow control stops the
+ * server when we fall behind, so memory stays one row plus socket buffers.
+ */
+static void
+run_stream(const char *const *params)
+{
+	PGresult *res;
+
+	if (!PQsendQueryParams(g.conn, g.query, 2, NULL, params, NULL, NULL, 1) ||
+	    !PQsetSingleRowMode(g.conn))
+		errx(EX_TEMPFAIL, "query: %s", chomp(PQerrorMessage(g.conn)));
+	while ((res = next_result()) != NULL) {
+		take_batch(res);
+		PQclear(res);
+	}
+}
+
 /* Plain loop: one FETCH at a time, the server idle while we convert. */
 static void
 run_plain(void)
@@ -626,7 +651,7 @@ main(int argc, char **argv)
 
 	stats_init(&g.st);
 	g.batch = DEFAULT_BATCH;
-	g.mode = M_PIPELINE;
+	g.mode = M_STREAM;
 	while ((ch = getopt_long(argc, argv, "d:hv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case O_BATCH:
@@ -648,14 +673,29 @@ main(int argc, char **argv)
 				g.mode = M_SINGLE;
 			else if (strcmp(optarg, "plain") == 0)
 				g.mode = M_PLAIN;
+			else if (strcmp(optarg, "stream") == 0)
+				g.mode = M_STREAM;
 			else {
-				warnx("--fetch-mode: %s: want pipeline, single or plain", optarg);
+				warnx("--fetch-mode: %s: want pipeline, single, plain or stream", optarg);
 				usage();
 			}
 			break;
 		case 'h':
-			printf("moma-fetch %s: stream a zone's valid messages out of "
-			    "PostgreSQL as moma frames (man moma-fetch)\n", MOMA_VERSION);
+			fputs(usage_text, stdout);
+			fputs("\nStream the messages of zone n valid on a date (default today,\n"
+			    "UTC) out of PostgreSQL as a moma frame stream on standard output.\n\n"
+			    "  --batch n          rows per FETCH in the cursor modes (default 5000)\n"
+			    "  -d conninfo        libpq connection string or URI (else PG* variables)\n"
+			    "  --date yyyy-mm-dd  the day whose valid campaigns are read\n"
+			    "  --explain          print the query plan and exit\n"
+			    "  --fetch-mode mode  stream (default), pipeline, single or plain\n"
+			    "  -h, --help         show this help\n"
+			    "  --query file       another query returning the documented columns\n"
+			    "  --stats            print a one-line summary on standard error at exit\n"
+			    "  -v, --verbose      progress on standard error when it is a terminal\n"
+			    "  --version          print the version\n"
+			    "  --zone n           the zone: campagnes.zone_diffusion, 0..255\n"
+			    "  --zone-name name   the zone's name for the stream header\n", stdout);
 			return 0;
 		case O_QUERY:
 			qfile = optarg;
@@ -719,14 +759,19 @@ main(int argc, char **argv)
 	if (do_explain) {
 		explain(params);
 	} else {
-		char *decl = concat("DECLARE " CURSOR " NO SCROLL CURSOR FOR ", g.query);
+		if (g.mode == M_STREAM) {
+			run_stream(params);
+		} else {
+			char *decl = concat("DECLARE " CURSOR " NO SCROLL CURSOR FOR ", g.query);
 
-		exec_cmd(decl, 2, params);
-		free(decl);
-		switch (g.mode) {
-		case M_PIPELINE: run_pipeline(); break;
-		case M_SINGLE: run_single(); break;
-		case M_PLAIN: run_plain(); break;
+			exec_cmd(decl, 2, params);
+			free(decl);
+			switch (g.mode) {
+			case M_PIPELINE: run_pipeline(); break;
+			case M_SINGLE: run_single(); break;
+			case M_PLAIN: run_plain(); break;
+			case M_STREAM: break;
+			}
 		}
 		if (!g.checked)
 			errx(EX_SOFTWARE, "fetch: no result from the server");
