@@ -200,18 +200,6 @@ unchanged() {
 	            FROM campagnes c WHERE c.id = campagne_id_fk AND c.zone_diffusion = 3"
 }
 
-@test "fault: the S3 server killed mid-run: moma-put fails, nothing half-published" {
-	publish 1
-	export MOMA_PUT_OPTS="-r 1"
-	wrap moma-encode "\"\$REAL\" \"\$@\" | { head -c 100000; \"$TOP/scripts/moma-s3-server\" stop \"$MOMA_S3_DIR\" >/dev/null; cat; }"
-	run_split "$ZONE_CMD" 1 "$DAY"
-	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"moma-put failed (exit "* ]]
-	[[ "$output" == *"status=failed:moma-put "* ]]
-	s3_start "$MOMA_S3_DIR"
-	unchanged 1
-}
-
 @test "fault: moma-put --complete fails: the run fails and the upload is aborted" {
 	publish 2
 	wrap moma-put 'for a in "$@"; do [ "$a" = --complete ] && { echo "moma-put: injected complete failure" >&2; exit 75; }; done
@@ -234,4 +222,18 @@ exec "$REAL" "$@"'
 	[ "$(s3_uploads carousels)" -eq 0 ]
 	run_split "$ALL_CMD" 2026-02-30
 	assert_status $EX_USAGE
+}
+
+# Last: it restarts the S3 server on a new port, which later tests would
+# not see (a test's exports end with it).
+@test "fault: the S3 server killed mid-run: moma-put fails, nothing half-published" {
+	publish 1
+	export MOMA_PUT_OPTS="-r 1"
+	wrap moma-encode "\"\$REAL\" \"\$@\" | { head -c 100000; \"$TOP/scripts/moma-s3-server\" stop \"$MOMA_S3_DIR\" >/dev/null; cat; }"
+	run_split "$ZONE_CMD" 1 "$DAY"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"moma-put failed (exit "* ]]
+	[[ "$output" == *"status=failed:moma-put "* ]]
+	s3_start "$MOMA_S3_DIR"
+	unchanged 1
 }
