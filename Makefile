@@ -150,7 +150,9 @@ bench: all
 	@scripts/moma-deps bench
 	@tests/bench/run
 
-demo: deps all
+demo:
+	@scripts/moma-deps build demo
+	@$(MAKE) -s all
 	@scripts/moma-demo
 
 clean:
