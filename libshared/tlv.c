@@ -386,6 +386,58 @@ hex4(struct scan *s, uint32_t *v)
 	return 0;
 }
 
+#if defined(__SSE2__)
+/*
+ * UTF-8 check for the common case, 16 bytes at a time: ASCII and 2-byte
+ * sequences (C2..DF then 80..BF) only.  s must be readable up to n rounded
+ * up to 16 (the scanner's slack).  Returns 1 valid, 0 invalid, -1 when a
+ * byte of another kind (a 3- or 4-byte sequence, or garbage) is present:
+ * then the scalar validator decides.
+ */
+static int
+utf8_valid16(const uint8_t *s, size_t n)
+{
+	const __m128i c2 = _mm_set1_epi8((char)0xc2), df = _mm_set1_epi8((char)0xdf),
+	    x80 = _mm_set1_epi8((char)0x80), xbf = _mm_set1_epi8((char)0xbf);
+	unsigned carry = 0;	/* the previous block ended with a lead byte */
+
+	for (size_t i = 0; i < n; i += 16) {
+		size_t k = n - i < 16 ? n - i : 16;
+		unsigned live = k == 16 ? 0xffffu : (1u << k) - 1;
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned h = (unsigned)_mm_movemask_epi8(v) & live;
+		if (h == 0) {
+			if (carry)
+				return 0;
+			continue;
+		}
+		unsigned lead = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, c2), v), _mm_cmpeq_epi8(_mm_min_epu8(v, df), v))) & live;
+		unsigned cont = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, x80), v), _mm_cmpeq_epi8(_mm_min_epu8(v, xbf), v))) & live;
+		if (h & ~(lead | cont))
+			return -1;
+		/* every continuation right after a lead, every lead followed by one */
+		if ((((lead << 1) | carry) & live) != cont)
+			return 0;
+		carry = lead >> (k - 1) & 1;
+	}
+	return carry ? 0 : 1;
+}
+#endif
+
+/* UTF-8 check of the scanner's output (dst has SCAN_SLACK bytes after n). */
+static int
+scanned_utf8_ok(const uint8_t *dst, size_t n)
+{
+#if defined(__SSE2__)
+	int r = utf8_valid16(dst, n);
+	if (r >= 0)
+		return r;
+#endif
+	return tlv_utf8_valid(dst, n) == n;
+}
+
 /*
  * Scan a string whose opening quote is at s->p; unescape into dst, which
  * has room for cap + SCAN_SLACK bytes.  *n = unescaped length, or cap + 1
@@ -448,7 +500,7 @@ special:
 				*n = cap + 1;
 				return 0;
 			}
-			if ((high & 0x80) && tlv_utf8_valid(dst, o) != o) {
+			if ((high & 0x80) && !scanned_utf8_ok(dst, o)) {
 				/* Point at the string's first invalid byte in the input. */
 				s->p -= o - tlv_utf8_valid(dst, o) + 1;
 				return syntax(s, "invalid UTF-8");

@@ -115,6 +115,10 @@ test_tlv(void)
 		"{\"langue\":\"fra\",\"bip\":false}", "{\"t\\u0069tre\":\"x\"}",
 		"{\"texte\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
 		"{\"texte\":\"Découvrez l'offre spéciale de Noël \\\"Évasion\\\" à prix réduit 🎄 ok\"}",
+		/* a 2-byte sequence across a 16-byte block boundary, and at the end */
+		"{\"texte\":\"aaaaaaaaaaaaaaa\xc3\xa9" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé\"}",
+		"{\"texte\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé\"}",
+		"{\"texte\":\"ééééééééééééééééééééééééééééééééééééééééééééé\"}",
 	};
 	const char *bad[] = {
 		"", "[]", "{", "{\"titre\":\"a\"", "{\"titre\":\"a\"}x", "{\"inconnu\":1}",
@@ -126,6 +130,20 @@ test_tlv(void)
 		"{\"titre\":\"a\nb\"}", "{\"titre\":\"\\x\"}", "{\"langue\":\"FRA\"}",
 		"{\"langue\":\"fr\"}", "{\"titre\":[1]}", "{\"titre\":{}}", "{\"prix\":99999999999999999999999}",
 		"{\"titre\":\"a\",}", "{,}", "{\"titre\"\"a\"}", "{\"bip\":tru}", "{\"bip\":nul}",
+		/* long strings take the 16-byte scan: a bad byte at several places */
+		"{\"titre\":\"\xcb" "\\\"aaaaaaaaaaaaaaaaaaaaaaa\"}",
+		"{\"titre\":\"aaaaaaaaaaaaaaaaaaa\xcb" "\\\"aaaaaaaaaaaaaaaaaaaaaaa\"}",
+		"{\"titre\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe0\"}",
+		"{\"titre\":\"aa\xc3" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		"{\"titre\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xed\xa0\x80" "aaaaaaaaaaaaaaa\"}",
+		/* the 2-byte fast path: a lead cut at a block end or the string end,
+		 * a stray continuation, an overlong lead, two leads in a row */
+		"{\"titre\":\"aaaaaaaaaaaaaa\xc3\"}",
+		"{\"titre\":\"aaaaaaaaaaaaaaa\xc3" "aaaaaaaaaaaaaaaaa\"}",
+		"{\"titre\":\"aaaaaaaaaaaaaaaa\xa9" "aaaaaaaaaaaaaaaa\"}",
+		"{\"titre\":\"\xc3\xa9\xa9" "aaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		"{\"titre\":\"\xc1\xa9" "aaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		"{\"titre\":\"\xc3\xc3\xa9" "aaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
 	};
 	int all = 1;
 	/* found by fuzz_storables: Jansson alone accepted a raw NUL */
