@@ -318,6 +318,52 @@ utc() { date -u -d "$1" +%s; }
 }
 
 # Last: it stops the server (and starts it again for good measure).
+@test "-j K: K connections on one snapshot give exactly the messages of -j 1" {
+	for z in 1 3 20; do
+		fetch --zone $z --date 2026-12-10
+		assert_status 0
+		local ref
+		ref=$(messages)
+		for k in 2 3 5; do
+			fetch --zone $z --date 2026-12-10 -j $k
+			assert_status 0
+			[ "$(messages)" = "$ref" ]
+			[ "$(tail -n 1 <<<"$tsv")" = "E	$(wc -l <<<"$ref")" ]
+		done
+	done
+	# with a --query too (ids are sharded modulo K, negative ones included)
+	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql"
+	ref=$(messages)
+	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" -j 2
+	assert_status 0
+	[ "$(messages)" = "$ref" ]
+	run_split "$FETCH" --zone 1 -j 2 --fetch-mode pipeline
+	assert_status $EX_USAGE
+	run_split "$FETCH" --zone 1 -j 17
+	assert_status $EX_USAGE
+}
+
+@test "-j K: one connection killed mid-stream fails the whole run, no trailer" {
+	local fifo=$BATS_TEST_TMPDIR/fifo out=$BATS_TEST_TMPDIR/cut st=0
+	mkfifo "$fifo"
+	"$FETCH" --zone 20 --date 2026-12-10 -j 2 >"$fifo" 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	exec 4<"$fifo"
+	head -c 100000 <&4 >"$out"
+	# moma-fetch now blocks on the full pipe; kill one of its two backends
+	[ "$(pg_sql -c "SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM pg_stat_activity
+	      WHERE application_name = 'moma-fetch' AND pid <> pg_backend_pid() LIMIT 1) t")" = 1 ]
+	cat <&4 >>"$out"
+	exec 4<&-
+	wait $pid || st=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$st" -eq $EX_TEMPFAIL ]
+	grep -q "moma-fetch: connection [12] lost\|moma-fetch: .*terminat" "$BATS_TEST_TMPDIR/err"
+	run "$DUMP" -t frames "$out"
+	[ "$status" -eq $EX_DATAERR ]
+	[[ $output == *"truncated stream: no end trailer"* ]]
+}
+
 @test "server stopped mid-stream: non-zero exit, no trailer, the encoder refuses it" {
 	local fifo=$BATS_TEST_TMPDIR/fifo out=$BATS_TEST_TMPDIR/cut st=0
 	mkfifo "$fifo"

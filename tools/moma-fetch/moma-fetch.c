@@ -32,6 +32,7 @@
 #include "stats.h"
 
 #define DEFAULT_BATCH	5000
+#define MAX_JOBS	16
 #define MAX_BATCH	1000000
 #define QUERY_MAX	(1 << 20)
 #define PIPE_DEPTH	2		/* FETCHes queued at the server */
@@ -106,7 +107,7 @@ static struct {
 } g;
 
 static const char usage_text[] =
-    "usage: moma-fetch [-v] [--batch n] [-d conninfo] [--date yyyy-mm-dd]\n"
+    "usage: moma-fetch [-v] [--batch n] [-d conninfo] [--date yyyy-mm-dd] [-j jobs]\n"
     "                  [--explain] [--fetch-mode mode] [--query file] [--stats]\n"
     "                  [--zone-name name] --zone n\n"
     "       moma-fetch --help | --version\n";
@@ -493,6 +494,106 @@ run_stream(const char *const *params)
 	}
 }
 
+/*
+ * -j K: K connections read one snapshot (the first exports it with
+ * pg_export_snapshot(), the others import it with SET TRANSACTION SNAPSHOT,
+ * as pg_dump -j does), each streams the rows whose id is i modulo K, and
+ * the rows are merged into the one frame stream as they arrive.  Any
+ * connection's error ends the whole run, before the trailer.
+ */
+static PGconn *jobs_conn[MAX_JOBS];
+static char *concat(const char *, const char *);
+static void connect_db(const char *);
+
+static void
+run_jobs(const char *conninfo, const char *const *params, int k)
+{
+	/* The query on lines of its own: a trailing -- comment stays closed. */
+	char *head = concat("SELECT * FROM (\n", g.query);
+	char *sharded = concat(head,
+	    "\n) AS moma_shard WHERE ((moma_shard.id % $3::bigint) + $3::bigint) % $3::bigint = $4::bigint");
+	free(head);
+	char kbuf[16], ibuf[MAX_JOBS][16], snap[80];
+	const char *p4[MAX_JOBS][4];
+	int live = k, done[MAX_JOBS] = { 0 };
+	PGresult *r;
+
+	/* g.conn (connected by main) becomes connection 0 and exports. */
+	jobs_conn[0] = g.conn;
+	r = PQexec(g.conn, "SELECT pg_export_snapshot()");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		pg_fail(r, "pg_export_snapshot");
+	snprintf(snap, sizeof snap, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	/* A snapshot name is hex digits and dashes; nothing else goes in SQL. */
+	if (snap[0] == '\0' || strspn(snap, "0123456789ABCDEFabcdef-") != strlen(snap))
+		errx(EX_SOFTWARE, "pg_export_snapshot: unexpected name '%s'", snap);
+	char set_snap[128];
+	snprintf(set_snap, sizeof set_snap, "SET TRANSACTION SNAPSHOT '%s'", snap);
+	for (int i = 1; i < k; i++) {
+		connect_db(conninfo);
+		jobs_conn[i] = g.conn;
+		exec_cmd(set_snap, 0, NULL);
+	}
+	snprintf(kbuf, sizeof kbuf, "%d", k);
+	for (int i = 0; i < k; i++) {
+		snprintf(ibuf[i], sizeof ibuf[i], "%d", i);
+		p4[i][0] = params[0];
+		p4[i][1] = params[1];
+		p4[i][2] = kbuf;
+		p4[i][3] = ibuf[i];
+		g.conn = jobs_conn[i];
+		if (!PQsendQueryParams(g.conn, sharded, 4, NULL, p4[i], NULL, NULL, 1) ||
+		    !PQsetSingleRowMode(g.conn))
+			errx(EX_TEMPFAIL, "query (connection %d): %s", i + 1,
+			    chomp(PQerrorMessage(g.conn)));
+	}
+	while (live > 0) {
+		struct pollfd pf[MAX_JOBS];
+		int np = 0, who[MAX_JOBS];
+
+		for (int i = 0; i < k; i++) {
+			if (done[i])
+				continue;
+			g.conn = jobs_conn[i];
+			while (!done[i] && !PQisBusy(g.conn)) {
+				if ((r = PQgetResult(g.conn)) == NULL) {
+					done[i] = 1;
+					live--;
+					break;
+				}
+				take_batch(r);
+				PQclear(r);
+			}
+			if (!done[i]) {
+				pf[np] = (struct pollfd){ .fd = PQsocket(g.conn), .events = POLLIN };
+				who[np++] = i;
+			}
+		}
+		if (np == 0)
+			break;
+		uint64_t t0 = stats_now_ns();
+		if (poll(pf, (nfds_t)np, -1) < 0 && errno != EINTR)
+			err(EX_OSERR, "poll");
+		g.st.blocked_in_ns += stats_now_ns() - t0;
+		for (int j = 0; j < np; j++) {
+			g.conn = jobs_conn[who[j]];
+			if ((pf[j].revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(g.conn))
+				errx(EX_TEMPFAIL, "connection %d lost: %s", who[j] + 1,
+				    chomp(PQerrorMessage(g.conn)));
+		}
+	}
+	/* Everything is read: end the other transactions; main commits 0. */
+	for (int i = 1; i < k; i++) {
+		g.conn = jobs_conn[i];
+		exec_cmd("COMMIT", 0, NULL);
+		PQfinish(g.conn);
+		jobs_conn[i] = NULL;
+	}
+	g.conn = jobs_conn[0];
+	free(sharded);
+}
+
 /* Plain loop: one FETCH at a time, the server idle while we convert. */
 static void
 run_plain(void)
@@ -635,6 +736,7 @@ main(int argc, char **argv)
 		{ "dbname", required_argument, NULL, 'd' },
 		{ "explain", no_argument, NULL, O_EXPLAIN },
 		{ "fetch-mode", required_argument, NULL, O_MODE },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "query", required_argument, NULL, O_QUERY },
 		{ "stats", no_argument, NULL, O_STATS },
@@ -647,13 +749,16 @@ main(int argc, char **argv)
 	const char *conninfo = NULL, *date = NULL, *qfile = NULL, *zname = NULL;
 	char today[16], zone_txt[24];
 	long zone = -1;
-	int ch, do_explain = 0;
+	int ch, do_explain = 0, jobs = 1;
 
 	stats_init(&g.st);
 	g.batch = DEFAULT_BATCH;
 	g.mode = M_STREAM;
-	while ((ch = getopt_long(argc, argv, "d:hv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:hj:v", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'j':
+			jobs = (int)number(optarg, 1, MAX_JOBS, "-j");
+			break;
 		case O_BATCH:
 			g.batch = number(optarg, 1, MAX_BATCH, "--batch");
 			break;
@@ -690,6 +795,7 @@ main(int argc, char **argv)
 			    "  --explain          print the query plan and exit\n"
 			    "  --fetch-mode mode  stream (default), pipeline, single or plain\n"
 			    "  -h, --help         show this help\n"
+			    "  -j, --jobs k       k connections on one snapshot, each a shard (stream mode)\n"
 			    "  --query file       another query returning the documented columns\n"
 			    "  --stats            print a one-line summary on standard error at exit\n"
 			    "  -v, --verbose      progress on standard error when it is a terminal\n"
@@ -753,13 +859,19 @@ main(int argc, char **argv)
 		err(EX_OSERR, "malloc");
 	atexit(print_stats);
 
+	if (jobs > 1 && g.mode != M_STREAM) {
+		warnx("-j: only with --fetch-mode stream");
+		usage();
+	}
 	const char *params[2] = { zone_txt, date };
 
 	connect_db(conninfo);
 	if (do_explain) {
 		explain(params);
 	} else {
-		if (g.mode == M_STREAM) {
+		if (g.mode == M_STREAM && jobs > 1) {
+			run_jobs(conninfo, params, jobs);
+		} else if (g.mode == M_STREAM) {
 			run_stream(params);
 		} else {
 			char *decl = concat("DECLARE " CURSOR " NO SCROLL CURSOR FOR ", g.query);
