@@ -236,6 +236,55 @@ test_segments(void)
 	ok(sec_validate(out, sizeof out, &need, e) == -1 && strstr(e, "CRC"), "a flipped bit fails the CRC: %s", e);
 }
 
+/*
+ * Feed buf[0..n) through a pipe to the frame reader (input buffer of bufsz
+ * bytes), calling each(m, index, arg) per message when each is not NULL.
+ * Returns the reader's last code: 0 for a clean end, or FRAME_E*; the
+ * header goes to *hh, the last error to e.
+ */
+static int
+read_stream(const uint8_t *buf, size_t n, size_t bufsz, struct frame_hdr *hh, char *e,
+    void (*each)(const struct frame_msg *, int, void *), void *arg)
+{
+	struct io_in in;
+	struct frame_reader r;
+	struct frame_msg m;
+	int p[2], rc, i = 0;
+
+	if (pipe(p) != 0)
+		return FRAME_EIO;
+	if (write(p[1], buf, n) != (ssize_t)n) {
+		close(p[0]);
+		close(p[1]);
+		return FRAME_EIO;
+	}
+	close(p[1]);
+	io_in_init(&in, p[0], bufsz, FRAME_MAX_RECORD + 8, NULL);
+	rc = frame_reader_open(&r, &in, hh, e);
+	if (rc == FRAME_OK)
+		while ((rc = frame_read(&r, &m, e)) == 1)
+			if (each)
+				each(&m, i++, arg);
+	io_in_free(&in);
+	close(p[0]);
+	return rc;
+}
+
+static const char *frame_js[] = { "{\"titre\":\"a\"}", "{}", "{\"prix\":1}" };
+
+/* each() for the whole stream: every field as written, *(int *)arg
+ * cleared on a mismatch, and counts the messages in arg[1]. */
+static void
+check_fields(const struct frame_msg *m, int n, void *arg)
+{
+	int *ok_n = arg;
+	ok_n[0] &= n < 3 && m->id == 10 + n && m->valid_start == -5 &&
+	    m->valid_end == 1LL << 40 && m->template_id == -1 && m->ack_count == -2 &&
+	    m->storables_len == strlen(frame_js[n]) &&
+	    memcmp(m->storables, frame_js[n], m->storables_len) == 0;
+	ok_n[1]++;
+}
+
 static void
 test_frames(void)
 {
@@ -245,7 +294,7 @@ test_frames(void)
 	struct frame_writer w;
 	struct frame_hdr h = { .network_id = 4, .date = "2026-11-22", .created = 1, .zone = "reunion",
 		.producer = "unit" };
-	const char *js[] = { "{\"titre\":\"a\"}", "{}", "{\"prix\":1}" };
+	const char **js = frame_js;
 
 	unlink(path);
 	io_out_init(&out, fd, 64, NULL);
@@ -262,72 +311,27 @@ test_frames(void)
 	static uint8_t full[4096];
 	ok(pread(fd, full, (size_t)size, 0) == size, "read back %lld bytes", (long long)size);
 
-	int fields = 1, clean = 1, trunc_all_err = 1;
-	for (off_t cut = 0; cut <= size; cut++) {
-		int p[2];
-		if (pipe(p) != 0)
-			break;
-		if (write(p[1], full, (size_t)cut) != cut)
-			break;
-		close(p[1]);
-		struct io_in in;
-		struct frame_reader r;
-		struct frame_hdr hh;
-		struct frame_msg m;
-		char e[FRAME_ERR_LEN];
-		io_in_init(&in, p[0], 16, FRAME_MAX_RECORD + 8, NULL);
-		int rc = frame_reader_open(&r, &in, &hh, e), n = 0;
-		if (rc == FRAME_OK) {
-			while ((rc = frame_read(&r, &m, e)) == 1) {
-				if (cut == size)
-					fields &= m.id == 10 + n && m.valid_start == -5 &&
-					    m.valid_end == 1LL << 40 && m.template_id == -1 &&
-					    m.ack_count == -2 && m.storables_len == strlen(js[n]) &&
-					    memcmp(m.storables, js[n], m.storables_len) == 0;
-				n++;
-			}
-		}
-		if (cut == size)
-			clean &= rc == 0 && n == 3 && strcmp(hh.zone, "reunion") == 0 && hh.network_id == 4;
-		else
-			trunc_all_err &= rc == FRAME_EDATA;
-		io_in_free(&in);
-		close(p[0]);
-	}
+	struct frame_hdr hh;
+	char e[FRAME_ERR_LEN];
+	int fields[2] = { 1, 0 }, trunc_all_err = 1;
+	int rc = read_stream(full, (size_t)size, 16, &hh, e, check_fields, fields);
+	int clean = rc == 0 && fields[1] == 3 && strcmp(hh.zone, "reunion") == 0 && hh.network_id == 4;
+	for (off_t cut = 0; cut < size; cut++)
+		trunc_all_err &= read_stream(full, (size_t)cut, 16, &hh, e, NULL, NULL) == FRAME_EDATA;
 	ok(clean, "the whole stream reads to a clean end with 3 messages");
-	ok(fields, "every field comes back, negatives and 64-bit values included");
+	ok(fields[0], "every field comes back, negatives and 64-bit values included");
 	ok(trunc_all_err, "every one of the %lld truncations is an error, never a clean end", (long long)size);
 
 	/* Corrupt the count, then one storables byte. */
-	int bad_count = 0, bad_sum = 0;
-	for (int k = 0; k < 2; k++) {
-		uint8_t c[4096];
-		memcpy(c, full, (size_t)size);
-		if (k == 0)
-			c[size - 5] ^= 1;
-		else
-			c[size - 20] ^= 1;
-		int p[2];
-		if (pipe(p) != 0 || write(p[1], c, (size_t)size) != size)
-			break;
-		close(p[1]);
-		struct io_in in;
-		struct frame_reader r;
-		struct frame_hdr hh;
-		struct frame_msg m;
-		char e[FRAME_ERR_LEN];
-		io_in_init(&in, p[0], 4096, FRAME_MAX_RECORD + 8, NULL);
-		int rc = frame_reader_open(&r, &in, &hh, e);
-		if (rc == FRAME_OK)
-			while ((rc = frame_read(&r, &m, e)) == 1)
-				;
-		if (k == 0)
-			bad_count = rc == FRAME_EDATA && strstr(e, "counts") != NULL;
-		else
-			bad_sum = rc == FRAME_EDATA && strstr(e, "checksum") != NULL;
-		io_in_free(&in);
-		close(p[0]);
-	}
+	uint8_t c[4096];
+	memcpy(c, full, (size_t)size);
+	c[size - 5] ^= 1;
+	int bad_count = read_stream(c, (size_t)size, 4096, &hh, e, NULL, NULL) == FRAME_EDATA &&
+	    strstr(e, "counts") != NULL;
+	memcpy(c, full, (size_t)size);
+	c[size - 20] ^= 1;
+	int bad_sum = read_stream(c, (size_t)size, 4096, &hh, e, NULL, NULL) == FRAME_EDATA &&
+	    strstr(e, "checksum") != NULL;
 	ok(bad_count, "a wrong trailer count is reported");
 	ok(bad_sum, "a flipped byte is caught by the checksum");
 	io_out_free(&out);
