@@ -26,6 +26,7 @@
 #include "dvbtime.h"
 #include "frame.h"
 #include "io.h"
+#include "num.h"
 #include "section.h"
 #include "stats.h"
 #include "tlv.h"
@@ -644,24 +645,18 @@ main(int argc, char *argv[])
 	};
 	struct io_in in;
 	int c, fd = STDIN_FILENO;
-	char *end;
 
 	opt.pid = -1;
 	while ((c = getopt_long(argc, argv, "hn:rt:vV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(0); break;
 		case 'n':
-			errno = 0;
-			opt.count = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || opt.count == 0)
+			if (num_parse(optarg, 0, 1, UINT64_MAX, &opt.count) != 0)
 				errx(EX_USAGE, "-n: '%s' is not a positive count", optarg);
 			break;
 		case 'P': {
-			int hex = optarg[0] == '0' && (optarg[1] == 'x' || optarg[1] == 'X');
-			const char *d = optarg + (hex ? 2 : 0);
-			errno = 0;
-			unsigned long v = strtoul(d, &end, hex ? 16 : 10);
-			if (errno || end == d || *end || *d == '-' || *d == '+' || v > 0x1ffe)
+			uint64_t v;
+			if (num_parse(optarg, NUM_HEX, 0, 0x1ffe, &v) != 0)
 				errx(EX_USAGE, "--pid: '%s' is not a PID in 0..8190 (0x0000..0x1ffe)", optarg);
 			opt.pid = (int)v;
 			break;

@@ -22,6 +22,7 @@
 #include "dvbtime.h"
 #include "frame.h"
 #include "io.h"
+#include "num.h"
 #include "section.h"
 #include "stats.h"
 #include "tlv.h"
@@ -65,12 +66,9 @@ usage(int code)
 static uint64_t
 parse_num(const char *s, const char *what, uint64_t lo, uint64_t hi)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+	if (num_parse(s, 0, lo, hi, &v) != 0)
 		errx(EX_USAGE, "%s: '%s' is not a number in %llu..%llu", what, s,
 		    (unsigned long long)lo, (unsigned long long)hi);
 	return v;
@@ -80,14 +78,9 @@ parse_num(const char *s, const char *what, uint64_t lo, uint64_t hi)
 static long
 parse_id(const char *s, const char *what, long lo, long hi)
 {
-	char *end;
-	unsigned long v;
-	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	uint64_t v;
 
-	errno = 0;
-	v = strtoul(hex ? s + 2 : s, &end, hex ? 16 : 10);
-	if (errno || end == s + (hex ? 2 : 0) || *end || s[hex ? 2 : 0] == '-' ||
-	    s[hex ? 2 : 0] == '+' || v < (unsigned long)lo || v > (unsigned long)hi)
+	if (num_parse(s, NUM_HEX, (uint64_t)lo, (uint64_t)hi, &v) != 0)
 		errx(EX_USAGE, "%s: '%s' is not a number in %ld..%ld (0x%04lx..0x%04lx)", what, s,
 		    lo, hi, lo, hi);
 	return (long)v;

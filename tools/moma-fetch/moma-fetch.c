@@ -29,6 +29,7 @@
 #include "dvbtime.h"
 #include "frame.h"
 #include "io.h"
+#include "num.h"
 #include "stats.h"
 
 #define DEFAULT_BATCH	5000
@@ -658,16 +659,13 @@ concat(const char *a, const char *b)
 static long
 number(const char *s, long lo, long hi, const char *what)
 {
-	char *e;
-	long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtol(s, &e, 10);
-	if (*s == '\0' || *e != '\0' || errno || v < lo || v > hi) {
+	if (num_parse(s, 0, (uint64_t)lo, (uint64_t)hi, &v) != 0) {
 		warnx("%s: %s: not a number in %ld..%ld", what, s, lo, hi);
 		usage();
 	}
-	return v;
+	return (long)v;
 }
 
 /* Strict YYYY-MM-DD naming a real day. */

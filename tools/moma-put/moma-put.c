@@ -33,6 +33,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "num.h"
 #include "s3.h"
 #include "stats.h"
 
@@ -213,16 +214,13 @@ parse_size(const char *s, uint64_t *out)
 static long
 parse_num(const char *s, const char *what, long lo, long hi)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < lo || v > hi) {
+	if (num_parse(s, 0, (uint64_t)lo, (uint64_t)hi, &v) != 0) {
 		warnx("%s '%s': expected an integer from %ld to %ld", what, s, lo, hi);
 		usage();
 	}
-	return v;
+	return (long)v;
 }
 
 /*
