@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# tests/bench/fetch.sh [-r rounds] [-n sizes] [-m modes]: moma-fetch against
-# the COPY floor.  Not run by the tests.
+# tests/bench/fetch.sh [-r rounds] [-n sizes] [-m variants]: moma-fetch
+# against the COPY floor.  Not run by the tests.
 #
 # For each size (default "1000000 10000000") a database moma_SIZE holds
 # SIZE messages, all in zone 3 and valid on 2026-11-01 (moma-sample -z 3
 # -d 1), so the whole table is fetched.  Databases live in a moma-pg cluster
-# in $MOMA_BENCH_PG (default /tmp/moma-bench-pg) and are loaded once and
-# reused by later runs; the server is stopped at the end unless
-# MOMA_BENCH_KEEP=1.  Each round runs every variant once, interleaved, so
-# drift (cache, other load) hits them alike:
+# in $MOMA_BENCH_PG (default /tmp/moma-bench-pg), loaded once and reloaded
+# only when the sample generator changes (lib.sh bench_db); the server is
+# stopped at the end unless MOMA_BENCH_KEEP=1.  Each round runs every
+# variant once, interleaved, so drift (cache, other load) hits them alike:
 #   copy             psql -c "COPY (same query) TO STDOUT (FORMAT binary)"
-#   fetch-MODE-BATCH moma-fetch --fetch-mode MODE --batch BATCH
-#   fetch|encode     moma-fetch | moma-encode, if moma-encode is built
-# Wall time and peak RSS come from /usr/bin/time; the table shows medians,
-# rows/s, the ratio to COPY's rows/s and the largest RSS seen.
+#   fetch-MODE-BATCH[-jK]  moma-fetch --fetch-mode MODE --batch BATCH [-j K]
+#                    (variants MODE:BATCH[:K]; default "stream:5000
+#                    stream:5000:2", i.e. the default and -j 2)
+#   fetch|encode     moma-fetch | moma-encode > /dev/null
+# The table shows median wall time, rows/s, output MB/s, the speed ratio
+# to COPY (above 1: faster), the largest peak RSS seen and how busy the
+# whole machine was (median share of all cores: near 100% means the cores,
+# not the program, set the pace).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,69 +26,75 @@ fetch=$build/bin/moma-fetch
 encode=$build/bin/moma-encode
 dir=${MOMA_BENCH_PG:-/tmp/moma-bench-pg}
 rounds=5 sizes="1000000 10000000"
-variants="pipeline:5000 single:5000 plain:5000 pipeline:1000 pipeline:20000"
+variants="stream:5000 stream:5000:2"
 while getopts r:n:m: o; do
 	case $o in
 	r) rounds=$OPTARG ;; n) sizes=$OPTARG ;; m) variants=$OPTARG ;;
-	*) echo "usage: fetch.sh [-r rounds] [-n sizes] [-m mode:batch ...]" >&2; exit 64 ;;
+	*) echo "usage: fetch.sh [-r rounds] [-n sizes] [-m mode:batch[:jobs] ...]" >&2; exit 64 ;;
 	esac
 done
-[ -x "$fetch" ] && [ -x /usr/bin/time ] || { echo "fetch.sh: need $fetch (make) and /usr/bin/time" >&2; exit 69; }
+for b in "$fetch" "$encode" /usr/bin/time; do
+	[ -x "$b" ] || { echo "fetch.sh: need $b (make; apt-get install time)" >&2; exit 69; }
+done
 
 export MOMA_PG_SHARED_BUFFERS=${MOMA_PG_SHARED_BUFFERS:-4GB}
+bench_tmp=$(mktemp -d /tmp/moma-bench-fetch.XXXXXX)
+cleanup() {
+	rm -rf "$bench_tmp"
+	[ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/moma-pg" stop "$dir" >/dev/null
+}
+trap cleanup EXIT
 eval "$("$top/scripts/moma-pg" start "$dir")"
-[ "${MOMA_BENCH_KEEP:-0}" = 1 ] || trap '"$top/scripts/moma-pg" stop "$dir"' EXIT
+. "$top/tests/bench/lib.sh"
+times=$bench_tmp/times
 
 # The floor: moma-fetch's own query, bench data's zone and date.
 query=$(cat "$top/tests/bench/floor.sql")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; [ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/moma-pg" stop "$dir"' EXIT
-
-# run NAME CMD...: one timed run, appends "NAME wall rss" to $tmp/times.
-run() {
-	local name=$1; shift
-	/usr/bin/time -f "%e %M" -o "$tmp/t" "$@" >/dev/null
-	echo "$name $(cat "$tmp/t")" >>"$tmp/times.$size"
+name_of() {   # variant -> column name
+	local v=$1 mode batch jobs
+	IFS=: read -r mode batch jobs <<<"$v"
+	echo "fetch-$mode-$batch${jobs:+-j$jobs}"
+}
+run_variant() {   # run_variant VARIANT
+	local mode batch jobs
+	IFS=: read -r mode batch jobs <<<"$1"
+	bench_time "$(name_of "$1")" "$times" "$fetch" --zone 3 --date 2026-11-01 \
+		--fetch-mode "$mode" --batch "$batch" -j "${jobs:-1}"
 }
 
-printf '%-10s %-22s %9s %12s %9s %9s\n' rows variant wall_s rows_per_s vs_copy rss_kib
+printf '| rows | variant | wall s (median) | rows/s | MB/s out | vs COPY | peak RSS KiB | machine busy (%s cores) |\n' "$(nproc)"
+printf '|---:|---|---:|---:|---:|---:|---:|---:|\n'
 for size in $sizes; do
-	db=moma_$size
-	export PGDATABASE=$db
-	if [ "$(psql -XAtq -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
-		psql -Xq -d postgres -c "CREATE DATABASE $db"
-	fi
-	have=$(psql -XAtq -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)
-	if [ "$have" != "$size" ]; then
-		echo "# loading $size rows into $db" >&2
-		MOMA_BUILD=$build "$top/scripts/moma-sample" -n "$size" -z 3 -d 1 -S 2026-11-01 >&2
-	fi
-	psql -XAtq -c "SELECT pg_prewarm('messages')" >/dev/null 2>&1 || true
-	# Warm-up, not counted: brings the tables into shared buffers / page cache.
-	psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" >/dev/null
-	: >"$tmp/times.$size"
+	bench_db "$size"
+	export PGDATABASE=moma_$size
+	# Warm-up, not counted, also measures the bytes each side sends.
+	copy_bytes=$(psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" | wc -c)
+	fetch_bytes=$("$fetch" --zone 3 --date 2026-11-01 | wc -c)
+	: >"$times"
 	for r in $(seq "$rounds"); do
-		run copy psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
-		for v in $variants; do
-			run "fetch-${v/:/-}" "$fetch" --zone 3 --date 2026-11-01 \
-			    --fetch-mode "${v%:*}" --batch "${v#*:}"
-		done
-		if [ -x "$encode" ]; then
-			run "fetch|encode" bash -c 'set -o pipefail; "$1" --zone 3 --date 2026-11-01 | "$2"' _ "$fetch" "$encode"
-		fi
+		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
+		for v in $variants; do run_variant "$v"; done
+		bench_time "fetch|encode" "$times" bash -c 'set -o pipefail; "$1" --zone 3 --date 2026-11-01 | "$2"' _ "$fetch" "$encode"
 	done
-	awk -v size="$size" '
-	{ w[$1] = w[$1] " " $2; if ($3 > rss[$1]) rss[$1] = $3; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 } }
-	function median(s,   a, k, i, j, t) {
-		k = split(s, a, " ")
-		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-	}
-	END {
-		base = median(w["copy"])
-		for (i = 0; i < n; i++) {
-			v = order[i]; m = median(w[v])
-			printf "%-10s %-22s %9.3f %12.0f %9.2f %9d\n", size, v, m, size / m, base / m, rss[v]
-		}
-	}' "$tmp/times.$size"
+	base=$(bench_median "$times" copy)
+	for v in copy $(for v in $variants; do name_of "$v"; done) "fetch|encode"; do
+		m=$(bench_median "$times" "$v")
+		b=$fetch_bytes
+		[ "$v" != copy ] || b=$copy_bytes
+		awk -v v="$v" -v n="$size" -v m="$m" -v base="$base" -v b="$b" -v rss="$(bench_maxrss "$times" "$v")" \
+		    -v busy="$(bench_busy "$times" "$v")" 'BEGIN {
+			name = v; gsub(/\|/, "\\|", name)
+			printf "| %d | %s | %.3f | %.0f | %s | %.2fx | %s | %s |\n", n, name, m, n / m,
+			    v == "fetch|encode" ? "-" : sprintf("%.0f", b / m / 1e6), base / m,
+			    v == "fetch|encode" ? "(bash)" : rss, busy }'
+	done
+	label="$((size / 1000000)) M"
+	bench_row "moma-fetch vs COPY" "$label" "$(bench_median "$times" fetch-stream-5000)" COPY "$base" \
+		"$size" "$fetch_bytes" "$(bench_maxrss "$times" fetch-stream-5000)" 0.95 16 ">= 0.95x, < 16 MiB"
+	if grep -q '^fetch-stream-5000-j2 ' "$times"; then
+		bench_row "moma-fetch -j 2 vs COPY" "$label" "$(bench_median "$times" fetch-stream-5000-j2)" COPY "$base" \
+			"$size" "$fetch_bytes" "$(bench_maxrss "$times" fetch-stream-5000-j2)" 1.7 16 ">= 1.7x, < 16 MiB"
+	fi
+	bench_row "moma-fetch \\| moma-encode > /dev/null vs COPY" "$label" "$(bench_median "$times" "fetch|encode")" \
+		COPY "$base" "$size" 0 0 0.91 "" "within 1.1x"
 done

@@ -2,11 +2,11 @@
 # tests/bench/pipeline.sh [-r rounds] [-n sizes]: the whole per-zone run
 # (scripts/moma-zone: fetch | encode | put into the local Swift, two-phase)
 # against the floor, psql COPY (same query) TO STDOUT (FORMAT binary) >
-# /dev/null, and against the same pipeline with the carousel sent to
-# /dev/null instead of S3 (what the local S3 server costs on these cores).
+# /dev/null, with the default moma-fetch and with moma-fetch -j 2.
 # Data: the fetch bench's databases (moma_SIZE in $MOMA_BENCH_PG, zone 3,
-# all valid on 2026-11-01), loaded once and reused.  Interleaved rounds,
-# medians; per-stage peak RSS from moma-zone's summary line.
+# all valid on 2026-11-01; lib.sh bench_db).  Interleaved rounds, medians;
+# per-stage peak RSS from moma-zone's summary line.  What the same pipeline
+# costs without S3 is fetch.sh's "fetch|encode" row.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,53 +19,76 @@ while getopts r:n: o; do
 	*) echo "usage: pipeline.sh [-r rounds] [-n sizes]" >&2; exit 64 ;;
 	esac
 done
-tmp=$(mktemp -d)
-s3dir=$tmp/s3
+bench_tmp=$(mktemp -d /tmp/moma-bench-pipeline.XXXXXX)
+s3dir=$bench_tmp/s3
 cleanup() {
 	"$top/scripts/moma-s3-server" stop "$s3dir" >/dev/null 2>&1 || true
-	"$top/scripts/moma-pg" stop "$pgdir" >/dev/null 2>&1 || true
-	rm -rf "$tmp"
+	[ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/moma-pg" stop "$pgdir" >/dev/null 2>&1 || true
+	rm -rf "$bench_tmp"
 }
 trap cleanup EXIT
+export MOMA_PG_SHARED_BUFFERS=${MOMA_PG_SHARED_BUFFERS:-4GB}
 eval "$("$top/scripts/moma-pg" start "$pgdir")"
 eval "$("$top/scripts/moma-s3-server" start "$s3dir")"
 curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --netrc-file "$MOMA_S3_NETRC" \
 	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$AWS_ENDPOINT_URL/bench"
 export MOMA_BUCKET=bench MOMA_BIN=$build/bin
+. "$top/tests/bench/lib.sh"
+times=$bench_tmp/times
 
 # The floor: moma-fetch's own query, bench data's zone and date.
 query=$(cat "$top/tests/bench/floor.sql")
 
-printf '| rows | variant | wall s (median) | rows/s | vs COPY floor | peak RSS KiB fetch/encode/put |\n'
-printf '|---:|---|---:|---:|---:|---|\n'
+# zone NAME [FETCH_OPTS]: one moma-zone run; records wall and the stages'
+# peak RSS (KiB) as "NAME wall fetch/encode/put".
+zone() {
+	local name=$1 s e line c0 c1
+	c0=$(bench_cpu)
+	s=$(date +%s%N)
+	line=$(MOMA_FETCH_OPTS=${2:-} "$top/scripts/moma-zone" 3 2026-11-01)
+	e=$(date +%s%N)
+	c1=$(bench_cpu)
+	case $line in *status=ok*) ;; *) echo "pipeline.sh: moma-zone failed: $line" >&2; exit 1 ;; esac
+	echo "$line" >"$bench_tmp/line.$name"
+	echo "$name $(( (e - s) / 1000000 )) $(sed -E 's/.* fetch=([0-9]+)[^ ]* encode=([0-9]+)[^ ]* put=([0-9]+).*/\1\/\2\/\3/' <<<"$line") $c0 $c1" |
+		awk '{ printf "%s %.3f %s %.2f\n", $1, $2 / 1000, $3, ($7 > $5) ? ($6 - $4) / ($7 - $5) : 0 }' >>"$times"
+}
+stage_rss() {   # stage_rss NAME INDEX(1 fetch, 2 encode, 3 put): the largest
+	awk -v v="$1" -v i="$2" '$1 == v { split($3, a, "/"); if (a[i] > m) m = a[i] } END { print m + 0 }' "$times"
+}
+
+printf '| rows | variant | wall s (median) | rows/s | carousel MB/s | vs COPY floor | peak RSS KiB fetch/encode/put | machine busy (%s cores) |\n' "$(nproc)"
+printf '|---:|---|---:|---:|---:|---:|---|---:|\n'
 for size in $sizes; do
+	bench_db "$size"
 	export PGDATABASE=moma_$size
-	have=$(psql -XAtq -c "SELECT count(*) FROM messages" 2>/dev/null || echo 0)
-	if [ "$have" != "$size" ]; then
-		psql -XAtq -d postgres -c "CREATE DATABASE moma_$size" >/dev/null 2>&1 || true
-		echo "# loading $size rows into moma_$size" >&2
-		MOMA_BUILD=$build "$top/scripts/moma-sample" -n "$size" -z 3 -d 1 -S 2026-11-01 >&2
-	fi
 	psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" >/dev/null   # warm-up
-	: > "$tmp/t.$size"
+	: >"$times"
 	for r in $(seq "$rounds"); do
-		s=$(date +%s%N)
-		psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" >/dev/null
-		echo "copy $(( ($(date +%s%N) - s) / 1000000 )) -" >> "$tmp/t.$size"
-		s=$(date +%s%N)
-		/usr/bin/time -f "%M" -o "$tmp/r1" "$build/bin/moma-fetch" --zone 3 --date 2026-11-01 |
-			/usr/bin/time -f "%M" -o "$tmp/r2" "$build/bin/moma-encode" > /dev/null
-		echo "fetch|encode>/dev/null $(( ($(date +%s%N) - s) / 1000000 )) $(cat "$tmp/r1")/$(cat "$tmp/r2")/-" >> "$tmp/t.$size"
-		s=$(date +%s%N)
-		line=$("$top/scripts/moma-zone" 3 2026-11-01)
-		ms=$(( ($(date +%s%N) - s) / 1000000 ))
-		rss=$(sed -E 's/.* fetch=([0-9]+)[^ ]* encode=([0-9]+)[^ ]* put=([0-9]+).*/\1\/\2\/\3/' <<<"$line")
-		echo "moma-zone(S3) $ms $rss" >> "$tmp/t.$size"
+		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
+		zone "moma-zone" ""
+		zone "moma-zone(fetch-j2)" "-j 2"
 	done
-	for v in copy "fetch|encode>/dev/null" "moma-zone(S3)"; do
-		awk -v v="$v" '$1 == v' "$tmp/t.$size" | sort -k2,2n |
-		awk -v v="$v" -v n="$size" -v base="$(awk '$1 == "copy"' "$tmp/t.$size" | sort -k2,2n | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')" '
-		  { w[++k] = $2; r = $3 } END { m = w[int((k + 1) / 2)] / 1000
-		    printf "| %d | %s | %.2f | %.0f | %.2fx | %s |\n", n, v, m, n / m, (base / 1000) / m, r }'
+	base=$(bench_median "$times" copy)
+	bytes=$(sed -E 's/.* bytes=([0-9]+) .*/\1/' "$bench_tmp/line.moma-zone")
+	for v in copy moma-zone "moma-zone(fetch-j2)"; do
+		m=$(bench_median "$times" "$v")
+		rss=-
+		[ "$v" = copy ] || rss="$(stage_rss "$v" 1)/$(stage_rss "$v" 2)/$(stage_rss "$v" 3)"
+		awk -v v="$v" -v n="$size" -v m="$m" -v base="$base" -v b="$bytes" -v rss="$rss" \
+		    -v busy="$(bench_busy "$times" "$v")" 'BEGIN {
+			printf "| %d | %s | %.3f | %.0f | %s | %.2fx | %s | %s |\n", n, v, m, n / m,
+			    v == "copy" ? "-" : sprintf("%.0f", b / m / 1e6), base / m, rss, busy }'
 	done
+	label="$((size / 1000000)) M"
+	bench_row "moma-zone into S3 vs COPY floor" "$label" "$(bench_median "$times" moma-zone)" COPY "$base" \
+		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor"
+	bench_row "moma-zone, fetch -j 2" "$label" "$(bench_median "$times" "moma-zone(fetch-j2)")" COPY "$base" \
+		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor"
+	for st in 1:moma-fetch 2:moma-encode; do
+		bench_row "${st#*:} in moma-zone, memory" "$label" "$(bench_median "$times" moma-zone)" - 0 \
+			0 0 "$(stage_rss moma-zone "${st%%:*}")" 0 16 "< 16 MiB"
+	done
+	bench_row "moma-put in moma-zone, memory" "$label" "$(bench_median "$times" moma-zone)" - 0 \
+		0 0 "$(stage_rss moma-zone 3)" 0 48 "<= (4+1) x 8 + 8 MiB"
 done

@@ -111,6 +111,22 @@ awk -v bytes="$bytes" -v mib="$size_mib" '
     }
   }' "$work/results"
 
+# The summary rows (run's table): moma-put against each tool.
+if [ -n "${MOMA_BENCH_SUMMARY:-}" ]; then
+  bench_tmp=$work top=$top build=
+  . "$top/tests/bench/lib.sh"
+  awk '{ print $1, $2, $3 }' "$work/results" >"$work/times"
+  m=$(bench_median "$work/times" moma-put)
+  for t in curl:0.9 aws:1 s3cmd:1 rclone:1; do
+    tool=${t%:*}
+    grep -q "^$tool " "$work/times" || continue
+    trss=$(bench_maxrss "$work/times" "$tool")
+    bench_row "moma-put vs $tool ($size_mib MiB)" "-" "$m" "$tool" "$(bench_median "$work/times" "$tool")" \
+      0 "$bytes" "$(bench_maxrss "$work/times" moma-put)" "${t#*:}" 48 \
+      "$([ "$tool" = curl ] && echo ">= 0.9x" || echo "faster"), <= 48 MiB ($tool: $(awk -v r="$trss" 'BEGIN { printf "%.0f", r / 1024 }') MiB)"
+  done
+fi
+
 # Where moma-put's memory goes: a 3-byte upload maps libcurl, OpenSSL and
 # their dependencies and allocates no part buffer; each part buffer is the
 # part size (default 8 MiB), jobs + 1 of them.
