@@ -13,6 +13,9 @@
 #   fetch-MODE-BATCH[-jK]  moma-fetch --fetch-mode MODE --batch BATCH [-j K]
 #                    (variants MODE:BATCH[:K]; default "stream:5000
 #                    stream:5000:2", i.e. the default and -j 2)
+#   copy-x2          two psql COPY at once, each half of the rows (m.id % 2):
+#                    what two backends can send on this machine with no
+#                    client work, the ceiling of moma-fetch -j 2
 #   fetch|encode     moma-fetch | moma-encode > /dev/null
 # The table shows median wall time, rows/s, output MB/s, the speed ratio
 # to COPY (above 1: faster), the largest peak RSS seen and how busy the
@@ -61,6 +64,13 @@ run_variant() {   # run_variant VARIANT
 	bench_time "$(name_of "$1")" "$times" "$fetch" --zone 3 --date 2026-11-01 \
 		--fetch-mode "$mode" --batch "$batch" -j "${jobs:-1}"
 }
+copy_x2() {
+	psql -Xqc "COPY ($query AND m.id % 2 = 0) TO STDOUT (FORMAT binary)" >/dev/null &
+	psql -Xqc "COPY ($query AND m.id % 2 = 1) TO STDOUT (FORMAT binary)" >/dev/null || { wait; return 1; }
+	wait $!
+}
+export -f copy_x2
+export query
 
 printf '| rows | variant | wall s (median) | rows/s | MB/s out | vs COPY | peak RSS KiB | machine busy (%s cores) |\n' "$(nproc)"
 printf '|---:|---|---:|---:|---:|---:|---:|---:|\n'
@@ -73,11 +83,12 @@ for size in $sizes; do
 	: >"$times"
 	for r in $(seq "$rounds"); do
 		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
+		bench_time copy-x2 "$times" bash -c copy_x2
 		for v in $variants; do run_variant "$v"; done
 		bench_time "fetch|encode" "$times" bash -c 'set -o pipefail; "$1" --zone 3 --date 2026-11-01 | "$2"' _ "$fetch" "$encode"
 	done
 	base=$(bench_median "$times" copy)
-	for v in copy $(for v in $variants; do name_of "$v"; done) "fetch|encode"; do
+	for v in copy copy-x2 $(for v in $variants; do name_of "$v"; done) "fetch|encode"; do
 		m=$(bench_median "$times" "$v")
 		b=$fetch_bytes
 		[ "$v" != copy ] || b=$copy_bytes
@@ -86,7 +97,7 @@ for size in $sizes; do
 			name = v; gsub(/\|/, "\\|", name)
 			printf "| %d | %s | %.3f | %.0f | %s | %.2fx | %s | %s |\n", n, name, m, n / m,
 			    v == "fetch|encode" ? "-" : sprintf("%.0f", b / m / 1e6), base / m,
-			    v == "fetch|encode" ? "(bash)" : rss, busy }'
+			    v ~ /fetch\||x2/ ? "(bash)" : rss, busy }'
 	done
 	label="$((size / 1000000)) M"
 	bench_row "moma-fetch vs COPY" "$label" "$(bench_median "$times" fetch-stream-5000)" COPY "$base" \
@@ -94,6 +105,8 @@ for size in $sizes; do
 	if grep -q '^fetch-stream-5000-j2 ' "$times"; then
 		bench_row "moma-fetch -j 2 vs COPY" "$label" "$(bench_median "$times" fetch-stream-5000-j2)" COPY "$base" \
 			"$size" "$fetch_bytes" "$(bench_maxrss "$times" fetch-stream-5000-j2)" 1.7 16 ">= 1.7x, < 16 MiB"
+		bench_row "(ceiling: two bare COPY halves vs COPY)" "$label" "$(bench_median "$times" copy-x2)" COPY "$base" \
+			"$size" "$copy_bytes" 0 1.7 "" "(>= 1.7x if -j 2 can be)"
 	fi
 	bench_row "moma-fetch \\| moma-encode > /dev/null vs COPY" "$label" "$(bench_median "$times" "fetch|encode")" \
 		COPY "$base" "$size" 0 0 0.91 "" "within 1.1x"
