@@ -13,6 +13,10 @@ drawn from a random generator seeded with N, a request instead gets one of:
   503      HTTP 503 SlowDown, body read first
   reset    the connection reset halfway through the request body
   lost     forwarded to S3, which acts on it, but the answer never arrives
+  gone     forwarded to S3, which acts on it, then answered 404 NoSuchUpload
+           (what AWS says to a Complete retried after one that worked)
+  nosuch   answered 404 NoSuchUpload without reaching S3 (an upload that
+           a lifecycle rule aborted)
 
 --kinds limits the faults to those listed, --match to requests whose
 "METHOD PATH" matches REGEX, --max to the first N faults.
@@ -74,17 +78,9 @@ class Handler(socketserver.StreamRequestHandler):
                 "FAULT" if fault else "PASS", fault or "-",
                 method.decode(), path.decode()))
             srv.log.flush()
-        if fault in ("500", "503"):
+        if fault in ("500", "503", "nosuch"):
             self.rfile.read(length)
-            code, text = (("InternalError", "We encountered an internal error")
-                          if fault == "500" else
-                          ("SlowDown", "Please reduce your request rate"))
-            body = (ERR % (code, text)).encode()
-            status = b"500 Internal Server Error" if fault == "500" \
-                else b"503 Slow Down"
-            self.wfile.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: "
-                             b"application/xml\r\nContent-Length: %d\r\n"
-                             b"Connection: close\r\n\r\n" % len(body) + body)
+            self.error(fault)
             return
         if fault == "reset":
             self.rfile.read(length // 2)
@@ -113,7 +109,23 @@ class Handler(socketserver.StreamRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
             return
+        if fault == "gone":
+            self.error(fault)
+            return
         self.wfile.write(b"".join(reply))
+
+    def error(self, fault):
+        code, text, status = {
+            "500": ("InternalError", "We encountered an internal error",
+                    b"500 Internal Server Error"),
+            "503": ("SlowDown", "Please reduce your request rate",
+                    b"503 Slow Down"),
+        }.get(fault, ("NoSuchUpload", "The specified upload does not exist",
+                      b"404 Not Found"))
+        body = (ERR % (code, text)).encode()
+        self.wfile.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: "
+                         b"application/xml\r\nContent-Length: %d\r\n"
+                         b"Connection: close\r\n\r\n" % len(body) + body)
 
 
 class Server(socketserver.ThreadingTCPServer):

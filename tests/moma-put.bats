@@ -283,6 +283,30 @@ start_proxy() {
   [ "$(s3_uploads "$BKT")" -eq 0 ]
 }
 
+@test "moma-put: Complete answered NoSuchUpload after it worked: HEAD confirms, exit 0" {
+  local url
+  url=$(start_proxy --rate 1 --kinds gone --match '^POST .*uploadId=' --max 1)
+  head -c $((7 * 1048576)) /dev/urandom >in
+  put_check gonecomplete in --endpoint-url "$url" -p 5M
+  grep -q '^FAULT gone POST' proxy.log
+  # The object was checked by its ETag before success was claimed.
+  grep -q '^PASS - HEAD /moma-test/gonecomplete' proxy.log
+  [ "$(s3_etag "$BKT" gonecomplete)" = "$(multipart_etag in 5242880)" ]
+  [ "$(s3_uploads "$BKT")" -eq 0 ]
+}
+
+@test "moma-put: Complete answered NoSuchUpload, no object: clear error, nothing stored" {
+  local url
+  s3_mb moma-test-nosuch
+  url=$(start_proxy --rate 1 --kinds nosuch --match '^POST .*uploadId=')
+  head -c $((7 * 1048576)) /dev/urandom >in
+  run_split "$PUT" --endpoint-url "$url" -p 5M "s3://moma-test-nosuch/gone" <in
+  assert_status "$EX_UNAVAILABLE"
+  [[ $stderr == "moma-put: "*"NoSuchUpload"*"aborted or expired"* ]]
+  grep -q '^PASS - HEAD /moma-test-nosuch/gone' proxy.log
+  ! s3_exists moma-test-nosuch gone
+}
+
 @test "moma-put: retries exhausted: exit 75, part and S3 code named, aborted" {
   local url
   url=$(start_proxy --rate 1 --kinds 503 --match '^PUT .*partNumber=2&')

@@ -777,6 +777,7 @@ complete_upload(const char *upload_id, const struct partinfo *pi, unsigned n)
 		h = s3_header(h, "Content-Type", "application/xml");
 	url = url_for(OP_COMPLETE, 0, upload_id);
 	xfer_init(&x, OP_COMPLETE, 0, url, body, len, h);
+	free(url);	/* libcurl keeps its own copy; die_verdict() exits */
 	if (run_sync(&x, opt.retries + 1, &v, &xml) != 0) {
 		if (strcmp(v.code, "NoSuchUpload") == 0) {
 			if (already_completed(want))
@@ -798,7 +799,6 @@ done:
 	if (opt.verbose)
 		warnx("%s: %u parts, ETag %s", target.name, n, want);
 	xfer_free(&x);
-	free(url);
 	free(body);
 }
 
