@@ -44,6 +44,7 @@
 #define OBJECT_MAX	(5 * 1024 * GIB)	/* S3: 5 TiB */
 #define PARTS_MAX	10000
 #define RESP_MAX	(1u << 20)		/* an S3 answer larger is an error */
+#define READ_MAX	(1u << 20)		/* one read(2): MD5 it while cached */
 #define BACKOFF_BASE_NS	200000000ull		/* 0.2 s, doubled per attempt */
 #define BACKOFF_CAP_NS	10000000000ull		/* 10 s */
 
@@ -239,15 +240,6 @@ part_size_for(unsigned n)
 	while (tier-- > 0 && sz < PART_MAX)
 		sz *= 2;
 	return sz < PART_MAX ? sz : PART_MAX;
-}
-
-static void
-md5_of(const void *p, size_t n, unsigned char out[16])
-{
-	unsigned int len = 16;
-
-	if (!EVP_Digest(p, n, out, &len, EVP_md5(), NULL))
-		errx(EX_SOFTWARE, "MD5 unavailable in libcrypto");
 }
 
 static void
@@ -812,6 +804,10 @@ reader_main(void *arg)
 	struct pool *p = arg;
 	uint64_t total = 0;
 	int more_sent = 0;
+	EVP_MD_CTX *md5 = EVP_MD_CTX_new();
+
+	if (md5 == NULL)
+		errx(EX_SOFTWARE, "out of memory");
 
 	for (;;) {
 		struct slot *s = NULL;
@@ -851,11 +847,16 @@ reader_main(void *arg)
 			else
 				s->cap = want;
 		}
+		/* The MD5 runs over each read while its bytes are still in
+		 * the cache, not over the whole part afterwards. */
+		if (!EVP_DigestInit_ex(md5, EVP_md5(), NULL))
+			errx(EX_SOFTWARE, "MD5 unavailable in libcrypto");
 		while (!rerr && s->len < want) {
+			size_t ask = want - s->len < READ_MAX ? want - s->len : READ_MAX;
 			ssize_t n;
 
 			t0 = stats_now_ns();
-			n = read(STDIN_FILENO, s->buf + s->len, want - s->len);
+			n = read(STDIN_FILENO, s->buf + s->len, ask);
 			pthread_mutex_lock(&p->mu);
 			p->blocked_in_ns += stats_now_ns() - t0;
 			if (n > 0)
@@ -872,6 +873,7 @@ reader_main(void *arg)
 				eof = 1;
 				break;
 			}
+			EVP_DigestUpdate(md5, s->buf + s->len, (size_t)n);
 			s->len += (size_t)n;
 			total += (uint64_t)n;
 			if (total > OBJECT_MAX)
@@ -880,7 +882,9 @@ reader_main(void *arg)
 				curl_multi_wakeup(p->multi);
 		}
 		if (!rerr && (s->len > 0 || partno == 1)) {
-			md5_of(s->buf, s->len, s->md5);
+			unsigned int dl = 16;
+
+			EVP_DigestFinal_ex(md5, s->md5, &dl);
 			EVP_EncodeBlock((unsigned char *)s->md5_b64, s->md5, 16);
 		}
 		pthread_mutex_lock(&p->mu);
@@ -900,6 +904,7 @@ reader_main(void *arg)
 		if (eof || rerr)
 			break;
 	}
+	EVP_MD_CTX_free(md5);
 	return NULL;
 }
 
@@ -1026,7 +1031,7 @@ upload_stream(void)
 
 	for (;;) {
 		struct slot *first = NULL;
-		int eof, rerr, more, nready = 0, busy = 0, running;
+		int eof, rerr, more, nready = 0, busy = 0, running, finished = 0;
 		uint64_t now = stats_now_ns(), next_retry = 0;
 		struct slot *todo[64];
 		int ntodo = 0;
@@ -1145,6 +1150,10 @@ upload_stream(void)
 
 			if (m->msg != CURLMSG_DONE)
 				continue;
+			/* Look again before waiting: this may free a slot or
+			 * have been the last part, and nothing would wake the
+			 * poll below for it (it cost 0.5 s per upload). */
+			finished = 1;
 			for (int i = 0; i < pool.n; i++)
 				if (pool.slots[i].x.e == m->easy_handle)
 					s = &pool.slots[i];
@@ -1210,6 +1219,10 @@ upload_stream(void)
 			xfer_free(&s->x);
 		}
 
+		if (finished) {
+			show_progress(inflight, done);
+			continue;
+		}
 		{
 			int timeout = 500;
 
