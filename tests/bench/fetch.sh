@@ -20,7 +20,10 @@
 # The table shows median wall time, rows/s, output MB/s, the speed ratio
 # to COPY (above 1: faster), the largest peak RSS seen and how busy the
 # whole machine was (median share of all cores: near 100% means the cores,
-# not the program, set the pace).
+# not the program, set the pace), and the client's CPU time (psql's, or
+# moma-fetch's; for the bash rows all of bash's children), from which the
+# table's last line works out how far one moma-fetch process can merge
+# -j K shards on a machine with cores to spare.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -72,8 +75,8 @@ copy_x2() {
 export -f copy_x2
 export query
 
-printf '| rows | variant | wall s (median) | rows/s | MB/s out | vs COPY | peak RSS KiB | machine busy (%s cores) |\n' "$(nproc)"
-printf '|---:|---|---:|---:|---:|---:|---:|---:|\n'
+printf '| rows | variant | wall s (median) | rows/s | MB/s out | vs COPY | peak RSS KiB | machine busy (%s cores) | client CPU s |\n' "$(nproc)"
+printf '|---:|---|---:|---:|---:|---:|---:|---:|---:|\n'
 for size in $sizes; do
 	bench_db "$size"
 	export PGDATABASE=moma_$size
@@ -93,12 +96,22 @@ for size in $sizes; do
 		b=$fetch_bytes
 		[ "$v" != copy ] || b=$copy_bytes
 		awk -v v="$v" -v n="$size" -v m="$m" -v base="$base" -v b="$b" -v rss="$(bench_maxrss "$times" "$v")" \
-		    -v busy="$(bench_busy "$times" "$v")" 'BEGIN {
+		    -v busy="$(bench_busy "$times" "$v")" -v cpu="$(bench_cpus "$times" "$v")" 'BEGIN {
 			name = v; gsub(/\|/, "\\|", name)
-			printf "| %d | %s | %.3f | %.0f | %s | %.2fx | %s | %s |\n", n, name, m, n / m,
+			printf "| %d | %s | %.3f | %.0f | %s | %.2fx | %s | %s | %s |\n", n, name, m, n / m,
 			    v == "fetch|encode" ? "-" : sprintf("%.0f", b / m / 1e6), base / m,
-			    v ~ /fetch\||x2/ ? "(bash)" : rss, busy }'
+			    v ~ /fetch\||x2/ ? "(bash)" : rss, busy, cpu }'
 	done
+	# One moma-fetch process merges every shard: its CPU per row bounds
+	# -j K wherever the backends have cores of their own.  A client that
+	# keeps up wakes for every few rows; one with more to read than time
+	# (-j 2 here) reads fuller socket buffers and costs less per row.
+	awk -v n="$size" -v copy="$(bench_cpus "$times" copy)" -v f1="$(bench_cpus "$times" fetch-stream-5000)" \
+	    -v f2="$(bench_cpus "$times" fetch-stream-5000-j2)" -v one="$(bench_median "$times" copy)" 'BEGIN {
+		f = f2 > 0 ? f2 : f1
+		if (f > 0)
+			printf "%d rows: client CPU per M rows: psql COPY %.2f s, moma-fetch %.2f s, moma-fetch -j 2 %s s. At %.2f s one moma-fetch process merges at most %.1f M rows/s, %.1fx what one backend sent here.\n",
+			    n, copy * 1e6 / n, f1 * 1e6 / n, (f2 > 0 ? sprintf("%.2f", f2 * 1e6 / n) : "-"), f * 1e6 / n, n / f / 1e6, one / f }' >>"$bench_tmp/cpu"
 	label="$((size / 1000000)) M"
 	bench_row "moma-fetch vs COPY" "$label" "$(bench_median "$times" fetch-stream-5000)" COPY "$base" \
 		"$size" "$fetch_bytes" "$(bench_maxrss "$times" fetch-stream-5000)" 0.95 16 ">= 0.95x, < 16 MiB"
@@ -111,3 +124,5 @@ for size in $sizes; do
 	bench_row "moma-fetch \\| moma-encode > /dev/null vs COPY" "$label" "$(bench_median "$times" "fetch|encode")" \
 		COPY "$base" "$size" 0 0 0.91 "" "within 1.1x"
 done
+echo
+[ ! -s "$bench_tmp/cpu" ] || cat "$bench_tmp/cpu"

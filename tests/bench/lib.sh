@@ -1,12 +1,14 @@
 # tests/bench/lib.sh: what the bench sections share (sourced, not run).
 #
 #   bench_time NAME FILE CMD...   run CMD once, stdout to /dev/null; append
-#                                 "NAME wall_s rss_kib busy" to FILE (wall
-#                                 from the clock, RSS from GNU time, busy:
-#                                 the share of all cores' time the whole
-#                                 machine was busy, from /proc/stat)
+#                                 "NAME wall_s rss_kib busy cpu_s" to FILE
+#                                 (wall from the clock, RSS and CPU from GNU
+#                                 time, busy: the share of all cores' time
+#                                 the whole machine was busy, /proc/stat)
 #   bench_cpu                     jiffies "busy total" of all cores now
 #   bench_busy FILE NAME          median busy share of NAME's lines
+#   bench_cpus FILE NAME          median CPU seconds (user + system) of
+#                                 NAME's command and its waited-for children
 #   bench_median FILE NAME        median wall of NAME's lines in FILE
 #   bench_maxrss FILE NAME        largest RSS (KiB) of NAME's lines in FILE
 #   bench_frames SIZE             path of SIZE momagen frames, regenerated
@@ -30,11 +32,17 @@ bench_time() {
 	shift 2
 	c0=$(bench_cpu)
 	s=$(date +%s%N)
-	/usr/bin/time -f %M -o "$bench_tmp/rss" "$@" >/dev/null
+	/usr/bin/time -f '%M %U %S' -o "$bench_tmp/rss" "$@" >/dev/null
 	e=$(date +%s%N)
 	c1=$(bench_cpu)
 	echo "$name $(( (e - s) / 1000000 )) $(tail -n 1 "$bench_tmp/rss") $c0 $c1" |
-		awk '{ printf "%s %.3f %s %.2f\n", $1, $2 / 1000, $3, ($7 > $5) ? ($6 - $4) / ($7 - $5) : 0 }' >>"$file"
+		awk '{ printf "%s %.3f %s %.2f %.2f\n", $1, $2 / 1000, $3,
+		    ($9 > $7) ? ($8 - $6) / ($9 - $7) : 0, $4 + $5 }' >>"$file"
+}
+
+bench_cpus() {
+	awk -v v="$2" '$1 == v { print $5 }' "$1" | sort -n |
+		awk '{ a[++k] = $1 } END { if (k) printf "%.2f\n", k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }'
 }
 
 bench_busy() {
