@@ -143,3 +143,13 @@ awk -v b="$base" -v r4="$(cat "$work/rss.4")" 'BEGIN {
   printf "dependencies), before any part buffer. At -j4 the 5 x 8 MiB part pool leaves\n"
   printf "%.1f MiB, of which %.1f MiB over that baseline are moma-put'"'"'s own (handles, upload\n", (r4 - 40 * 1024) / 1024, (r4 - 40 * 1024 - b) / 1024
   printf "buffers): the target'"'"'s + 8 MiB is taken by the libraries alone.\n" }'
+# The same, from the kernel's own split of a waiting moma-put's memory:
+# file-backed pages (the libraries' code, shared with every process that
+# maps them) against its private, anonymous memory.
+sleep 2 | "$put" "s3://$bucket/split" >/dev/null &
+split_pid=$!
+sleep 1
+awk '/^(RssAnon|RssFile):/ { v[$1] = $2 } END {
+  printf "A moma-put waiting for input: RssFile %.1f MiB (libraries), RssAnon %.1f MiB (its own data).\n",
+    v["RssFile:"] / 1024, v["RssAnon:"] / 1024 }' "/proc/$split_pid/status"
+wait "$split_pid"
