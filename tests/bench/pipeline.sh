@@ -80,6 +80,12 @@ for size in $sizes; do
 			printf "| %d | %s | %.3f | %.0f | %s | %.2fx | %s | %s |\n", n, v, m, n / m,
 			    v == "copy" ? "-" : sprintf("%.0f", b / m / 1e6), base / m, rss, busy }'
 	done
+	# The last runs' summaries: each stage's seconds blocked reading and
+	# writing say which one set the pace (README, moma-zone).
+	for v in moma-zone "moma-zone(fetch-j2)"; do
+		printf '|  | %s: `%s` |  |  |  |  |  |  |\n' "$v" \
+		    "$(sed -E 's/.*(rows=[^ ]+).*(seconds=[^ ]+) (fetch=[^ ]+) (encode=[^ ]+) (put=[^ ]+).*/\1 \2 \3 \4 \5/' "$bench_tmp/line.$v")"
+	done
 	label="$((size / 1000000)) M"
 	bench_row "moma-zone into S3 vs COPY floor" "$label" "$(bench_median "$times" moma-zone)" COPY "$base" \
 		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor"
