@@ -187,6 +187,147 @@ test_tlv(void)
 	ok(tlv_validate(bad3, 10, e) == -1 && strstr(e, "order"), "tags out of order: %s", e);
 }
 
+/*
+ * tlv_scan_fast / tlv_from_json_padded against tlv_from_json on json[0..n)
+ * followed by 16 bytes of pad (the slack they may read): same verdict,
+ * same error text, same body.  *fast: whether the fast path took it.
+ */
+static int
+fast_agrees(const char *json, size_t n, const uint8_t *pad, int *fast)
+{
+	static struct tlv_body a, b, c;
+	static uint8_t buf[4096 + TLV_JSON_SLACK];
+	char ea[TLV_ERR_LEN] = "", eb[TLV_ERR_LEN] = "";
+
+	memcpy(buf, json, n);
+	memcpy(buf + n, pad, TLV_JSON_SLACK);
+	*fast = tlv_scan_fast(buf, n, &c);
+	int ra = tlv_from_json_padded(buf, n, &a, ea);
+	int rb = tlv_from_json(buf, n, &b, eb);
+	int same = ra == rb && strcmp(ea, eb) == 0 && (*fast == 0 || ra == 0);
+	if (same && ra == 0)
+		same = a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0 &&
+		    a.off_appearance == b.off_appearance && a.off_filter == b.off_filter &&
+		    a.off_addressee == b.off_addressee &&
+		    (*fast == 0 || (c.len == b.len && memcmp(c.buf, b.buf, c.len) == 0));
+	if (!same)
+		printf("# fast path disagrees on %.*s: %d (%s) vs %d (%s)\n", (int)n, json, ra, ea, rb, eb);
+	return same;
+}
+
+static void
+test_tlv_fast(void)
+{
+	static const uint8_t quotes[TLV_JSON_SLACK] = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"";
+	static const uint8_t zeros[TLV_JSON_SLACK];
+	char js[600];
+	int fast, all = 1, took = 1;
+
+	/* Every registry key reaches its own slot of the perfect hash. */
+	for (int i = 0; i < TLV_NKEYS; i++) {
+		const char *v = tlv_registry[i].type == TLV_TYPE_TEXT ? "\"x\"" :
+		    tlv_registry[i].type == TLV_TYPE_BOOL ? "true" :
+		    tlv_registry[i].type == TLV_TYPE_LANG ? "\"fra\"" : "1";
+		int n = snprintf(js, sizeof js, "{\"%s\":%s}", tlv_registry[i].name, v);
+		all &= fast_agrees(js, (size_t)n, zeros, &fast);
+		took &= fast;
+	}
+	ok(all && took, "fast path takes each of the %d registry keys", TLV_NKEYS);
+
+	const char *taken[] = {
+		"{}", "{ }", "{\"titre\":\"\"}", "{\"titre\":null}",
+		"{\"prix\": 0, \"bip\": false, \"langue\": \"eng\", \"nom\": \"Noël\"}",
+		"{\"texte\":\"\\\"Bouquet \\\\ \\/ \\b\\f\\n\\r\\t Évasion\\\"\"}",
+		"{\"prix\":4294967295,\"couleur\":16777215,\"position\":255,\"duree\":65535}",
+		"{\"texte\":\"aaaaaaaaaaaaaaa\xc3\xa9" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé\"}",
+		"{\"texte\":\"ééééééééééééééééééééééééééééééééééééééééééééé\"}",
+		"{\"texte\":\"é\\\"é\\né\"}",
+	};
+	all = took = 1;
+	for (size_t i = 0; i < sizeof taken / sizeof *taken; i++) {
+		all &= fast_agrees(taken[i], strlen(taken[i]), quotes, &fast);
+		took &= fast;
+		if (!fast)
+			printf("# fast path declined %s\n", taken[i]);
+	}
+	ok(all && took, "fast path takes %zu common objects (escapes, jsonb spaces, accents) with tlv_from_json's bytes",
+	    sizeof taken / sizeof *taken);
+
+	/* Declined: left to tlv_from_json, which accepts or names the error. */
+	const char *declined[] = {
+		"", "{", "[]", " {}", "{} ", "{\"inconnu\":1}", "{\"nomx\":1}", "{\"no\":1}",
+		"{\"titre\":\"a\",\"titre\":\"b\"}", "{\"t\\u0069tre\":\"x\"}",
+		"{\"titre\":\"No\\u00ebl\"}", "{\"titre\":\"\\x\"}", "{\"titre\":\"a\nb\"}",
+		"{\"titre\":\"€ 3-byte\"}", "{\"titre\":\"🎄\"}", "{\"titre\":\"\xc3\"}",
+		"{\"titre\":\"\xc3\\\"\"}", "{\"titre\":\"\xa9\"}", "{\"titre\":\"\xc1\xa9\"}",
+		"{\"titre\":\"\xc3\xc3\xa9\"}", "{\"titre\":\"\xff\"}",
+		"{\"prix\":01}", "{\"prix\":-0}", "{\"prix\":1.5}", "{\"prix\":1e3}",
+		"{\"prix\":4294967296}", "{\"prix\":12345678901}", "{\"position\":256}",
+		"{\"prix\":\"12\"}", "{\"bip\":1}", "{\"titre\":true}", "{\"bip\":tru}",
+		"{\"bip\":nul}", "{\"titre\":nul}", "{\"langue\":\"FRA\"}", "{\"langue\":\"fr\"}",
+		"{\"titre\":[1]}", "{\"titre\":{}}", "{\"titre\":\"a\",}", "{,}",
+		"{\"titre\"\"a\"}", "{\"titre\":\"a\"", "{\"titre\":\"a", "{\"titre\":",
+		"{\"titre\"", "{\"tit", "{\"titre\":\"a\"}x", "{\n\"titre\":\"a\"}",
+		"{\"titre\":\"a\"\t}", "{\"age_min\":1\0}",
+	};
+	all = 1;
+	int declined_all = 1;
+	for (size_t i = 0; i < sizeof declined / sizeof *declined; i++) {
+		size_t n = strlen(declined[i]) + (strstr(declined[i], "age_min") ? 2 : 0);
+		all &= fast_agrees(declined[i], n, quotes, &fast);
+		all &= fast_agrees(declined[i], n, zeros, &fast);
+		declined_all &= !fast;
+		if (fast)
+			printf("# fast path took %s\n", declined[i]);
+	}
+	ok(all && declined_all, "fast path declines %zu unusual or invalid objects; the result is tlv_from_json's",
+	    sizeof declined / sizeof *declined);
+
+	/* Long strings: 254 bytes fit, 255 do not, with or without escapes. */
+	all = took = 1;
+	for (int len = 240; len <= 260; len++)
+		for (int esc = 0; esc <= 1; esc++) {
+			size_t o = (size_t)snprintf(js, sizeof js, "{\"texte\":\"");
+			for (int k = 0; k < len; k++) {
+				if (esc && k % 18 == 6) {
+					js[o++] = '\\';
+					js[o++] = '"';
+					continue;
+				}
+				js[o++] = k % 9 == 3 ? '\xc3' : k % 9 == 4 ? '\xa9' : 'a';
+			}
+			o += (size_t)snprintf(js + o, sizeof js - o, "\"}");
+			all &= fast_agrees(js, o, quotes, &fast);
+			took &= fast == (len <= TLV_TEXT_MAX && (len - 1) % 9 != 3);	/* not ending in a lead */
+		}
+	ok(all && took, "texts of 240..260 bytes: taken up to 254, declined above or when cut in a sequence, same results");
+
+	/* Every prefix of a valid object (the pad holds what follows it) and
+	 * random byte flips in it. */
+	const char *base = "{\"titre\": \"Découvrez l'offre \\\"Évasion\\\"\", \"prix\": 1234, "
+	    "\"bip\": true, \"langue\": \"fra\", \"civilite\": null, \"nom\": \"Garçon naïf\"}";
+	size_t bn = strlen(base);
+	all = 1;
+	for (size_t n = 0; n <= bn; n++) {
+		uint8_t pad[TLV_JSON_SLACK];
+		for (size_t k = 0; k < TLV_JSON_SLACK; k++)
+			pad[k] = n + k < bn ? (uint8_t)base[n + k] : '"';
+		all &= fast_agrees(base, n, pad, &fast);
+	}
+	for (int t = 0; t < 20000; t++) {
+		uint8_t pad[TLV_JSON_SLACK];
+		memcpy(js, base, bn);
+		for (int k = 0; k < 1 + (int)(rnd() % 3); k++) {
+			static const char pick[] = "\"\\:,{} 0a\xc3\xa9\xe2\x80\x00\n-.e";
+			js[rnd() % bn] = pick[rnd() % (sizeof pick - 1)];
+		}
+		for (size_t k = 0; k < TLV_JSON_SLACK; k++)
+			pad[k] = (uint8_t)rnd();
+		all &= fast_agrees(js, bn, pad, &fast);
+	}
+	ok(all, "every prefix and 20000 random corruptions of an object: fast path agrees with tlv_from_json");
+}
+
 static void
 test_segments(void)
 {
@@ -363,6 +504,7 @@ main(void)
 	test_num();
 	test_dvbtime();
 	test_tlv();
+	test_tlv_fast();
 	test_segments();
 	test_frames();
 	return tap_done();

@@ -29,6 +29,10 @@
 #include "ts.h"
 
 #define IN_BUF	(256 * 1024)
+
+/* storables point into the input buffer, whose slack covers the padding
+ * tlv_from_json_padded reads. */
+_Static_assert(IO_IN_SLACK >= TLV_JSON_SLACK, "input buffer slack below TLV_JSON_SLACK");
 #define OUT_BUF	(256 * 1024)
 
 static struct {
@@ -140,7 +144,7 @@ convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b
 		    t == m->valid_start ? "valid_start" : "valid_end", when);
 		return -1;
 	}
-	if (tlv_from_json(m->storables, m->storables_len, b, terr) != 0) {
+	if (tlv_from_json_padded(m->storables, m->storables_len, b, terr) != 0) {
 		snprintf(err, errlen, "storables: %s", terr);
 		return -1;
 	}
