@@ -62,6 +62,22 @@ test_crc(void)
 	}
 	ok(same, "CRC-32/MPEG-2 fast path equals the tables on lengths 0..4096 and 2000 random "
 	    "lengths to 8192, random alignments and start values");
+	same = 1;
+	for (size_t n = 0; n <= 4096; n++) {
+		size_t al = rnd() % 64;
+		uint32_t c0 = n % 3 ? (uint32_t)rnd() : 0;
+		same &= crc_32c(c0, big + al, n) == crc_32c_table(c0, big + al, n);
+	}
+	static uint8_t huge[40000 + 64];
+	for (size_t i = 0; i < sizeof huge; i++)
+		huge[i] = (uint8_t)rnd();
+	for (int t = 0; t < 300; t++) {
+		size_t n = rnd() % 40001, al = rnd() % 64;
+		uint32_t c0 = (uint32_t)rnd();
+		same &= crc_32c(c0, huge + al, n) == crc_32c_table(c0, huge + al, n);
+	}
+	ok(same, "CRC-32C fast path (three crc32 chains past 6 KiB) equals the tables on lengths "
+	    "0..4096 and 300 random lengths to 40000");
 }
 
 static void
@@ -496,6 +512,41 @@ test_frames(void)
 	    strstr(e, "checksum") != NULL;
 	ok(bad_count, "a wrong trailer count is reported");
 	ok(bad_sum, "a flipped byte is caught by the checksum");
+	io_out_free(&out);
+	close(fd);
+
+	/* A longer stream (the reader sums the checksum in bulk, between
+	 * refills): clean with a big and a tiny buffer, and a flipped byte
+	 * anywhere is an error. */
+	char path2[] = "/tmp/moma-unit-XXXXXX";
+	fd = mkstemp(path2);
+	unlink(path2);
+	io_out_init(&out, fd, 4096, NULL);
+	frame_writer_open(&w, &out, &h);
+	for (int i = 0; i < 400; i++) {
+		struct frame_msg m = { .id = i, .campagne_id = 5, .storables = (const uint8_t *)js[i % 3],
+			.storables_len = strlen(js[i % 3]) };
+		frame_write_msg(&w, &m);
+	}
+	frame_write_end(&w);
+	size = lseek(fd, 0, SEEK_CUR);
+	static uint8_t lng[60000], flip[60000];
+	int long_ok = size <= (off_t)sizeof lng && pread(fd, lng, (size_t)size, 0) == size;
+	fields[0] = 1;
+	fields[1] = 0;
+	long_ok = long_ok && read_stream(lng, (size_t)size, 65536, &hh, e, NULL, NULL) == 0 &&
+	    read_stream(lng, (size_t)size, 100, &hh, e, NULL, NULL) == 0;
+	int flips_caught = 1;
+	for (int t = 0; t < 40 && long_ok; t++) {
+		size_t at = 8 + rnd() % ((size_t)size - 8);
+		memcpy(flip, lng, (size_t)size);
+		flip[at] ^= (uint8_t)(1 + rnd() % 255);
+		flips_caught &= read_stream(flip, (size_t)size, t % 2 ? 65536 : 333, &hh, e, NULL, NULL) ==
+		    FRAME_EDATA;
+	}
+	ok(long_ok, "a %lld-byte stream of 400 messages reads clean with 64 KiB and 100-byte buffers",
+	    (long long)size);
+	ok(flips_caught, "a byte changed at 40 random places of it is an error every time");
 	io_out_free(&out);
 	close(fd);
 }
