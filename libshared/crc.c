@@ -19,6 +19,11 @@
 static uint32_t mpeg2_tab[8][256];
 static uint32_t c_tab[8][256];
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+static int tab_ready;	/* set (release) once tab_init is done */
+
+/* pthread_once costs a call per CRC: look at the flag first. */
+#define TAB_INIT() do { if (!__atomic_load_n(&tab_ready, __ATOMIC_ACQUIRE)) \
+	pthread_once(&tab_once, tab_init); } while (0)
 static int have_sse42, have_pclmul;
 static uint32_t k128;		/* x^128 mod P (CRC-32/MPEG-2) */
 #if defined(__x86_64__)
@@ -67,6 +72,7 @@ tab_init(void)
 	clmul_init();
 	c32_shift_init();
 #endif
+	__atomic_store_n(&tab_ready, 1, __ATOMIC_RELEASE);
 }
 
 static uint32_t
@@ -212,14 +218,14 @@ mpeg2_clmul(uint32_t crc, const uint8_t *p, size_t len)
 uint32_t
 crc_mpeg2_table(uint32_t crc, const void *buf, size_t len)
 {
-	pthread_once(&tab_once, tab_init);
+	TAB_INIT();
 	return mpeg2_tables(crc, buf, len);
 }
 
 uint32_t
 crc_mpeg2(uint32_t crc, const void *buf, size_t len)
 {
-	pthread_once(&tab_once, tab_init);
+	TAB_INIT();
 #if defined(__x86_64__)
 	if (have_pclmul && len >= 16)
 		return mpeg2_clmul(crc, buf, len);
@@ -322,14 +328,14 @@ c32_tables(uint32_t crc, const uint8_t *p, size_t len)
 uint32_t
 crc_32c_table(uint32_t crc, const void *buf, size_t len)
 {
-	pthread_once(&tab_once, tab_init);
+	TAB_INIT();
 	return ~c32_tables(~crc, buf, len);
 }
 
 uint32_t
 crc_32c(uint32_t crc, const void *buf, size_t len)
 {
-	pthread_once(&tab_once, tab_init);
+	TAB_INIT();
 #if defined(__x86_64__)
 	if (have_sse42)
 		return ~crc_32c_hw(~crc, buf, len);

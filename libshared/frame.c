@@ -52,7 +52,7 @@ crc_flush(struct frame_reader *r)
 }
 
 /* io_in_fill, summing the pending bytes first when it has to read. */
-static ssize_t
+static inline ssize_t
 fill(struct frame_reader *r, size_t n)
 {
 	struct io_in *in = r->in;

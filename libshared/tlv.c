@@ -290,49 +290,73 @@ set_bool(struct tlv_body *b, int i, int v, char *err)
 	return 0;
 }
 
-static void
-body_emit(struct tlv_body *b)
-{
-	uint8_t *p = b->buf;
+/* Registry index ranges of the four groups (tags ascending with the
+ * index): content 0..6, appearance 7..11, filter 12..14, addressee 15..17. */
+#define GRP_CONTENT	0x0007fu
+#define GRP_APPEARANCE	0x00f80u
+#define GRP_FILTER	0x07000u
+#define GRP_ADDRESSEE	0x38000u
 
-	b->off_appearance = b->off_filter = b->off_addressee = TLV_NO_OFFSET;
-	for (uint32_t bits = b->present; bits; bits &= bits - 1) {
+/* Write the items of bits (a group) at p; returns the end. */
+static inline uint8_t *
+emit_items(const struct tlv_body *b, uint32_t bits, uint8_t *p)
+{
+	for (; bits; bits &= bits - 1) {
 		int i = __builtin_ctz(bits);
 		const struct tlv_key *k = &tlv_registry[i];
-		uint16_t off = (uint16_t)(p - b->buf);
-		if (k->tag >= 0x60) {
-			if (b->off_addressee == TLV_NO_OFFSET) b->off_addressee = off;
-		} else if (k->tag >= 0x40) {
-			if (b->off_filter == TLV_NO_OFFSET) b->off_filter = off;
-		} else if (k->tag >= 0x20) {
-			if (b->off_appearance == TLV_NO_OFFSET) b->off_appearance = off;
-		}
-		*p++ = k->tag;
-		switch (k->type) {
-		case TLV_TYPE_TEXT:
-			*p++ = (uint8_t)(1 + b->tlen[i]);
-			*p++ = TLV_TEXT_UTF8;
+		p[0] = k->tag;
+		if (k->type == TLV_TYPE_TEXT) {
+			unsigned n = b->tlen[i];
+			p[1] = (uint8_t)(1 + n);
+			p[2] = TLV_TEXT_UTF8;
 			/* Whole 16-byte blocks into slack space: GCC otherwise
 			 * inlines this copy as rep movsq, whose start-up cost made
 			 * it a fifth of the encoder's time. */
-			for (unsigned j = 0; j < b->tlen[i]; j += 16)
-				memcpy(p + j, b->text[i] + j, 16);
-			p += b->tlen[i];
-			break;
-		case TLV_TYPE_LANG:
-			*p++ = 3;
-			memcpy(p, b->text[i], 3);
-			p += 3;
-			break;
-		default: {
-			uint8_t w = type_width[k->type];
-			*p++ = w;
-			for (int s = (w - 1) * 8; s >= 0; s -= 8)
-				*p++ = (uint8_t)(b->ival[i] >> s);
-		}
+			for (unsigned j = 0; j < n; j += 16)
+				memcpy(p + 3 + j, b->text[i] + j, 16);
+			p += 3 + n;
+		} else if (k->type == TLV_TYPE_LANG) {
+			p[1] = 3;
+			memcpy(p + 2, b->text[i], 3);
+			p += 5;
+		} else {
+			/* A w-byte big-endian value as one 4-byte big-endian
+			 * store of it shifted to the top; the bytes after the
+			 * first w land in the next item's place or the slack. */
+			unsigned w = type_width[k->type];
+			uint32_t v = (uint32_t)b->ival[i] << (32 - 8 * w);
+			p[1] = (uint8_t)w;
+			p[2] = (uint8_t)(v >> 24);
+			p[3] = (uint8_t)(v >> 16);
+			p[4] = (uint8_t)(v >> 8);
+			p[5] = (uint8_t)v;
+			p += 2 + w;
 		}
 	}
-	b->len = (size_t)(p - b->buf);
+	return p;
+}
+
+/* The items of b->present in tag order at dst (TLV_BODY_MAX + 16 bytes);
+ * sets b->len and the group offsets. */
+static void
+body_emit_to(struct tlv_body *b, uint8_t *dst)
+{
+	uint32_t bits = b->present;
+	uint8_t *p = emit_items(b, bits & GRP_CONTENT, dst);
+
+	b->off_appearance = bits & GRP_APPEARANCE ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
+	p = emit_items(b, bits & GRP_APPEARANCE, p);
+	b->off_filter = bits & GRP_FILTER ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
+	p = emit_items(b, bits & GRP_FILTER, p);
+	b->off_addressee = bits & GRP_ADDRESSEE ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
+	p = emit_items(b, bits & GRP_ADDRESSEE, p);
+	b->len = (size_t)(p - dst);
+}
+
+static void
+body_emit(struct tlv_body *b)
+{
+	body_emit_to(b, b->buf);
 }
 
 /* ---- the fast scanner ------------------------------------------------------ */
@@ -820,8 +844,8 @@ fast_spaces(const uint8_t *p, const uint8_t *end)
 	return p;
 }
 
-int
-tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
+static int
+scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 {
 	const uint8_t *p = json, *end = json + len;
 	const __m128i quote = _mm_set1_epi8('"');
@@ -919,25 +943,44 @@ tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 		return 0;
 	}
 done:
-	if (p != end)
-		return 0;
-	body_emit(b);
-	return 1;
+	return p == end;
 }
 #else
-int
-tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
+static int
+scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 {
 	return 0;
 }
 #endif
 
 int
+tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
+{
+	if (!scan_fast(json, len, b))
+		return 0;
+	body_emit(b);
+	return 1;
+}
+
+int
 tlv_from_json_padded(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
 {
-	if (tlv_scan_fast(json, len, b))
+	return tlv_from_json_into(json, len, b, b->buf, err);
+}
+
+int
+tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst,
+    char *err)
+{
+	if (scan_fast(json, len, b)) {
+		body_emit_to(b, dst);
 		return 0;
-	return tlv_from_json(json, len, b, err);
+	}
+	if (tlv_from_json(json, len, b, err) != 0)
+		return -1;
+	if (dst != b->buf)
+		memcpy(dst, b->buf, b->len);
+	return 0;
 }
 
 /* ---- the Jansson path (oracle) --------------------------------------------- */

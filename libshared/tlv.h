@@ -83,6 +83,15 @@ int tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err
 int tlv_from_json_padded(const uint8_t *json, size_t len, struct tlv_body *b, char *err);
 
 /*
+ * tlv_from_json_padded writing the body to dst, which has TLV_BODY_MAX +
+ * 16 writable bytes (16-byte block copies end in the slack), instead of
+ * b->buf: the encoder builds it in place in its output.  b->len and the
+ * offsets are set as usual; b->buf is not the body.
+ */
+int tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst,
+    char *err);
+
+/*
  * The one-pass fast path alone, over the same padded input: the common
  * case (an object of known keys, strings with no escape but the
  * one-letter ones and only 1- and 2-byte UTF-8, integers without sign,

@@ -224,7 +224,8 @@ test_tlv(void)
 }
 
 /*
- * tlv_scan_fast / tlv_from_json_padded against tlv_from_json on json[0..n)
+ * tlv_scan_fast / tlv_from_json_padded / tlv_from_json_into (body in a
+ * separate buffer) against tlv_from_json on json[0..n)
  * followed by 16 bytes of pad (the slack they may read): same verdict,
  * same error text, same body.  *fast: whether the fast path took it.
  */
@@ -240,7 +241,16 @@ fast_agrees(const char *json, size_t n, const uint8_t *pad, int *fast)
 	*fast = tlv_scan_fast(buf, n, &c);
 	int ra = tlv_from_json_padded(buf, n, &a, ea);
 	int rb = tlv_from_json(buf, n, &b, eb);
-	int same = ra == rb && strcmp(ea, eb) == 0 && (*fast == 0 || ra == 0);
+	static struct tlv_body d;
+	static uint8_t into[TLV_BODY_MAX + 16];
+	char ed[TLV_ERR_LEN] = "";
+	int rd = tlv_from_json_into(buf, n, &d, into, ed);
+	int same = ra == rb && rd == ra && strcmp(ea, eb) == 0 && strcmp(ed, eb) == 0 &&
+	    (*fast == 0 || ra == 0);
+	if (same && rd == 0)
+		same = d.len == b.len && memcmp(into, b.buf, b.len) == 0 &&
+		    d.off_appearance == b.off_appearance && d.off_filter == b.off_filter &&
+		    d.off_addressee == b.off_addressee;
 	if (same && ra == 0)
 		same = a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0 &&
 		    a.off_appearance == b.off_appearance && a.off_filter == b.off_filter &&
@@ -371,6 +381,8 @@ test_segments(void)
 	size_t per = SEC_MAX_LEN - SEC_OVERHEAD;
 
 	ok(sec_count(0, SEC_MAX_LEN) == 1, "empty body: one section");
+	ok(sec_count(SEC_MIN_LEN - SEC_OVERHEAD, SEC_MIN_LEN) == 1 && sec_count(2, SEC_MIN_LEN) == 2,
+	    "smallest sections: one body byte each");
 	ok(sec_count(per, SEC_MAX_LEN) == 1, "body exactly at the limit (%zu bytes): one section", per);
 	ok(sec_count(per + 1, SEC_MAX_LEN) == 2, "one byte over: two sections");
 	ok(sec_count(255, SEC_MIN_LEN) == 255, "255 one-byte segments allowed");
@@ -405,6 +417,22 @@ test_segments(void)
 		}
 		allok &= got == m.body_len && o == w;
 	}
+
+	/* sec_encode_single around a body already in place equals sec_encode. */
+	static uint8_t in_place[SEC_MAX_LEN];
+	int single = 1;
+	for (size_t len = 0; len <= per; len += 1 + len / 3) {
+		m.body_len = len;
+		m.off_filter = (uint16_t)len;
+		memset(in_place, 0xa5, sizeof in_place);
+		memcpy(in_place + SEC_HEADER_LEN, body + len % 7, len);
+		m.body = body + len % 7;
+		size_t w = sec_encode(&m, SEC_MAX_LEN, 1, out);
+		m.body = NULL;
+		single &= sec_encode_single(&m, in_place) == w && memcmp(in_place, out, w) == 0;
+	}
+	m.body = body;
+	ok(single, "sec_encode_single writes sec_encode's bytes around an in-place body, 0..%zu bytes", per);
 	ok(allok, "segments validate and reassemble to the body (sizes 0, 1, limit-1, limit, limit+1, 3 x limit + 17)");
 	ok(bitok, "biTStream psi_check_crc accepts every segment; table_id, syntax, index, total_count right");
 	ok(maxok, "no section over 4096 bytes, section_length <= 4093");
