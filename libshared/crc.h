@@ -24,4 +24,9 @@
 uint32_t crc_mpeg2(uint32_t crc, const void *buf, size_t len);
 uint32_t crc_32c(uint32_t crc, const void *buf, size_t len);
 
+/* The portable slicing-by-8 paths, whatever the CPU offers: the tests
+ * check the accelerated ones against them. */
+uint32_t crc_mpeg2_table(uint32_t crc, const void *buf, size_t len);
+uint32_t crc_32c_table(uint32_t crc, const void *buf, size_t len);
+
 #endif

@@ -34,10 +34,40 @@ frame_msg_encode(const struct frame_msg *m, uint8_t *out)
 
 /* ---- reader ------------------------------------------------------------- */
 
-static int
-fill_err(struct io_in *in, size_t n, char *err, const char *what)
+/* Consumed bytes are summed in bulk, before the buffer can move (a refill
+ * slides the unread tail down) and at the trailer: a long crc_32c runs
+ * three crc32 chains at once, a record-sized one only one. */
+static void
+consume(struct frame_reader *r, size_t n)
 {
-	ssize_t got = io_in_fill(in, n);
+	io_in_skip(r->in, n);
+	r->crc_pending += n;
+}
+
+static void
+crc_flush(struct frame_reader *r)
+{
+	r->crc = crc_32c(r->crc, io_in_ptr(r->in) - r->crc_pending, r->crc_pending);
+	r->crc_pending = 0;
+}
+
+/* io_in_fill, summing the pending bytes first when it has to read. */
+static inline ssize_t
+fill(struct frame_reader *r, size_t n)
+{
+	struct io_in *in = r->in;
+
+	if (in->end - in->pos >= n)
+		return (ssize_t)(in->end - in->pos);
+	crc_flush(r);
+	return io_in_fill(in, n);
+}
+
+static int
+fill_err(struct frame_reader *r, size_t n, char *err, const char *what)
+{
+	struct io_in *in = r->in;
+	ssize_t got = fill(r, n);
 
 	if (got < 0)
 		return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
@@ -48,13 +78,6 @@ fill_err(struct io_in *in, size_t n, char *err, const char *what)
 		return FRAME_EDATA;
 	}
 	return FRAME_OK;
-}
-
-static void
-consume(struct frame_reader *r, size_t n)
-{
-	r->crc = crc_32c(r->crc, io_in_ptr(r->in), n);
-	io_in_skip(r->in, n);
 }
 
 static int
@@ -94,7 +117,7 @@ frame_reader_open(struct frame_reader *r, struct io_in *in,
 	}
 	consume(r, FRAME_MAGIC_LEN);
 
-	if ((rc = fill_err(in, 5, err, "header record")) != FRAME_OK)
+	if ((rc = fill_err(r, 5, err, "header record")) != FRAME_OK)
 		return rc;
 	const uint8_t *p = io_in_ptr(in);
 	uint32_t len = be32_get(p);
@@ -104,7 +127,7 @@ frame_reader_open(struct frame_reader *r, struct io_in *in,
 		    (unsigned long long)in->offset, p[4], len);
 		return FRAME_EDATA;
 	}
-	if ((rc = fill_err(in, 4 + (size_t)len, err, "header record")) != FRAME_OK)
+	if ((rc = fill_err(r, 4 + (size_t)len, err, "header record")) != FRAME_OK)
 		return rc;
 	p = io_in_ptr(in);
 	const uint8_t *q = p + 5, *end = p + 4 + len;
@@ -149,7 +172,7 @@ frame_read(struct frame_reader *r, struct frame_msg *m, char *err)
 			snprintf(err, FRAME_ERR_LEN, "frame_read called after the end of the stream");
 			return FRAME_EDATA;
 		}
-		ssize_t got = io_in_fill(in, 5);
+		ssize_t got = fill(r, 5);
 		if (got < 0)
 			return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
 		if (got < 5) {
@@ -180,7 +203,7 @@ frame_read(struct frame_reader *r, struct frame_msg *m, char *err)
 			    "byte %llu: end trailer length %u, want %u", off, len, FRAME_END_LEN);
 			return FRAME_EDATA;
 		}
-		got = io_in_fill(in, 4 + (size_t)len);
+		got = fill(r, 4 + (size_t)len);
 		if (got < 0)
 			return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
 		p = io_in_ptr(in);
@@ -213,6 +236,7 @@ frame_read(struct frame_reader *r, struct frame_msg *m, char *err)
 		case 'E': {
 			uint64_t count = be64_get(p + 5);
 			uint32_t sum = be32_get(p + 13);
+			crc_flush(r);
 			if (count != r->nmsg) {
 				snprintf(err, FRAME_ERR_LEN,
 				    "byte %llu: end trailer counts %llu messages, the stream has %llu",

@@ -122,7 +122,9 @@ size_t frame_msg_encode(const struct frame_msg *m, uint8_t *out);
 struct frame_reader {
 	struct io_in *in;
 	uint64_t nmsg;		/* 'M' records returned so far */
-	uint32_t crc;		/* CRC-32C of the bytes consumed so far */
+	uint32_t crc;		/* CRC-32C of the bytes consumed so far but */
+	size_t crc_pending;	/* the last crc_pending, still in the buffer;
+				 * all of them once frame_read returned 0 */
 	int state;		/* 0 before header, 1 in body, 2 after trailer */
 	int64_t cur_id;		/* id of the message being read, or -1 */
 };
@@ -131,7 +133,10 @@ struct frame_reader {
  * Start reading a frame stream from in: check the magic and read the 'H'
  * record into *h (its date must be a valid "YYYY-MM-DD").  On error returns FRAME_EDATA (err says what and at
  * which byte offset), FRAME_EIO (errno set) or FRAME_ENOMEM.
- * err must hold FRAME_ERR_LEN bytes.  The reader keeps a pointer to in.
+ * err must hold FRAME_ERR_LEN bytes.  The reader keeps a pointer to in,
+ * and until frame_read returns 0 or an error nothing else may read from
+ * in or move its buffer: the checksum of consumed bytes is taken from it
+ * in bulk, before each refill.
  */
 int frame_reader_open(struct frame_reader *r, struct io_in *in,
     struct frame_hdr *h, char *err);

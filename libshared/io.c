@@ -12,9 +12,10 @@ int
 io_in_init(struct io_in *in, int fd, size_t cap, size_t max, struct stats *st)
 {
 	*in = (struct io_in){ .fd = fd, .cap = cap, .max = max < cap ? cap : max, .st = st };
-	in->buf = malloc(cap);
+	in->buf = malloc(cap + IO_IN_SLACK);
 	if (in->buf == NULL)
 		return -1;
+	memset(in->buf + cap, 0, IO_IN_SLACK);
 	return 0;
 }
 
@@ -36,9 +37,10 @@ io_in_fill(struct io_in *in, size_t n)
 			size_t ncap = in->cap;
 			while (ncap < n)
 				ncap = ncap > in->max / 2 ? in->max : ncap * 2;
-			uint8_t *nb = realloc(in->buf, ncap);
+			uint8_t *nb = realloc(in->buf, ncap + IO_IN_SLACK);
 			if (nb == NULL)
 				return -1;
+			memset(nb + ncap, 0, IO_IN_SLACK);
 			in->buf = nb;
 			in->cap = ncap;
 		}

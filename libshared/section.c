@@ -14,9 +14,46 @@ int
 sec_count(size_t body_len, size_t max_section)
 {
 	size_t per = max_section - SEC_OVERHEAD;
-	size_t n = body_len == 0 ? 1 : (body_len + per - 1) / per;
+	if (body_len <= per)	/* the common case, without a division */
+		return 1;
+	size_t n = (body_len + per - 1) / per;
 
 	return n > SEC_MAX_SEGMENTS ? -1 : (int)n;
+}
+
+/* Header of section i of n, chunk bytes of body, at p. */
+static inline void
+put_header(const struct sec_msg *m, int i, int n, size_t chunk, uint8_t *p)
+{
+	size_t size = SEC_OVERHEAD + chunk;
+
+	psi_set_tableid(p, SEC_TABLE_ID);
+	psi_init(p, false);	/* ssi 0, reserved_future_use 1, reserved 11 */
+	psi_set_length(p, (uint16_t)(size - PSI_HEADER_SIZE));
+	p[3] = (uint8_t)i;
+	p[4] = (uint8_t)n;
+	be32_set(p + 5, m->target_filter);
+	p[9] = m->network_id;
+	be32_set(p + 10, m->message_id);
+	be32_set(p + 14, m->template_id);
+	p[18] = m->genre;
+	memcpy(p + 19, m->valid_start, 5);
+	memcpy(p + 24, m->valid_end, 5);
+	p[29] = m->ack_count;
+	be16_set(p + 30, m->ack_delay);
+	be16_set(p + 32, m->off_appearance);
+	be16_set(p + 34, m->off_filter);
+	be16_set(p + 36, m->off_addressee);
+}
+
+size_t
+sec_encode_single(const struct sec_msg *m, uint8_t *out)
+{
+	size_t size = SEC_OVERHEAD + m->body_len;
+
+	put_header(m, 0, 1, m->body_len, out);
+	be32_set(out + size - SEC_CRC_LEN, crc_mpeg2(CRC_MPEG2_INIT, out, size - SEC_CRC_LEN));
+	return size;
 }
 
 size_t
@@ -29,23 +66,7 @@ sec_encode(const struct sec_msg *m, size_t max_section, int n, uint8_t *out)
 		size_t chunk = m->body_len - done < per ? m->body_len - done : per;
 		size_t size = SEC_OVERHEAD + chunk;
 
-		psi_set_tableid(p, SEC_TABLE_ID);
-		psi_init(p, false);	/* ssi 0, reserved_future_use 1, reserved 11 */
-		psi_set_length(p, (uint16_t)(size - PSI_HEADER_SIZE));
-		p[3] = (uint8_t)i;
-		p[4] = (uint8_t)n;
-		be32_set(p + 5, m->target_filter);
-		p[9] = m->network_id;
-		be32_set(p + 10, m->message_id);
-		be32_set(p + 14, m->template_id);
-		p[18] = m->genre;
-		memcpy(p + 19, m->valid_start, 5);
-		memcpy(p + 24, m->valid_end, 5);
-		p[29] = m->ack_count;
-		be16_set(p + 30, m->ack_delay);
-		be16_set(p + 32, m->off_appearance);
-		be16_set(p + 34, m->off_filter);
-		be16_set(p + 36, m->off_addressee);
+		put_header(m, i, n, chunk, p);
 		if (chunk)
 			memcpy(p + SEC_HEADER_LEN, m->body + done, chunk);
 		be32_set(p + size - SEC_CRC_LEN, crc_mpeg2(CRC_MPEG2_INIT, p, size - SEC_CRC_LEN));

@@ -101,6 +101,13 @@ static inline size_t sec_total_size(size_t body_len, int n)
 size_t sec_encode(const struct sec_msg *m, size_t max_section, int n, uint8_t *out);
 
 /*
+ * The same for a body that fits one section (sec_count 1) and is already
+ * in place at out + SEC_HEADER_LEN (m->body is not read): writes the
+ * header before it and the CRC after it.  Returns the section's size.
+ */
+size_t sec_encode_single(const struct sec_msg *m, uint8_t *out);
+
+/*
  * Check the section at p, of which avail bytes are readable: table_id,
  * the fixed bits, section_length within 39..4093 and within avail, index
  * below total_count, the CRC, the two UTC_time fields.  Returns 0, or -1

@@ -290,49 +290,73 @@ set_bool(struct tlv_body *b, int i, int v, char *err)
 	return 0;
 }
 
-static void
-body_emit(struct tlv_body *b)
-{
-	uint8_t *p = b->buf;
+/* Registry index ranges of the four groups (tags ascending with the
+ * index): content 0..6, appearance 7..11, filter 12..14, addressee 15..17. */
+#define GRP_CONTENT	0x0007fu
+#define GRP_APPEARANCE	0x00f80u
+#define GRP_FILTER	0x07000u
+#define GRP_ADDRESSEE	0x38000u
 
-	b->off_appearance = b->off_filter = b->off_addressee = TLV_NO_OFFSET;
-	for (uint32_t bits = b->present; bits; bits &= bits - 1) {
+/* Write the items of bits (a group) at p; returns the end. */
+static inline uint8_t *
+emit_items(const struct tlv_body *b, uint32_t bits, uint8_t *p)
+{
+	for (; bits; bits &= bits - 1) {
 		int i = __builtin_ctz(bits);
 		const struct tlv_key *k = &tlv_registry[i];
-		uint16_t off = (uint16_t)(p - b->buf);
-		if (k->tag >= 0x60) {
-			if (b->off_addressee == TLV_NO_OFFSET) b->off_addressee = off;
-		} else if (k->tag >= 0x40) {
-			if (b->off_filter == TLV_NO_OFFSET) b->off_filter = off;
-		} else if (k->tag >= 0x20) {
-			if (b->off_appearance == TLV_NO_OFFSET) b->off_appearance = off;
-		}
-		*p++ = k->tag;
-		switch (k->type) {
-		case TLV_TYPE_TEXT:
-			*p++ = (uint8_t)(1 + b->tlen[i]);
-			*p++ = TLV_TEXT_UTF8;
+		p[0] = k->tag;
+		if (k->type == TLV_TYPE_TEXT) {
+			unsigned n = b->tlen[i];
+			p[1] = (uint8_t)(1 + n);
+			p[2] = TLV_TEXT_UTF8;
 			/* Whole 16-byte blocks into slack space: GCC otherwise
 			 * inlines this copy as rep movsq, whose start-up cost made
 			 * it a fifth of the encoder's time. */
-			for (unsigned j = 0; j < b->tlen[i]; j += 16)
-				memcpy(p + j, b->text[i] + j, 16);
-			p += b->tlen[i];
-			break;
-		case TLV_TYPE_LANG:
-			*p++ = 3;
-			memcpy(p, b->text[i], 3);
-			p += 3;
-			break;
-		default: {
-			uint8_t w = type_width[k->type];
-			*p++ = w;
-			for (int s = (w - 1) * 8; s >= 0; s -= 8)
-				*p++ = (uint8_t)(b->ival[i] >> s);
-		}
+			for (unsigned j = 0; j < n; j += 16)
+				memcpy(p + 3 + j, b->text[i] + j, 16);
+			p += 3 + n;
+		} else if (k->type == TLV_TYPE_LANG) {
+			p[1] = 3;
+			memcpy(p + 2, b->text[i], 3);
+			p += 5;
+		} else {
+			/* A w-byte big-endian value as one 4-byte big-endian
+			 * store of it shifted to the top; the bytes after the
+			 * first w land in the next item's place or the slack. */
+			unsigned w = type_width[k->type];
+			uint32_t v = (uint32_t)b->ival[i] << (32 - 8 * w);
+			p[1] = (uint8_t)w;
+			p[2] = (uint8_t)(v >> 24);
+			p[3] = (uint8_t)(v >> 16);
+			p[4] = (uint8_t)(v >> 8);
+			p[5] = (uint8_t)v;
+			p += 2 + w;
 		}
 	}
-	b->len = (size_t)(p - b->buf);
+	return p;
+}
+
+/* The items of b->present in tag order at dst (TLV_BODY_MAX + 16 bytes);
+ * sets b->len and the group offsets. */
+static void
+body_emit_to(struct tlv_body *b, uint8_t *dst)
+{
+	uint32_t bits = b->present;
+	uint8_t *p = emit_items(b, bits & GRP_CONTENT, dst);
+
+	b->off_appearance = bits & GRP_APPEARANCE ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
+	p = emit_items(b, bits & GRP_APPEARANCE, p);
+	b->off_filter = bits & GRP_FILTER ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
+	p = emit_items(b, bits & GRP_FILTER, p);
+	b->off_addressee = bits & GRP_ADDRESSEE ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
+	p = emit_items(b, bits & GRP_ADDRESSEE, p);
+	b->len = (size_t)(p - dst);
+}
+
+static void
+body_emit(struct tlv_body *b)
+{
+	body_emit_to(b, b->buf);
 }
 
 /* ---- the fast scanner ------------------------------------------------------ */
@@ -718,6 +742,244 @@ done:
 	if (s.p != s.end)
 		return syntax(&s, "data after the object");
 	body_emit(b);
+	return 0;
+}
+
+/* ---- the one-pass fast path --------------------------------------------------- */
+
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * Perfect hash of a key's first eight bytes (masked to its length) over
+ * the registry: (a * FAST_MUL) >> 59 gives 18 distinct slots of 32.  Found
+ * by a search over random odd multipliers; the table below is checked
+ * against the registry by the unit tests (tlv_scan_fast on every key).
+ * The slots are those of little-endian loads; elsewhere the fast path
+ * declines everything.
+ */
+#define FAST_MUL 0x2e47dc0e959f3a51ull
+static const int8_t fast_slot[32] = {
+	17, 3, -1, 1, 10, -1, -1, -1, -1, -1, 5, -1, 14, 8, 11, -1,
+	-1, 9, 6, 15, 2, 0, 7, 16, 13, -1, -1, -1, 12, -1, -1, 4,
+};
+static const uint8_t name_len[TLV_NKEYS] = {
+	5, 5, 9, 10, 3, 4, 6, 5, 8, 7, 8, 3, 5, 7, 6, 8, 3, 6,
+};
+
+/*
+ * A string value whose first byte is at p: no escape but the one-letter
+ * ones, at most cap bytes once unescaped, valid UTF-8 of ASCII and 2-byte
+ * sequences.  Copies it to dst (cap + 16 writable bytes) and returns the
+ * byte after the closing quote, or NULL to decline.  One pass: the UTF-8
+ * check runs on the block just loaded, which one-letter escapes (ASCII,
+ * never inside a sequence) do not change.
+ */
+static const uint8_t *
+fast_string(const uint8_t *p, const uint8_t *end, uint8_t *dst, size_t cap, size_t *n)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
+	    c1f = _mm_set1_epi8(0x1f), m63 = _mm_set1_epi8(-63), m64 = _mm_set1_epi8(-64),
+	    m32 = _mm_set1_epi8(-32);
+	size_t o = 0;
+	unsigned carry = 0;	/* the last byte taken was a 2-byte lead */
+
+	for (;;) {
+		if (p >= end || o > cap)
+			return NULL;
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+		unsigned h = (unsigned)_mm_movemask_epi8(v);
+		_mm_storeu_si128((__m128i *)(void *)(dst + o), v);
+		/* The bytes taken: all 16, or those before the special one. */
+		unsigned k = m ? (unsigned)__builtin_ctz(m) : 16, live = (1u << k) - 1;
+		if ((h & live) | carry) {
+			/* UTF-8 of the raw bytes, 16 at a time, as signed bytes:
+			 * continuation 80..BF is below -64, a 2-byte lead C2..DF
+			 * is -62..-33; anything else high (C0, C1, E0..FF) is left
+			 * to the general path, which validates 3- and 4-byte
+			 * sequences and names the bad byte.  Every continuation
+			 * must follow a lead and every lead be followed by one. */
+			unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, m64)) & live;
+			unsigned lead = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+			    _mm_cmpgt_epi8(v, m63), _mm_cmplt_epi8(v, m32))) & live;
+			if ((h & live) != (cont | lead) || (((lead << 1) | carry) & live) != cont)
+				return NULL;
+			carry = k ? lead >> (k - 1) & 1 : carry;
+		}
+		o += k;
+		p += k;
+		if (m == 0)
+			continue;
+		if (p >= end || carry)
+			return NULL;
+		if (*p == '"')
+			break;
+		if (*p != '\\' || p + 1 >= end || o >= cap)
+			return NULL;
+		switch (p[1]) {
+		case '"': case '\\': case '/': dst[o] = p[1]; break;
+		case 'b': dst[o] = '\b'; break;
+		case 'f': dst[o] = '\f'; break;
+		case 'n': dst[o] = '\n'; break;
+		case 'r': dst[o] = '\r'; break;
+		case 't': dst[o] = '\t'; break;
+		default: return NULL;	/* \u and bad escapes: the general path */
+		}
+		o++;
+		p += 2;
+	}
+	if (o > cap)
+		return NULL;
+	*n = o;
+	return p + 1;
+}
+
+static inline const uint8_t *
+fast_spaces(const uint8_t *p, const uint8_t *end)
+{
+	/* jsonb's text form puts one space after ':' and ','. */
+	while (p < end && *p == ' ')
+		p++;
+	return p;
+}
+
+static int
+scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
+{
+	const uint8_t *p = json, *end = json + len;
+	const __m128i quote = _mm_set1_epi8('"');
+
+	body_reset(b);
+	if (len < 2 || *p++ != '{')
+		return 0;
+	p = fast_spaces(p, end);
+	if (p < end && *p == '}') {
+		p++;
+		goto done;
+	}
+	for (;;) {
+		if (p >= end || *p != '"')
+			return 0;
+		p++;
+		/* The key: its closing quote within 16 bytes, its bytes equal to
+		 * a registry name (which has no byte a JSON string escapes). */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned qm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
+		if (qm == 0)
+			return 0;
+		size_t klen = (size_t)__builtin_ctz(qm);
+		uint64_t ka, kb, na, nb;
+		memcpy(&ka, p, 8);
+		memcpy(&kb, p + 8, 8);
+		ka &= first_bytes(klen);
+		kb &= klen > 8 ? first_bytes(klen - 8) : 0;
+		int i = fast_slot[(ka * FAST_MUL) >> 59];
+		if (i < 0)
+			return 0;
+		memcpy(&na, names16[i], 8);
+		memcpy(&nb, names16[i] + 8, 8);
+		if (ka != na || kb != nb || klen != name_len[i] || (b->seen >> i & 1))
+			return 0;
+		b->seen |= 1u << i;
+		p += klen + 1;
+		p = fast_spaces(p, end);
+		if (p >= end || *p != ':')
+			return 0;
+		p = fast_spaces(p + 1, end);
+		if (p >= end)
+			return 0;
+		uint8_t t = tlv_registry[i].type, c = *p;
+		if (c == '"') {
+			size_t n;
+			if (t != TLV_TYPE_TEXT && t != TLV_TYPE_LANG)
+				return 0;
+			if ((p = fast_string(p + 1, end, b->text[i], TLV_TEXT_MAX, &n)) == NULL)
+				return 0;
+			if (t == TLV_TYPE_LANG && (n != 3 ||
+			    (uint8_t)(b->text[i][0] - 'a') > 25 || (uint8_t)(b->text[i][1] - 'a') > 25 ||
+			    (uint8_t)(b->text[i][2] - 'a') > 25))
+				return 0;
+			b->tlen[i] = (uint8_t)n;
+			b->present |= 1u << i;
+		} else if ((uint8_t)(c - '0') <= 9) {
+			uint64_t x = 0;
+			const uint8_t *d = p;
+			if (t == TLV_TYPE_TEXT || t == TLV_TYPE_BOOL || t == TLV_TYPE_LANG)
+				return 0;
+			/* At most ten digits: no overflow of x, and 2^32 - 1 has ten. */
+			while (p < end && (uint8_t)(*p - '0') <= 9 && p - d < 11)
+				x = x * 10 + (uint64_t)(*p++ - '0');
+			if (p - d > 10 || (c == '0' && p - d > 1) || x > type_max[t] ||
+			    (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
+				return 0;
+			b->ival[i] = x;
+			b->present |= 1u << i;
+		} else if (c == 't' || c == 'f') {
+			int v1 = c == 't';
+			size_t w = v1 ? 4 : 5;
+			if (t != TLV_TYPE_BOOL || (size_t)(end - p) < w ||
+			    memcmp(p, v1 ? "true" : "false", w) != 0)
+				return 0;
+			p += w;
+			b->ival[i] = (uint64_t)v1;
+			b->present |= 1u << i;
+		} else if (c == 'n') {
+			if ((size_t)(end - p) < 4 || memcmp(p, "null", 4) != 0)
+				return 0;
+			p += 4;
+		} else {
+			return 0;
+		}
+		p = fast_spaces(p, end);
+		if (p < end && *p == ',') {
+			p = fast_spaces(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}') {
+			p++;
+			break;
+		}
+		return 0;
+	}
+done:
+	return p == end;
+}
+#else
+static int
+scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
+{
+	return 0;
+}
+#endif
+
+int
+tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
+{
+	if (!scan_fast(json, len, b))
+		return 0;
+	body_emit(b);
+	return 1;
+}
+
+int
+tlv_from_json_padded(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
+{
+	return tlv_from_json_into(json, len, b, b->buf, err);
+}
+
+int
+tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst,
+    char *err)
+{
+	if (scan_fast(json, len, b)) {
+		body_emit_to(b, dst);
+		return 0;
+	}
+	if (tlv_from_json(json, len, b, err) != 0)
+		return -1;
+	if (dst != b->buf)
+		memcpy(dst, b->buf, b->len);
 	return 0;
 }
 

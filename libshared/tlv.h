@@ -73,6 +73,34 @@ struct tlv_body {
  */
 int tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err);
 
+/*
+ * The same, faster, when json has TLV_JSON_SLACK readable bytes after
+ * json[len - 1] (their values do not matter): the encoder's call.  Tries
+ * tlv_scan_fast and falls back to tlv_from_json when it declines, so the
+ * results, errors included, are tlv_from_json's.
+ */
+#define TLV_JSON_SLACK 16
+int tlv_from_json_padded(const uint8_t *json, size_t len, struct tlv_body *b, char *err);
+
+/*
+ * tlv_from_json_padded writing the body to dst, which has TLV_BODY_MAX +
+ * 16 writable bytes (16-byte block copies end in the slack), instead of
+ * b->buf: the encoder builds it in place in its output.  b->len and the
+ * offsets are set as usual; b->buf is not the body.
+ */
+int tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst,
+    char *err);
+
+/*
+ * The one-pass fast path alone, over the same padded input: the common
+ * case (an object of known keys, strings with no escape but the
+ * one-letter ones and only 1- and 2-byte UTF-8, integers without sign,
+ * fraction or exponent, spaces only as jsonb writes them).  Returns 1
+ * with b built exactly as tlv_from_json would, or 0 when it declines:
+ * anything else, errors included, which tlv_from_json then decides.
+ */
+int tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b);
+
 /* The same with Jansson; identical results (the fuzz oracle). */
 int tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err);
 

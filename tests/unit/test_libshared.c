@@ -42,6 +42,42 @@ test_crc(void)
 		same &= crc_mpeg2(CRC_MPEG2_INIT, buf, n) == c;
 	}
 	ok(same, "slicing-by-8 CRC-32/MPEG-2 equals biTStream's table loop on 200 random buffers");
+
+	/* The accelerated paths (PCLMULQDQ when the CPU has it) against the
+	 * tables: every length 0..4096 at a random alignment and start
+	 * value, then random lengths up to 8192 (several 64-block runs). */
+	static uint8_t big[8192 + 64];
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (uint8_t)rnd();
+	same = 1;
+	for (size_t n = 0; n <= 4096; n++) {
+		size_t al = rnd() % 64;
+		uint32_t c0 = n % 3 ? (uint32_t)rnd() : CRC_MPEG2_INIT;
+		same &= crc_mpeg2(c0, big + al, n) == crc_mpeg2_table(c0, big + al, n);
+	}
+	for (int t = 0; t < 2000; t++) {
+		size_t n = rnd() % 8193, al = rnd() % 64;
+		uint32_t c0 = (uint32_t)rnd();
+		same &= crc_mpeg2(c0, big + al, n) == crc_mpeg2_table(c0, big + al, n);
+	}
+	ok(same, "CRC-32/MPEG-2 fast path equals the tables on lengths 0..4096 and 2000 random "
+	    "lengths to 8192, random alignments and start values");
+	same = 1;
+	for (size_t n = 0; n <= 4096; n++) {
+		size_t al = rnd() % 64;
+		uint32_t c0 = n % 3 ? (uint32_t)rnd() : 0;
+		same &= crc_32c(c0, big + al, n) == crc_32c_table(c0, big + al, n);
+	}
+	static uint8_t huge[40000 + 64];
+	for (size_t i = 0; i < sizeof huge; i++)
+		huge[i] = (uint8_t)rnd();
+	for (int t = 0; t < 300; t++) {
+		size_t n = rnd() % 40001, al = rnd() % 64;
+		uint32_t c0 = (uint32_t)rnd();
+		same &= crc_32c(c0, huge + al, n) == crc_32c_table(c0, huge + al, n);
+	}
+	ok(same, "CRC-32C fast path (three crc32 chains past 6 KiB) equals the tables on lengths "
+	    "0..4096 and 300 random lengths to 40000");
 }
 
 static void
@@ -187,6 +223,157 @@ test_tlv(void)
 	ok(tlv_validate(bad3, 10, e) == -1 && strstr(e, "order"), "tags out of order: %s", e);
 }
 
+/*
+ * tlv_scan_fast / tlv_from_json_padded / tlv_from_json_into (body in a
+ * separate buffer) against tlv_from_json on json[0..n)
+ * followed by 16 bytes of pad (the slack they may read): same verdict,
+ * same error text, same body.  *fast: whether the fast path took it.
+ */
+static int
+fast_agrees(const char *json, size_t n, const uint8_t *pad, int *fast)
+{
+	static struct tlv_body a, b, c;
+	static uint8_t buf[4096 + TLV_JSON_SLACK];
+	char ea[TLV_ERR_LEN] = "", eb[TLV_ERR_LEN] = "";
+
+	memcpy(buf, json, n);
+	memcpy(buf + n, pad, TLV_JSON_SLACK);
+	*fast = tlv_scan_fast(buf, n, &c);
+	int ra = tlv_from_json_padded(buf, n, &a, ea);
+	int rb = tlv_from_json(buf, n, &b, eb);
+	static struct tlv_body d;
+	static uint8_t into[TLV_BODY_MAX + 16];
+	char ed[TLV_ERR_LEN] = "";
+	int rd = tlv_from_json_into(buf, n, &d, into, ed);
+	int same = ra == rb && rd == ra && strcmp(ea, eb) == 0 && strcmp(ed, eb) == 0 &&
+	    (*fast == 0 || ra == 0);
+	if (same && rd == 0)
+		same = d.len == b.len && memcmp(into, b.buf, b.len) == 0 &&
+		    d.off_appearance == b.off_appearance && d.off_filter == b.off_filter &&
+		    d.off_addressee == b.off_addressee;
+	if (same && ra == 0)
+		same = a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0 &&
+		    a.off_appearance == b.off_appearance && a.off_filter == b.off_filter &&
+		    a.off_addressee == b.off_addressee &&
+		    (*fast == 0 || (c.len == b.len && memcmp(c.buf, b.buf, c.len) == 0));
+	if (!same)
+		printf("# fast path disagrees on %.*s: %d (%s) vs %d (%s)\n", (int)n, json, ra, ea, rb, eb);
+	return same;
+}
+
+static void
+test_tlv_fast(void)
+{
+	static const uint8_t quotes[TLV_JSON_SLACK] = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"";
+	static const uint8_t zeros[TLV_JSON_SLACK];
+	char js[600];
+	int fast, all = 1, took = 1;
+
+	/* Every registry key reaches its own slot of the perfect hash. */
+	for (int i = 0; i < TLV_NKEYS; i++) {
+		const char *v = tlv_registry[i].type == TLV_TYPE_TEXT ? "\"x\"" :
+		    tlv_registry[i].type == TLV_TYPE_BOOL ? "true" :
+		    tlv_registry[i].type == TLV_TYPE_LANG ? "\"fra\"" : "1";
+		int n = snprintf(js, sizeof js, "{\"%s\":%s}", tlv_registry[i].name, v);
+		all &= fast_agrees(js, (size_t)n, zeros, &fast);
+		took &= fast;
+	}
+	ok(all && took, "fast path takes each of the %d registry keys", TLV_NKEYS);
+
+	const char *taken[] = {
+		"{}", "{ }", "{\"titre\":\"\"}", "{\"titre\":null}",
+		"{\"prix\": 0, \"bip\": false, \"langue\": \"eng\", \"nom\": \"Noël\"}",
+		"{\"texte\":\"\\\"Bouquet \\\\ \\/ \\b\\f\\n\\r\\t Évasion\\\"\"}",
+		"{\"prix\":4294967295,\"couleur\":16777215,\"position\":255,\"duree\":65535}",
+		"{\"texte\":\"aaaaaaaaaaaaaaa\xc3\xa9" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé\"}",
+		"{\"texte\":\"ééééééééééééééééééééééééééééééééééééééééééééé\"}",
+		"{\"texte\":\"é\\\"é\\né\"}",
+	};
+	all = took = 1;
+	for (size_t i = 0; i < sizeof taken / sizeof *taken; i++) {
+		all &= fast_agrees(taken[i], strlen(taken[i]), quotes, &fast);
+		took &= fast;
+		if (!fast)
+			printf("# fast path declined %s\n", taken[i]);
+	}
+	ok(all && took, "fast path takes %zu common objects (escapes, jsonb spaces, accents) with tlv_from_json's bytes",
+	    sizeof taken / sizeof *taken);
+
+	/* Declined: left to tlv_from_json, which accepts or names the error. */
+	const char *declined[] = {
+		"", "{", "[]", " {}", "{} ", "{\"inconnu\":1}", "{\"nomx\":1}", "{\"no\":1}",
+		"{\"titre\":\"a\",\"titre\":\"b\"}", "{\"t\\u0069tre\":\"x\"}",
+		"{\"titre\":\"No\\u00ebl\"}", "{\"titre\":\"\\x\"}", "{\"titre\":\"a\nb\"}",
+		"{\"titre\":\"€ 3-byte\"}", "{\"titre\":\"🎄\"}", "{\"titre\":\"\xc3\"}",
+		"{\"titre\":\"\xc3\\\"\"}", "{\"titre\":\"\xa9\"}", "{\"titre\":\"\xc1\xa9\"}",
+		"{\"titre\":\"\xc3\xc3\xa9\"}", "{\"titre\":\"\xff\"}",
+		"{\"prix\":01}", "{\"prix\":-0}", "{\"prix\":1.5}", "{\"prix\":1e3}",
+		"{\"prix\":4294967296}", "{\"prix\":12345678901}", "{\"position\":256}",
+		"{\"prix\":\"12\"}", "{\"bip\":1}", "{\"titre\":true}", "{\"bip\":tru}",
+		"{\"bip\":nul}", "{\"titre\":nul}", "{\"langue\":\"FRA\"}", "{\"langue\":\"fr\"}",
+		"{\"titre\":[1]}", "{\"titre\":{}}", "{\"titre\":\"a\",}", "{,}",
+		"{\"titre\"\"a\"}", "{\"titre\":\"a\"", "{\"titre\":\"a", "{\"titre\":",
+		"{\"titre\"", "{\"tit", "{\"titre\":\"a\"}x", "{\n\"titre\":\"a\"}",
+		"{\"titre\":\"a\"\t}", "{\"age_min\":1\0}",
+	};
+	all = 1;
+	int declined_all = 1;
+	for (size_t i = 0; i < sizeof declined / sizeof *declined; i++) {
+		size_t n = strlen(declined[i]) + (strstr(declined[i], "age_min") ? 2 : 0);
+		all &= fast_agrees(declined[i], n, quotes, &fast);
+		all &= fast_agrees(declined[i], n, zeros, &fast);
+		declined_all &= !fast;
+		if (fast)
+			printf("# fast path took %s\n", declined[i]);
+	}
+	ok(all && declined_all, "fast path declines %zu unusual or invalid objects; the result is tlv_from_json's",
+	    sizeof declined / sizeof *declined);
+
+	/* Long strings: 254 bytes fit, 255 do not, with or without escapes. */
+	all = took = 1;
+	for (int len = 240; len <= 260; len++)
+		for (int esc = 0; esc <= 1; esc++) {
+			size_t o = (size_t)snprintf(js, sizeof js, "{\"texte\":\"");
+			for (int k = 0; k < len; k++) {
+				if (esc && k % 18 == 6) {
+					js[o++] = '\\';
+					js[o++] = '"';
+					continue;
+				}
+				js[o++] = k % 9 == 3 ? '\xc3' : k % 9 == 4 ? '\xa9' : 'a';
+			}
+			o += (size_t)snprintf(js + o, sizeof js - o, "\"}");
+			all &= fast_agrees(js, o, quotes, &fast);
+			took &= fast == (len <= TLV_TEXT_MAX && (len - 1) % 9 != 3);	/* not ending in a lead */
+		}
+	ok(all && took, "texts of 240..260 bytes: taken up to 254, declined above or when cut in a sequence, same results");
+
+	/* Every prefix of a valid object (the pad holds what follows it) and
+	 * random byte flips in it. */
+	const char *base = "{\"titre\": \"Découvrez l'offre \\\"Évasion\\\"\", \"prix\": 1234, "
+	    "\"bip\": true, \"langue\": \"fra\", \"civilite\": null, \"nom\": \"Garçon naïf\"}";
+	size_t bn = strlen(base);
+	all = 1;
+	for (size_t n = 0; n <= bn; n++) {
+		uint8_t pad[TLV_JSON_SLACK];
+		for (size_t k = 0; k < TLV_JSON_SLACK; k++)
+			pad[k] = n + k < bn ? (uint8_t)base[n + k] : '"';
+		all &= fast_agrees(base, n, pad, &fast);
+	}
+	for (int t = 0; t < 20000; t++) {
+		uint8_t pad[TLV_JSON_SLACK];
+		memcpy(js, base, bn);
+		for (int k = 0; k < 1 + (int)(rnd() % 3); k++) {
+			static const char pick[] = "\"\\:,{} 0a\xc3\xa9\xe2\x80\x00\n-.e";
+			js[rnd() % bn] = pick[rnd() % (sizeof pick - 1)];
+		}
+		for (size_t k = 0; k < TLV_JSON_SLACK; k++)
+			pad[k] = (uint8_t)rnd();
+		all &= fast_agrees(js, bn, pad, &fast);
+	}
+	ok(all, "every prefix and 20000 random corruptions of an object: fast path agrees with tlv_from_json");
+}
+
 static void
 test_segments(void)
 {
@@ -194,6 +381,8 @@ test_segments(void)
 	size_t per = SEC_MAX_LEN - SEC_OVERHEAD;
 
 	ok(sec_count(0, SEC_MAX_LEN) == 1, "empty body: one section");
+	ok(sec_count(SEC_MIN_LEN - SEC_OVERHEAD, SEC_MIN_LEN) == 1 && sec_count(2, SEC_MIN_LEN) == 2,
+	    "smallest sections: one body byte each");
 	ok(sec_count(per, SEC_MAX_LEN) == 1, "body exactly at the limit (%zu bytes): one section", per);
 	ok(sec_count(per + 1, SEC_MAX_LEN) == 2, "one byte over: two sections");
 	ok(sec_count(255, SEC_MIN_LEN) == 255, "255 one-byte segments allowed");
@@ -228,6 +417,22 @@ test_segments(void)
 		}
 		allok &= got == m.body_len && o == w;
 	}
+
+	/* sec_encode_single around a body already in place equals sec_encode. */
+	static uint8_t in_place[SEC_MAX_LEN];
+	int single = 1;
+	for (size_t len = 0; len <= per; len += 1 + len / 3) {
+		m.body_len = len;
+		m.off_filter = (uint16_t)len;
+		memset(in_place, 0xa5, sizeof in_place);
+		memcpy(in_place + SEC_HEADER_LEN, body + len % 7, len);
+		m.body = body + len % 7;
+		size_t w = sec_encode(&m, SEC_MAX_LEN, 1, out);
+		m.body = NULL;
+		single &= sec_encode_single(&m, in_place) == w && memcmp(in_place, out, w) == 0;
+	}
+	m.body = body;
+	ok(single, "sec_encode_single writes sec_encode's bytes around an in-place body, 0..%zu bytes", per);
 	ok(allok, "segments validate and reassemble to the body (sizes 0, 1, limit-1, limit, limit+1, 3 x limit + 17)");
 	ok(bitok, "biTStream psi_check_crc accepts every segment; table_id, syntax, index, total_count right");
 	ok(maxok, "no section over 4096 bytes, section_length <= 4093");
@@ -337,6 +542,41 @@ test_frames(void)
 	ok(bad_sum, "a flipped byte is caught by the checksum");
 	io_out_free(&out);
 	close(fd);
+
+	/* A longer stream (the reader sums the checksum in bulk, between
+	 * refills): clean with a big and a tiny buffer, and a flipped byte
+	 * anywhere is an error. */
+	char path2[] = "/tmp/moma-unit-XXXXXX";
+	fd = mkstemp(path2);
+	unlink(path2);
+	io_out_init(&out, fd, 4096, NULL);
+	frame_writer_open(&w, &out, &h);
+	for (int i = 0; i < 400; i++) {
+		struct frame_msg m = { .id = i, .campagne_id = 5, .storables = (const uint8_t *)js[i % 3],
+			.storables_len = strlen(js[i % 3]) };
+		frame_write_msg(&w, &m);
+	}
+	frame_write_end(&w);
+	size = lseek(fd, 0, SEEK_CUR);
+	static uint8_t lng[60000], flip[60000];
+	int long_ok = size <= (off_t)sizeof lng && pread(fd, lng, (size_t)size, 0) == size;
+	fields[0] = 1;
+	fields[1] = 0;
+	long_ok = long_ok && read_stream(lng, (size_t)size, 65536, &hh, e, NULL, NULL) == 0 &&
+	    read_stream(lng, (size_t)size, 100, &hh, e, NULL, NULL) == 0;
+	int flips_caught = 1;
+	for (int t = 0; t < 40 && long_ok; t++) {
+		size_t at = 8 + rnd() % ((size_t)size - 8);
+		memcpy(flip, lng, (size_t)size);
+		flip[at] ^= (uint8_t)(1 + rnd() % 255);
+		flips_caught &= read_stream(flip, (size_t)size, t % 2 ? 65536 : 333, &hh, e, NULL, NULL) ==
+		    FRAME_EDATA;
+	}
+	ok(long_ok, "a %lld-byte stream of 400 messages reads clean with 64 KiB and 100-byte buffers",
+	    (long long)size);
+	ok(flips_caught, "a byte changed at 40 random places of it is an error every time");
+	io_out_free(&out);
+	close(fd);
 }
 
 static void
@@ -363,6 +603,7 @@ main(void)
 	test_num();
 	test_dvbtime();
 	test_tlv();
+	test_tlv_fast();
 	test_segments();
 	test_frames();
 	return tap_done();

@@ -29,7 +29,14 @@
 #include "ts.h"
 
 #define IN_BUF	(256 * 1024)
+
+/* storables point into the input buffer, whose slack covers the padding
+ * tlv_from_json_padded reads. */
+_Static_assert(IO_IN_SLACK >= TLV_JSON_SLACK, "input buffer slack below TLV_JSON_SLACK");
 #define OUT_BUF	(256 * 1024)
+/* A message's room in the output: the body is built in place after the
+ * header of its first section (+ 16: the builder's block copies). */
+#define MSG_ROOM (SEC_HEADER_LEN + TLV_BODY_MAX + 16)
 
 static struct {
 	int fail_on_reject, stats, verbose, ts, pat;
@@ -107,11 +114,12 @@ time_encode(struct tcache *c, int64_t t, uint8_t out[5])
 
 /*
  * Check the ranges the section imposes and fill *sm from *m; the TLV body
- * is built into *b.  0, or -1 with the reason in err.
+ * is built at body (TLV_BODY_MAX + 16 bytes) with *b as working state.
+ * 0, or -1 with the reason in err.
  */
 static int
 convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b,
-    struct sec_msg *sm, char *err, size_t errlen)
+    uint8_t *body, struct sec_msg *sm, char *err, size_t errlen)
 {
 	char terr[TLV_ERR_LEN];
 	static struct tcache cs, ce;
@@ -140,7 +148,7 @@ convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b
 		    t == m->valid_start ? "valid_start" : "valid_end", when);
 		return -1;
 	}
-	if (tlv_from_json(m->storables, m->storables_len, b, terr) != 0) {
+	if (tlv_from_json_into(m->storables, m->storables_len, b, body, terr) != 0) {
 		snprintf(err, errlen, "storables: %s", terr);
 		return -1;
 	}
@@ -154,7 +162,7 @@ convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b
 	sm->off_appearance = b->off_appearance;
 	sm->off_filter = b->off_filter;
 	sm->off_addressee = b->off_addressee;
-	sm->body = b->buf;
+	sm->body = body;
 	sm->body_len = b->len;
 	return 0;
 }
@@ -272,29 +280,47 @@ main(int argc, char *argv[])
 		ts_mux_init(&mux, (uint16_t)opt.pid);
 	}
 
+	if (opt.ts) {
+		secs_cap = MSG_ROOM;
+		if ((secs = malloc(secs_cap)) == NULL)
+			err(EX_OSERR, "out of memory");
+	}
 	while ((rc = frame_read(&fr, &m, ferr)) == 1) {
+		uint8_t *d = secs;
 		st.records++;
-		if (convert(&m, &hdr, &body, &sm, why, sizeof why) == 0) {
+		if (!opt.ts && (d = io_out_reserve(&out, MSG_ROOM)) == NULL)
+			err(EX_IOERR, "write error");
+		if (convert(&m, &hdr, &body, d + SEC_HEADER_LEN, &sm, why, sizeof why) == 0) {
 			int n = sec_count(sm.body_len, opt.max_section);
 			if (n > 0) {
-				size_t size = sec_total_size(sm.body_len, n);
-				if (opt.ts) {
-					/* Sections go through one reused buffer to the
-					 * packetizer; it grows to the largest message. */
-					if (size > secs_cap) {
-						secs_cap = size > 2 * secs_cap ? size : 2 * secs_cap;
-						if ((secs = realloc(secs, secs_cap)) == NULL)
-							err(EX_OSERR, "out of memory");
+				size_t size;
+				if (n == 1) {
+					size = sec_encode_single(&sm, d);
+				} else {
+					/* Segments repeat the header: the body moves
+					 * out of their way first. */
+					memcpy(body.buf, d + SEC_HEADER_LEN, sm.body_len);
+					sm.body = body.buf;
+					size = sec_total_size(sm.body_len, n);
+					if (opt.ts) {
+						/* One reused buffer for the packetizer;
+						 * it grows to the largest message. */
+						if (size > secs_cap) {
+							secs_cap = size > 2 * secs_cap ? size : 2 * secs_cap;
+							if ((secs = realloc(secs, secs_cap)) == NULL)
+								err(EX_OSERR, "out of memory");
+						}
+						d = secs;
+					} else if ((d = io_out_reserve(&out, size)) == NULL) {
+						err(EX_IOERR, "write error");
 					}
-					sec_encode(&sm, opt.max_section, n, secs);
-					for (size_t o = 0; o < size; o += sec_get_size(secs + o))
-						if (ts_mux_section(&mux, &out, secs + o, sec_get_size(secs + o)))
+					sec_encode(&sm, opt.max_section, n, d);
+				}
+				if (opt.ts) {
+					for (size_t o = 0; o < size; o += sec_get_size(d + o))
+						if (ts_mux_section(&mux, &out, d + o, sec_get_size(d + o)))
 							err(EX_IOERR, "write error");
 				} else {
-					uint8_t *d = io_out_reserve(&out, size);
-					if (d == NULL)
-						err(EX_IOERR, "write error");
-					sec_encode(&sm, opt.max_section, n, d);
 					io_out_commit(&out, size);
 				}
 				st.units_out += (uint64_t)n;
