@@ -202,7 +202,7 @@ utc() { date -u -d "$1" +%s; }
 	local ref
 	ref=$(messages)
 	[ "$(wc -l <<<"$ref")" -eq 3 ]
-	for mode in stream pipeline single plain; do
+	for mode in stream copy pipeline single plain; do
 		for b in 1 2 3 4 5000; do
 			fetch --zone 10 --date 2026-12-10 --batch $b --fetch-mode $mode
 			assert_status 0
@@ -212,6 +212,59 @@ utc() { date -u -d "$1" +%s; }
 	done
 	fetch --zone 20 --date 2026-12-10 --batch 7 --fetch-mode single
 	[ "$(tail -n 1 <<<"$tsv")" = "E	30000" ]
+}
+
+@test "--fetch-mode copy: the same messages for every zone, empty, NULLs, times, --query" {
+	local z ref
+	for z in 1 3 10 14 16 20; do
+		fetch --zone $z --date 2026-12-10
+		ref=$tsv
+		fetch --zone $z --date 2026-12-10 --fetch-mode copy
+		assert_status 0
+		# The header's creation time may tick between the two runs.
+		[ "$(grep -v $'^H\t' <<<"$tsv")" = "$(grep -v $'^H\t' <<<"$ref")" ]
+	done
+	fetch --zone 16 --date 1969-12-31 --fetch-mode copy
+	[ "$(messages | cut -f 1,4)" = "2000016	-1
+2000017	-9223372036854776000" ]
+	for z in 11:numero_abonne 12:storables 13:genre; do
+		fetch --zone "${z%:*}" --date 2026-12-10 --fetch-mode copy
+		assert_status $EX_DATAERR
+		[[ $stderr == *"moma-fetch: message 20000${z%:*}: column ${z#*:} is NULL"* ]]
+		run "$DUMP" -t frames "$BATS_TEST_TMPDIR/out"
+		[ "$status" -eq $EX_DATAERR ]
+	done
+	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql"
+	ref=$(messages)
+	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" --fetch-mode copy
+	assert_status 0
+	[ "$(messages)" = "$ref" ]
+	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" --fetch-mode copy -j 3
+	assert_status 0
+	[ "$(messages)" = "$ref" ]
+}
+
+@test "--fetch-mode copy: parameters bound as literals, never inside strings or comments" {
+	# COPY takes no bind parameters: $1 and $2 become literals, but a $1
+	# in a string, a quoted name, a comment or a dollar-quoted string stays.
+	cat >"$BATS_TEST_TMPDIR/q.sql" <<'EOT'
+SELECT ident AS id, camp AS campagne_id, abonne AS numero_abonne,
+       debut AS valid_start, fin AS valid_end, modele AS template_id,
+       delai AS ack_delay, sorte AS genre, acks AS ack_count,
+       contenu AS storables /* not $3 /* nested $4 */ */
+  FROM annonces -- nor $5
+ WHERE region = $1::int AND '$1' = E'$1' AND $$ $6 $$ = $x$ $6 $x$
+   AND "region" IS NOT NULL
+   AND debut < $2::date + 1 AND fin >= $2::date
+EOT
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --fetch-mode copy
+	assert_status 0
+	[ "$(messages | cut -f 1 | sort | tr '\n' ' ')" = "1 2 " ]
+	echo 'SELECT * FROM annonces WHERE region = $3' >"$BATS_TEST_TMPDIR/q.sql"
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --fetch-mode copy
+	assert_status $EX_CONFIG
+	[[ $stderr == *'query uses $3; moma-fetch binds $1 to $2'* ]]
+	[ -z "$tsv" ]
 }
 
 @test "--query FILE: another schema, other types, the documented columns" {
@@ -337,6 +390,14 @@ utc() { date -u -d "$1" +%s; }
 	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" -j 2
 	assert_status 0
 	[ "$(messages)" = "$ref" ]
+	for z in 1 20; do
+		fetch --zone $z --date 2026-12-10
+		ref=$(messages)
+		fetch --zone $z --date 2026-12-10 -j 2 --fetch-mode copy
+		assert_status 0
+		[ "$(messages)" = "$ref" ]
+		[ "$(tail -n 1 <<<"$tsv")" = "E	$(wc -l <<<"$ref")" ]
+	done
 	run_split "$FETCH" --zone 1 -j 2 --fetch-mode pipeline
 	assert_status $EX_USAGE
 	run_split "$FETCH" --zone 1 -j 17
@@ -344,9 +405,16 @@ utc() { date -u -d "$1" +%s; }
 }
 
 @test "-j K: one connection killed mid-stream fails the whole run, no trailer" {
-	local fifo=$BATS_TEST_TMPDIR/fifo out=$BATS_TEST_TMPDIR/cut st=0
+	local mode
+	for mode in stream copy; do
+		killed_shard "$mode"
+	done
+}
+
+killed_shard() {
+	local fifo=$BATS_TEST_TMPDIR/fifo-$1 out=$BATS_TEST_TMPDIR/cut-$1 st=0
 	mkfifo "$fifo"
-	"$FETCH" --zone 20 --date 2026-12-10 -j 2 >"$fifo" 2>"$BATS_TEST_TMPDIR/err" &
+	"$FETCH" --zone 20 --date 2026-12-10 -j 2 --fetch-mode "$1" >"$fifo" 2>"$BATS_TEST_TMPDIR/err" &
 	local pid=$!
 	exec 4<"$fifo"
 	head -c 100000 <&4 >"$out"

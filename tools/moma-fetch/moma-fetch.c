@@ -12,6 +12,7 @@
  * 1.65 s, COPY binary 1.89 s, pipelined FETCH 2.10 s).  Any error exits before the frame trailer is
  * written, which is how moma-encode learns that the stream is incomplete.
  */
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -88,7 +89,7 @@ static const struct col {
 	{ "storables", K_JSON, 0 },
 };
 
-enum mode { M_PIPELINE, M_SINGLE, M_PLAIN, M_STREAM };
+enum mode { M_PIPELINE, M_SINGLE, M_PLAIN, M_STREAM, M_COPY };
 
 /* Global so that err(3) exits leave nothing unreachable for LeakSanitizer. */
 static struct {
@@ -215,7 +216,7 @@ next_result(void)
 /* ---- binary values to frame fields ------------------------------------- */
 
 static void
-check_columns(const PGresult *r)
+check_columns(const PGresult *r, int need_binary)
 {
 	if (PQnfields(r) != NCOLS)
 		errx(EX_CONFIG, "query returns %d columns, moma-fetch needs %d: "
@@ -246,22 +247,31 @@ check_columns(const PGresult *r)
 			    cols[i].kind == K_INT ? "smallint, integer or bigint" :
 			    cols[i].kind == K_TIME ? "timestamptz (or timestamp, taken as UTC)" :
 			    "jsonb, json or text");
-		if (PQfformat(r, i) != 1)
+		if (need_binary && PQfformat(r, i) != 1)
 			errx(EX_SOFTWARE, "query column %d (%s): server sent text, not binary",
 			    i + 1, cols[i].name);
 		g.types[i] = t;
 	}
 }
 
-/* Row r's column c as an integer in the frame width; exit on NULL/range. */
+/*
+ * One row as the server sent it, in binary: each column's bytes and
+ * length, -1 for NULL.  Filled from a PGresult or from a COPY tuple.
+ */
+struct row {
+	const uint8_t *v[NCOLS];
+	int len[NCOLS];
+};
+
+/* Column c as an integer in the frame width; exit on NULL/range. */
 static int64_t
-get_int(const PGresult *res, int row, int c, long long id)
+get_int(const struct row *r, int c, long long id)
 {
-	const uint8_t *p = (const uint8_t *)PQgetvalue(res, row, c);
-	int len = PQgetlength(res, row, c);
+	const uint8_t *p = r->v[c];
+	int len = r->len[c];
 	int64_t v;
 
-	if (PQgetisnull(res, row, c)) {
+	if (len < 0) {
 		if (c == C_ID)
 			errx(EX_DATAERR, "row %llu: column id is NULL",
 			    (unsigned long long)g.fw.nmsg + 1);
@@ -302,16 +312,16 @@ badlen:
  * encoder rejects them as outside the DVB date range.
  */
 static int64_t
-get_time(const PGresult *res, int row, int c, long long id)
+get_time(const struct row *r, int c, long long id)
 {
 	int64_t us, s;
 
-	if (PQgetisnull(res, row, c))
+	if (r->len[c] < 0)
 		errx(EX_DATAERR, "message %lld: column %s is NULL", id, cols[c].name);
-	if (PQgetlength(res, row, c) != 8)
+	if (r->len[c] != 8)
 		errx(EX_SOFTWARE, "message %lld: column %s: binary timestamp of %d bytes",
-		    id, cols[c].name, PQgetlength(res, row, c));
-	us = (int64_t)be64_get((const uint8_t *)PQgetvalue(res, row, c));
+		    id, cols[c].name, r->len[c]);
+	us = (int64_t)be64_get(r->v[c]);
 	if (us == INT64_MAX || us == INT64_MIN)
 		return us;
 	s = us / 1000000;
@@ -321,55 +331,79 @@ get_time(const PGresult *res, int row, int c, long long id)
 }
 
 static void
+convert_row(const struct row *r)
+{
+	struct frame_msg m;
+	long long id = (long long)get_int(r, C_ID, 0);
+	const uint8_t *js;
+	int jl;
+
+	m.id = id;
+	m.campagne_id = get_int(r, C_CAMPAGNE, id);
+	m.numero_abonne = get_int(r, C_ABONNE, id);
+	m.valid_start = get_time(r, C_VSTART, id);
+	m.valid_end = get_time(r, C_VEND, id);
+	m.template_id = (int32_t)get_int(r, C_TEMPLATE, id);
+	m.ack_delay = (int32_t)get_int(r, C_ACKDELAY, id);
+	m.genre = (int16_t)get_int(r, C_GENRE, id);
+	m.ack_count = (int16_t)get_int(r, C_ACKCOUNT, id);
+
+	if (r->len[C_STORABLES] < 0)
+		errx(EX_DATAERR, "message %lld: column storables is NULL", id);
+	js = r->v[C_STORABLES];
+	jl = r->len[C_STORABLES];
+	if (g.types[C_STORABLES] == JSONBOID) {
+		/* jsonb binary: a version byte (1), then the JSON text. */
+		if (jl < 1 || js[0] != 1)
+			errx(EX_SOFTWARE, "message %lld: column storables: "
+			    "unknown jsonb binary version %d", id, jl ? js[0] : -1);
+		js++;
+		jl--;
+	}
+	m.storables = js;
+	m.storables_len = (size_t)jl;
+	for (int c = 0; c < NCOLS; c++)
+		if (r->len[c] > 0)
+			g.st.bytes_in += (uint64_t)r->len[c];
+
+	switch (frame_write_msg(&g.fw, &m)) {
+	case FRAME_OK:
+		break;
+	case FRAME_EDATA:
+		errx(EX_DATAERR, "message %lld: column storables: %d bytes, "
+		    "above the frame record limit of %u", id, jl,
+		    FRAME_MAX_RECORD - 1 - FRAME_MSG_FIXED);
+	default:
+		err(EX_IOERR, "stdout");
+	}
+	g.st.records++;
+}
+
+static void
 convert_batch(const PGresult *res)
 {
 	int n = PQntuples(res);
 
-	for (int row = 0; row < n; row++) {
-		struct frame_msg m;
-		long long id = (long long)get_int(res, row, C_ID, 0);
-		const char *js;
-		int jl;
+	for (int i = 0; i < n; i++) {
+		struct row r;
 
-		m.id = id;
-		m.campagne_id = get_int(res, row, C_CAMPAGNE, id);
-		m.numero_abonne = get_int(res, row, C_ABONNE, id);
-		m.valid_start = get_time(res, row, C_VSTART, id);
-		m.valid_end = get_time(res, row, C_VEND, id);
-		m.template_id = (int32_t)get_int(res, row, C_TEMPLATE, id);
-		m.ack_delay = (int32_t)get_int(res, row, C_ACKDELAY, id);
-		m.genre = (int16_t)get_int(res, row, C_GENRE, id);
-		m.ack_count = (int16_t)get_int(res, row, C_ACKCOUNT, id);
-
-		if (PQgetisnull(res, row, C_STORABLES))
-			errx(EX_DATAERR, "message %lld: column storables is NULL", id);
-		js = PQgetvalue(res, row, C_STORABLES);
-		jl = PQgetlength(res, row, C_STORABLES);
-		if (g.types[C_STORABLES] == JSONBOID) {
-			/* jsonb binary: a version byte (1), then the JSON text. */
-			if (jl < 1 || js[0] != 1)
-				errx(EX_SOFTWARE, "message %lld: column storables: "
-				    "unknown jsonb binary version %d", id, jl ? js[0] : -1);
-			js++;
-			jl--;
+		for (int c = 0; c < NCOLS; c++) {
+			r.v[c] = (const uint8_t *)PQgetvalue(res, i, c);
+			r.len[c] = PQgetisnull(res, i, c) ? -1 : PQgetlength(res, i, c);
 		}
-		m.storables = (const uint8_t *)js;
-		m.storables_len = (size_t)jl;
-		for (int c = 0; c < NCOLS; c++)
-			g.st.bytes_in += (uint64_t)PQgetlength(res, row, c);
-
-		switch (frame_write_msg(&g.fw, &m)) {
-		case FRAME_OK:
-			break;
-		case FRAME_EDATA:
-			errx(EX_DATAERR, "message %lld: column storables: %d bytes, "
-			    "above the frame record limit of %u", id, jl,
-			    FRAME_MAX_RECORD - 1 - FRAME_MSG_FIXED);
-		default:
-			err(EX_IOERR, "stdout");
-		}
+		convert_row(&r);
 	}
-	g.st.records += (uint64_t)n;
+}
+
+static void
+show_progress(void)
+{
+	char line[256];
+
+	if (g.verbose && stats_progress(&g.st, "rows", line, sizeof line)) {
+		fprintf(stderr, "\rmoma-fetch: %s ", line);
+		g.progress = 1;
+	}
 }
 
 /*
@@ -380,24 +414,20 @@ convert_batch(const PGresult *res)
 static int
 take_batch(PGresult *res)
 {
-	char line[256];
 	int n;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
 	    PQresultStatus(res) != PGRES_SINGLE_TUPLE)
 		pg_fail(res, "fetch");
 	if (!g.checked) {
-		check_columns(res);
+		check_columns(res, 1);
 		if (frame_writer_open(&g.fw, &g.out, &g.hdr) != FRAME_OK)
 			err(EX_IOERR, "stdout");
 		g.checked = 1;
 	}
 	n = PQntuples(res);
 	convert_batch(res);
-	if (g.verbose && stats_progress(&g.st, "rows", line, sizeof line)) {
-		fprintf(stderr, "\rmoma-fetch: %s ", line);
-		g.progress = 1;
-	}
+	show_progress();
 	return n;
 }
 
@@ -495,32 +525,37 @@ run_stream(const char *const *params)
 	}
 }
 
-/*
- * -j K: K connections read one snapshot (the first exports it with
- * pg_export_snapshot(), the others import it with SET TRANSACTION SNAPSHOT,
- * as pg_dump -j does), each streams the rows whose id is i modulo K, and
- * the rows are merged into the one frame stream as they arrive.  Any
- * connection's error ends the whole run, before the trailer.
- */
+/* Connection i of -j K; 0 is g.conn as main connected it. */
 static PGconn *jobs_conn[MAX_JOBS];
 static char *concat(const char *, const char *);
 static void connect_db(const char *);
 
-static void
-run_jobs(const char *conninfo, const char *const *params, int k)
+/* The shard predicate: rows whose id is $4 modulo $3, negative ids too. */
+static char *
+sharded_query(void)
 {
 	/* The query on lines of its own: a trailing -- comment stays closed. */
 	char *head = concat("SELECT * FROM (\n", g.query);
-	char *sharded = concat(head,
+	char *q = concat(head,
 	    "\n) AS moma_shard WHERE ((moma_shard.id % $3::bigint) + $3::bigint) % $3::bigint = $4::bigint");
+
 	free(head);
-	char kbuf[16], ibuf[MAX_JOBS][16], snap[80];
-	const char *p4[MAX_JOBS][4];
-	int live = k, done[MAX_JOBS] = { 0 };
+	return q;
+}
+
+/*
+ * Connections 1..k-1 join connection 0's snapshot (g.conn, connected by
+ * main, exports it).  With k = 1 there is nothing to share.
+ */
+static void
+open_shards(const char *conninfo, int k)
+{
+	char snap[80], set_snap[128];
 	PGresult *r;
 
-	/* g.conn (connected by main) becomes connection 0 and exports. */
 	jobs_conn[0] = g.conn;
+	if (k == 1)
+		return;
 	r = PQexec(g.conn, "SELECT pg_export_snapshot()");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
 		pg_fail(r, "pg_export_snapshot");
@@ -529,13 +564,62 @@ run_jobs(const char *conninfo, const char *const *params, int k)
 	/* A snapshot name is hex digits and dashes; nothing else goes in SQL. */
 	if (snap[0] == '\0' || strspn(snap, "0123456789ABCDEFabcdef-") != strlen(snap))
 		errx(EX_SOFTWARE, "pg_export_snapshot: unexpected name '%s'", snap);
-	char set_snap[128];
 	snprintf(set_snap, sizeof set_snap, "SET TRANSACTION SNAPSHOT '%s'", snap);
 	for (int i = 1; i < k; i++) {
 		connect_db(conninfo);
 		jobs_conn[i] = g.conn;
 		exec_cmd(set_snap, 0, NULL);
 	}
+	g.conn = jobs_conn[0];
+}
+
+/* Everything is read: end the other transactions; main commits 0. */
+static void
+close_shards(int k)
+{
+	for (int i = 1; i < k; i++) {
+		g.conn = jobs_conn[i];
+		exec_cmd("COMMIT", 0, NULL);
+		PQfinish(g.conn);
+		jobs_conn[i] = NULL;
+	}
+	g.conn = jobs_conn[0];
+}
+
+/* Wait until one of the np connections in pf has input, and take it. */
+static void
+wait_shards(struct pollfd *pf, const int *who, int np)
+{
+	uint64_t t0 = stats_now_ns();
+
+	if (poll(pf, (nfds_t)np, -1) < 0 && errno != EINTR)
+		err(EX_OSERR, "poll");
+	g.st.blocked_in_ns += stats_now_ns() - t0;
+	for (int j = 0; j < np; j++) {
+		g.conn = jobs_conn[who[j]];
+		if ((pf[j].revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(g.conn))
+			errx(EX_TEMPFAIL, "connection %d lost: %s", who[j] + 1,
+			    chomp(PQerrorMessage(g.conn)));
+	}
+}
+
+/*
+ * -j K: K connections read one snapshot (the first exports it with
+ * pg_export_snapshot(), the others import it with SET TRANSACTION SNAPSHOT,
+ * as pg_dump -j does), each streams the rows whose id is i modulo K, and
+ * the rows are merged into the one frame stream as they arrive.  Any
+ * connection's error ends the whole run, before the trailer.
+ */
+static void
+run_jobs(const char *conninfo, const char *const *params, int k)
+{
+	char *sharded = sharded_query();
+	char kbuf[16], ibuf[MAX_JOBS][16];
+	const char *p4[MAX_JOBS][4];
+	int live = k, done[MAX_JOBS] = { 0 };
+	PGresult *r;
+
+	open_shards(conninfo, k);
 	snprintf(kbuf, sizeof kbuf, "%d", k);
 	for (int i = 0; i < k; i++) {
 		snprintf(ibuf[i], sizeof ibuf[i], "%d", i);
@@ -573,26 +657,288 @@ run_jobs(const char *conninfo, const char *const *params, int k)
 		}
 		if (np == 0)
 			break;
-		uint64_t t0 = stats_now_ns();
-		if (poll(pf, (nfds_t)np, -1) < 0 && errno != EINTR)
-			err(EX_OSERR, "poll");
-		g.st.blocked_in_ns += stats_now_ns() - t0;
-		for (int j = 0; j < np; j++) {
-			g.conn = jobs_conn[who[j]];
-			if ((pf[j].revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(g.conn))
-				errx(EX_TEMPFAIL, "connection %d lost: %s", who[j] + 1,
-				    chomp(PQerrorMessage(g.conn)));
-		}
+		wait_shards(pf, who, np);
 	}
-	/* Everything is read: end the other transactions; main commits 0. */
-	for (int i = 1; i < k; i++) {
-		g.conn = jobs_conn[i];
-		exec_cmd("COMMIT", 0, NULL);
-		PQfinish(g.conn);
-		jobs_conn[i] = NULL;
-	}
-	g.conn = jobs_conn[0];
+	close_shards(k);
 	free(sharded);
+}
+
+/* ---- copy mode ------------------------------------------------------------ */
+
+/*
+ * COPY takes no parameters: $1..$n outside string literals, quoted
+ * identifiers and comments become the literal '<vals[i]>' (the values are
+ * checked numbers and dates, never quotes).  Any other $N is an error.
+ */
+static char *
+bind_literals(const char *q, const char *const *vals, int n)
+{
+	size_t cap = strlen(q) + 1, len = 0;
+	char *out;
+
+	/* Each $ may become a quoted value of at most 62 bytes. */
+	for (int i = 0; i < n; i++)
+		if (strlen(vals[i]) > 62 || strchr(vals[i], '\'') != NULL ||
+		    strchr(vals[i], '\\') != NULL)
+			errx(EX_SOFTWARE, "copy: parameter %d: not a plain value", i + 1);
+	for (const char *c = q; *c; c++)
+		if (*c == '$')
+			cap += 64;
+	if ((out = malloc(cap)) == NULL)
+		err(EX_OSERR, "malloc");
+#define PUT(ch) (out[len++] = (ch))
+	for (const char *c = q; *c;) {
+		if (*c == '\'' || *c == '"') {
+			/* 'string' (E'...' with backslash escapes) or "identifier";
+			 * a doubled quote stays inside. */
+			char qc = *c;
+			int esc = qc == '\'' && c > q && (c[-1] == 'E' || c[-1] == 'e');
+
+			PUT(*c++);
+			while (*c) {
+				if (esc && *c == '\\' && c[1]) {
+					PUT(*c++);
+					PUT(*c++);
+					continue;
+				}
+				if (*c == qc) {
+					PUT(*c++);
+					if (*c != qc)
+						break;
+				}
+				PUT(*c++);
+			}
+		} else if (c[0] == '-' && c[1] == '-') {
+			while (*c && *c != '\n')
+				PUT(*c++);
+		} else if (c[0] == '/' && c[1] == '*') {
+			int depth = 0;
+
+			do {
+				if (c[0] == '/' && c[1] == '*') {
+					depth++;
+					PUT(*c++);
+				} else if (c[0] == '*' && c[1] == '/') {
+					depth--;
+					PUT(*c++);
+				}
+				PUT(*c++);
+			} while (*c && depth > 0);
+		} else if (*c == '$' && (c == q || !(isalnum((unsigned char)c[-1]) || c[-1] == '_'))) {
+			const char *d = c + 1;
+
+			if (isdigit((unsigned char)*d)) {
+				long k = 0;
+
+				while (isdigit((unsigned char)*d) && k < 1000)
+					k = k * 10 + (*d++ - '0');
+				if (k < 1 || k > n)
+					errx(EX_CONFIG, "query uses $%ld; moma-fetch binds $1 to $%d", k, n);
+				PUT('\'');
+				for (const char *v = vals[k - 1]; *v; v++)
+					PUT(*v);
+				PUT('\'');
+				c = d;
+			} else {
+				/* $tag$ ... $tag$: a dollar-quoted string, kept whole. */
+				while (isalnum((unsigned char)*d) || *d == '_')
+					d++;
+				if (*d != '$') {
+					PUT(*c++);
+					continue;
+				}
+				size_t tl = (size_t)(d - c) + 1;
+				const char *e = d + 1;
+
+				while (*e && strncmp(e, c, tl) != 0)
+					e++;
+				e = *e ? e + tl : e;
+				while (c < e)
+					PUT(*c++);
+			}
+		} else
+			PUT(*c++);
+	}
+#undef PUT
+	out[len] = '\0';
+	return out;
+}
+
+/* COPY's binary signature, then flags and header-extension length. */
+static const char copy_sig[11] = "PGCOPY\n\377\r\n";
+
+/*
+ * Take one CopyData message of connection i: the file header if it is the
+ * first, then whole tuples (one per message as PostgreSQL sends them, but
+ * any number is accepted) or the trailer.
+ */
+static void
+copy_message(const char *buf, int n, int i, int *header_seen, int *trailer_seen)
+{
+	const uint8_t *p = (const uint8_t *)buf, *end = p + n;
+
+	if (!header_seen[i]) {
+		uint32_t flags, ext;
+
+		if (n < 19 || memcmp(p, copy_sig, 11) != 0)
+			errx(EX_PROTOCOL, "copy (connection %d): no binary COPY signature", i + 1);
+		flags = be32_get(p + 11);
+		ext = be32_get(p + 15);
+		if (flags & 0x10000u)
+			errx(EX_PROTOCOL, "copy (connection %d): rows with OIDs", i + 1);
+		if (ext > (uint32_t)(end - p - 19))
+			errx(EX_PROTOCOL, "copy (connection %d): header extension past the message", i + 1);
+		p += 19 + ext;
+		header_seen[i] = 1;
+	}
+	while (p < end) {
+		struct row r;
+		int16_t nf;
+
+		if (*trailer_seen || end - p < 2)
+			goto bad;
+		nf = (int16_t)be16_get(p);
+		p += 2;
+		if (nf == -1) {
+			*trailer_seen = 1;
+			continue;
+		}
+		if (nf != NCOLS)
+			errx(EX_PROTOCOL, "copy (connection %d): tuple of %d columns, want %d",
+			    i + 1, nf, NCOLS);
+		for (int c = 0; c < NCOLS; c++) {
+			int32_t l;
+
+			if (end - p < 4)
+				goto bad;
+			l = (int32_t)be32_get(p);
+			p += 4;
+			if (l < -1 || l > end - p)
+				goto bad;
+			r.v[c] = p;
+			r.len[c] = l;
+			if (l > 0)
+				p += l;
+		}
+		convert_row(&r);
+	}
+	return;
+bad:
+	errx(EX_PROTOCOL, "copy (connection %d): malformed tuple after row %llu", i + 1,
+	    (unsigned long long)g.fw.nmsg);
+}
+
+/*
+ * Copy mode: the query as COPY (...) TO STDOUT (FORMAT binary), its
+ * parameters bound as literals.  The server sends a tuple per message
+ * with no result object per row, which costs libpq far less than
+ * single-row mode.  The columns are checked first on the statement's
+ * description.  With -j K each connection copies its shard, merged as in
+ * run_jobs.
+ */
+static void
+run_copy(const char *conninfo, const char *const *params, int k)
+{
+	char *shard = k > 1 ? sharded_query() : NULL;
+	char kbuf[16], ibuf[16];
+	const char *p4[4] = { params[0], params[1], kbuf, ibuf };
+	int live = k, done[MAX_JOBS] = { 0 }, header_seen[MAX_JOBS] = { 0 };
+	int trailer_seen[MAX_JOBS] = { 0 };
+	uint64_t since_progress = 0;
+	char *sql[MAX_JOBS];
+	PGresult *r;
+
+	snprintf(kbuf, sizeof kbuf, "%d", k);
+	for (int i = 0; i < k; i++) {
+		char *q, *a;
+
+		snprintf(ibuf, sizeof ibuf, "%d", i);
+		q = bind_literals(shard ? shard : g.query, p4, shard ? 4 : 2);
+		a = concat("COPY (\n", q);
+		sql[i] = concat(a, "\n) TO STDOUT (FORMAT binary)");
+		free(q);
+		free(a);
+	}
+	/* The contract is checked before any output: describe the statement. */
+	r = PQprepare(g.conn, "", g.query, 2, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		pg_fail(r, "query");
+	PQclear(r);
+	r = PQdescribePrepared(g.conn, "");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		pg_fail(r, "query");
+	check_columns(r, 0);
+	PQclear(r);
+	if (frame_writer_open(&g.fw, &g.out, &g.hdr) != FRAME_OK)
+		err(EX_IOERR, "stdout");
+	g.checked = 1;
+
+	open_shards(conninfo, k);
+	for (int i = 0; i < k; i++) {
+		g.conn = jobs_conn[i];
+		if (!PQsendQuery(g.conn, sql[i]))
+			errx(EX_TEMPFAIL, "copy (connection %d): %s", i + 1,
+			    chomp(PQerrorMessage(g.conn)));
+		free(sql[i]);
+	}
+	/* Each connection answers COPY OUT first (or an error). */
+	for (int i = 0; i < k; i++) {
+		g.conn = jobs_conn[i];
+		while (PQisBusy(g.conn)) {
+			struct pollfd pf = { .fd = PQsocket(g.conn), .events = POLLIN };
+			int who = i;
+
+			wait_shards(&pf, &who, 1);
+		}
+		r = PQgetResult(g.conn);
+		if (PQresultStatus(r) != PGRES_COPY_OUT)
+			pg_fail(r, k > 1 ? "copy (a shard)" : "copy");
+		PQclear(r);
+	}
+	while (live > 0) {
+		struct pollfd pf[MAX_JOBS];
+		int np = 0, who[MAX_JOBS];
+
+		for (int i = 0; i < k; i++) {
+			char *buf;
+			int n;
+
+			if (done[i])
+				continue;
+			g.conn = jobs_conn[i];
+			while ((n = PQgetCopyData(g.conn, &buf, 1)) > 0) {
+				copy_message(buf, n, i, header_seen, &trailer_seen[i]);
+				PQfreemem(buf);
+				if (++since_progress == 4096) {
+					since_progress = 0;
+					show_progress();
+				}
+			}
+			if (n == -2)
+				errx(EX_TEMPFAIL, "copy (connection %d): %s", i + 1,
+				    chomp(PQerrorMessage(g.conn)));
+			if (n == -1) {
+				/* The COPY ended: its outcome is the next result. */
+				while ((r = PQgetResult(g.conn)) != NULL) {
+					if (PQresultStatus(r) != PGRES_COMMAND_OK)
+						pg_fail(r, "copy");
+					PQclear(r);
+				}
+				if (!trailer_seen[i])
+					errx(EX_PROTOCOL, "copy (connection %d): no binary COPY trailer", i + 1);
+				done[i] = 1;
+				live--;
+				continue;
+			}
+			pf[np] = (struct pollfd){ .fd = PQsocket(g.conn), .events = POLLIN };
+			who[np++] = i;
+		}
+		if (np > 0)
+			wait_shards(pf, who, np);
+	}
+	show_progress();
+	close_shards(k);
+	free(shard);
 }
 
 /* Plain loop: one FETCH at a time, the server idle while we convert. */
@@ -778,8 +1124,10 @@ main(int argc, char **argv)
 				g.mode = M_PLAIN;
 			else if (strcmp(optarg, "stream") == 0)
 				g.mode = M_STREAM;
+			else if (strcmp(optarg, "copy") == 0)
+				g.mode = M_COPY;
 			else {
-				warnx("--fetch-mode: %s: want pipeline, single, plain or stream", optarg);
+				warnx("--fetch-mode: %s: want stream, copy, pipeline, single or plain", optarg);
 				usage();
 			}
 			break;
@@ -791,9 +1139,9 @@ main(int argc, char **argv)
 			    "  -d conninfo        libpq connection string or URI (else PG* variables)\n"
 			    "  --date yyyy-mm-dd  the day whose valid campaigns are read\n"
 			    "  --explain          print the query plan and exit\n"
-			    "  --fetch-mode mode  stream (default), pipeline, single or plain\n"
+			    "  --fetch-mode mode  stream (default), copy, pipeline, single or plain\n"
 			    "  -h, --help         show this help\n"
-			    "  -j, --jobs k       k connections on one snapshot, each a shard (stream mode)\n"
+			    "  -j, --jobs k       k connections on one snapshot, each a shard (stream, copy)\n"
 			    "  --query file       another query returning the documented columns\n"
 			    "  --stats            print a one-line summary on standard error at exit\n"
 			    "  -v, --verbose      progress on standard error when it is a terminal\n"
@@ -857,8 +1205,8 @@ main(int argc, char **argv)
 		err(EX_OSERR, "malloc");
 	atexit(print_stats);
 
-	if (jobs > 1 && g.mode != M_STREAM) {
-		warnx("-j: only with --fetch-mode stream");
+	if (jobs > 1 && g.mode != M_STREAM && g.mode != M_COPY) {
+		warnx("-j: only with --fetch-mode stream or copy");
 		usage();
 	}
 	const char *params[2] = { zone_txt, date };
@@ -867,7 +1215,9 @@ main(int argc, char **argv)
 	if (do_explain) {
 		explain(params);
 	} else {
-		if (g.mode == M_STREAM && jobs > 1) {
+		if (g.mode == M_COPY) {
+			run_copy(conninfo, params, jobs);
+		} else if (g.mode == M_STREAM && jobs > 1) {
 			run_jobs(conninfo, params, jobs);
 		} else if (g.mode == M_STREAM) {
 			run_stream(params);
@@ -880,7 +1230,7 @@ main(int argc, char **argv)
 			case M_PIPELINE: run_pipeline(); break;
 			case M_SINGLE: run_single(); break;
 			case M_PLAIN: run_plain(); break;
-			case M_STREAM: break;
+			case M_STREAM: case M_COPY: break;
 			}
 		}
 		if (!g.checked)
