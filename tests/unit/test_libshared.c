@@ -22,6 +22,29 @@
 static uint64_t rs = 88172645463325252ull;
 static uint64_t rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return rs; }
 
+/* fast(c0, p, n) == table(c0, p, n) for every n in 0..4096 and `tries`
+ * random n up to max, at random alignments (buf holds max + 64 bytes)
+ * and start values (every third one the CRC's own initial value). */
+static int
+crc_paths_agree(uint32_t (*fast)(uint32_t, const void *, size_t),
+    uint32_t (*table)(uint32_t, const void *, size_t), uint32_t init,
+    const uint8_t *buf, size_t max, int tries)
+{
+	int same = 1;
+
+	for (size_t n = 0; n <= 4096 && n <= max; n++) {
+		size_t al = rnd() % 64;
+		uint32_t c0 = n % 3 ? (uint32_t)rnd() : init;
+		same &= fast(c0, buf + al, n) == table(c0, buf + al, n);
+	}
+	for (int t = 0; t < tries; t++) {
+		size_t n = rnd() % (max + 1), al = rnd() % 64;
+		uint32_t c0 = (uint32_t)rnd();
+		same &= fast(c0, buf + al, n) == table(c0, buf + al, n);
+	}
+	return same;
+}
+
 static void
 test_crc(void)
 {
@@ -49,33 +72,13 @@ test_crc(void)
 	static uint8_t big[8192 + 64];
 	for (size_t i = 0; i < sizeof big; i++)
 		big[i] = (uint8_t)rnd();
-	same = 1;
-	for (size_t n = 0; n <= 4096; n++) {
-		size_t al = rnd() % 64;
-		uint32_t c0 = n % 3 ? (uint32_t)rnd() : CRC_MPEG2_INIT;
-		same &= crc_mpeg2(c0, big + al, n) == crc_mpeg2_table(c0, big + al, n);
-	}
-	for (int t = 0; t < 2000; t++) {
-		size_t n = rnd() % 8193, al = rnd() % 64;
-		uint32_t c0 = (uint32_t)rnd();
-		same &= crc_mpeg2(c0, big + al, n) == crc_mpeg2_table(c0, big + al, n);
-	}
-	ok(same, "CRC-32/MPEG-2 fast path equals the tables on lengths 0..4096 and 2000 random "
+	ok(crc_paths_agree(crc_mpeg2, crc_mpeg2_table, CRC_MPEG2_INIT, big, sizeof big - 64, 2000),
+	    "CRC-32/MPEG-2 fast path equals the tables on lengths 0..4096 and 2000 random "
 	    "lengths to 8192, random alignments and start values");
-	same = 1;
-	for (size_t n = 0; n <= 4096; n++) {
-		size_t al = rnd() % 64;
-		uint32_t c0 = n % 3 ? (uint32_t)rnd() : 0;
-		same &= crc_32c(c0, big + al, n) == crc_32c_table(c0, big + al, n);
-	}
 	static uint8_t huge[40000 + 64];
 	for (size_t i = 0; i < sizeof huge; i++)
 		huge[i] = (uint8_t)rnd();
-	for (int t = 0; t < 300; t++) {
-		size_t n = rnd() % 40001, al = rnd() % 64;
-		uint32_t c0 = (uint32_t)rnd();
-		same &= crc_32c(c0, huge + al, n) == crc_32c_table(c0, huge + al, n);
-	}
+	same = crc_paths_agree(crc_32c, crc_32c_table, 0, huge, sizeof huge - 64, 300);
 	ok(same, "CRC-32C fast path (three crc32 chains past 6 KiB) equals the tables on lengths "
 	    "0..4096 and 300 random lengths to 40000");
 }
