@@ -214,10 +214,10 @@ utc() { date -u -d "$1" +%s; }
 	[ "$(tail -n 1 <<<"$tsv")" = "E	30000" ]
 }
 
-@test "--fetch-mode copy: the same messages for every zone, empty, NULLs, times, --query" {
+@test "--fetch-mode copy (the default) and stream: the same messages, NULLs, times, --query" {
 	local z ref
 	for z in 1 3 10 14 16 20; do
-		fetch --zone $z --date 2026-12-10
+		fetch --zone $z --date 2026-12-10 --fetch-mode stream
 		ref=$tsv
 		fetch --zone $z --date 2026-12-10 --fetch-mode copy
 		assert_status 0
@@ -234,7 +234,12 @@ utc() { date -u -d "$1" +%s; }
 		run "$DUMP" -t frames "$BATS_TEST_TMPDIR/out"
 		[ "$status" -eq $EX_DATAERR ]
 	done
-	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql"
+	for z in 11:numero_abonne 12:storables 13:genre; do
+		fetch --zone "${z%:*}" --date 2026-12-10 --fetch-mode stream
+		assert_status $EX_DATAERR
+		[[ $stderr == *"moma-fetch: message 20000${z%:*}: column ${z#*:} is NULL"* ]]
+	done
+	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" --fetch-mode stream
 	ref=$(messages)
 	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" --fetch-mode copy
 	assert_status 0
@@ -393,7 +398,7 @@ EOT
 	for z in 1 20; do
 		fetch --zone $z --date 2026-12-10
 		ref=$(messages)
-		fetch --zone $z --date 2026-12-10 -j 2 --fetch-mode copy
+		fetch --zone $z --date 2026-12-10 -j 2 --fetch-mode stream
 		assert_status 0
 		[ "$(messages)" = "$ref" ]
 		[ "$(tail -n 1 <<<"$tsv")" = "E	$(wc -l <<<"$ref")" ]
