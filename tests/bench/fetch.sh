@@ -11,9 +11,9 @@
 # variant once, interleaved, so drift (cache, other load) hits them alike:
 #   copy             psql -c "COPY (same query) TO STDOUT (FORMAT binary)"
 #   fetch-MODE-BATCH[-jK]  moma-fetch --fetch-mode MODE --batch BATCH [-j K]
-#                    (variants MODE:BATCH[:K]; default "stream:5000
-#                    stream:5000:2 copy:5000 copy:5000:2": the default
-#                    mode and copy mode, each alone and with -j 2)
+#                    (variants MODE:BATCH[:K]; default "copy:5000
+#                    copy:5000:2 stream:5000 stream:5000:2": the default
+#                    mode, copy, and stream mode, each alone and with -j 2)
 #   copy-x2          two psql COPY at once, each half of the rows (m.id % 2):
 #                    what two backends can send on this machine with no
 #                    client work, the ceiling of moma-fetch -j 2
@@ -33,7 +33,7 @@ fetch=$build/bin/moma-fetch
 encode=$build/bin/moma-encode
 dir=${MOMA_BENCH_PG:-/tmp/moma-bench-pg}
 rounds=5 sizes="1000000 10000000"
-variants="stream:5000 stream:5000:2 copy:5000 copy:5000:2"
+variants="copy:5000 copy:5000:2 stream:5000 stream:5000:2"
 while getopts r:n:m: o; do
 	case $o in
 	r) rounds=$OPTARG ;; n) sizes=$OPTARG ;; m) variants=$OPTARG ;;
@@ -107,33 +107,28 @@ for size in $sizes; do
 	# -j K wherever the backends have cores of their own.  A client that
 	# keeps up wakes for every few rows; one with more to read than time
 	# (-j 2 here) reads fuller socket buffers and costs less per row.
-	awk -v n="$size" -v copy="$(bench_cpus "$times" copy)" -v f1="$(bench_cpus "$times" fetch-stream-5000)" \
-	    -v f2="$(bench_cpus "$times" fetch-stream-5000-j2)" -v one="$(bench_median "$times" copy)" \
-	    -v c1="$(bench_cpus "$times" fetch-copy-5000)" -v c2="$(bench_cpus "$times" fetch-copy-5000-j2)" 'BEGIN {
-		f = f2 > 0 ? f2 : f1
-		if (f > 0)
-			printf "%d rows: client CPU per M rows: psql COPY %.2f s, moma-fetch %.2f s, moma-fetch -j 2 %s s. At %.2f s one moma-fetch process merges at most %.1f M rows/s, %.1fx what one backend sent here.\n",
-			    n, copy * 1e6 / n, f1 * 1e6 / n, (f2 > 0 ? sprintf("%.2f", f2 * 1e6 / n) : "-"), f * 1e6 / n, n / f / 1e6, one / f
-		if (c1 > 0 && c2 > 0)
-			printf "%d rows, --fetch-mode copy: %.2f s per M rows, -j 2 %.2f s: at most %.1f M rows/s for one process, %.1fx one backend here.\n",
-			    n, c1 * 1e6 / n, c2 * 1e6 / n, n / c2 / 1e6, one / c2 }' >>"$bench_tmp/cpu"
+	for mode in copy stream; do
+		awk -v n="$size" -v mode="$mode" -v copy="$(bench_cpus "$times" copy)" -v one="$(bench_median "$times" copy)" \
+		    -v f1="$(bench_cpus "$times" "fetch-$mode-5000")" -v f2="$(bench_cpus "$times" "fetch-$mode-5000-j2")" 'BEGIN {
+			f = f2 > 0 ? f2 : f1
+			if (f > 0)
+				printf "%d rows, %s mode: client CPU per M rows %.2f s, with -j 2 %s s (psql COPY %.2f s). At %.2f s one moma-fetch process merges at most %.1f M rows/s, %.1fx what one backend sent here.\n",
+				    n, mode, f1 * 1e6 / n, (f2 > 0 ? sprintf("%.2f", f2 * 1e6 / n) : "-"), copy * 1e6 / n,
+				    f * 1e6 / n, n / f / 1e6, one / f }' >>"$bench_tmp/cpu"
+	done
 	label="$((size / 1000000)) M"
-	bench_row "moma-fetch vs COPY" "$label" "$(bench_median "$times" fetch-stream-5000)" COPY "$base" \
-		"$size" "$fetch_bytes" "$(bench_maxrss "$times" fetch-stream-5000)" 0.95 16 ">= 0.95x, < 16 MiB"
-	if grep -q '^fetch-stream-5000-j2 ' "$times"; then
-		bench_row "moma-fetch -j 2 vs COPY" "$label" "$(bench_median "$times" fetch-stream-5000-j2)" COPY "$base" \
-			"$size" "$fetch_bytes" "$(bench_maxrss "$times" fetch-stream-5000-j2)" 1.7 16 ">= 1.7x, < 16 MiB"
-		bench_row "(ceiling: two bare COPY halves vs COPY)" "$label" "$(bench_median "$times" copy-x2)" COPY "$base" \
-			"$size" "$copy_bytes" 0 1.7 "" "(>= 1.7x if -j 2 can be)"
-	fi
-	if grep -q '^fetch-copy-5000 ' "$times"; then
-		bench_row "moma-fetch --fetch-mode copy vs COPY" "$label" "$(bench_median "$times" fetch-copy-5000)" COPY "$base" \
-			"$size" "$fetch_bytes" "$(bench_maxrss "$times" fetch-copy-5000)" 0.95 16 ">= 0.95x, < 16 MiB"
-	fi
-	if grep -q '^fetch-copy-5000-j2 ' "$times"; then
-		bench_row "moma-fetch --fetch-mode copy -j 2 vs COPY" "$label" "$(bench_median "$times" fetch-copy-5000-j2)" COPY "$base" \
-			"$size" "$fetch_bytes" "$(bench_maxrss "$times" fetch-copy-5000-j2)" 1.7 16 ">= 1.7x, < 16 MiB"
-	fi
+	for mode in copy stream; do
+		v=fetch-$mode-5000 what="moma-fetch"
+		[ $mode = copy ] || what="moma-fetch --fetch-mode $mode"
+		grep -q "^$v " "$times" || continue
+		bench_row "$what vs COPY" "$label" "$(bench_median "$times" $v)" COPY "$base" \
+			"$size" "$fetch_bytes" "$(bench_maxrss "$times" $v)" 0.95 16 ">= 0.95x, < 16 MiB"
+		grep -q "^$v-j2 " "$times" || continue
+		bench_row "$what -j 2 vs COPY" "$label" "$(bench_median "$times" $v-j2)" COPY "$base" \
+			"$size" "$fetch_bytes" "$(bench_maxrss "$times" $v-j2)" 1.7 16 ">= 1.7x, < 16 MiB"
+	done
+	bench_row "(ceiling of -j 2: two bare COPY halves vs COPY)" "$label" "$(bench_median "$times" copy-x2)" COPY "$base" \
+		"$size" "$copy_bytes" 0 1.7 "" "(>= 1.7x if -j 2 can be)"
 	bench_row "moma-fetch \\| moma-encode > /dev/null vs COPY" "$label" "$(bench_median "$times" "fetch|encode")" \
 		COPY "$base" "$size" 0 0 0.91 "" "within 1.1x"
 done

@@ -2,8 +2,8 @@
 # tests/bench/pipeline.sh [-r rounds] [-n sizes]: the whole per-zone run
 # (scripts/moma-zone: fetch | encode | put into the local Swift, two-phase)
 # against the floor, psql COPY (same query) TO STDOUT (FORMAT binary) >
-# /dev/null, with the default moma-fetch, with moma-fetch -j 2 and with
-# moma-fetch --fetch-mode copy.
+# /dev/null, with the default moma-fetch (copy mode), with moma-fetch -j 2
+# and with moma-fetch --fetch-mode stream.
 # Data: the fetch bench's databases (moma_SIZE in $MOMA_BENCH_PG, zone 3,
 # all valid on 2026-11-01; lib.sh bench_db).  Interleaved rounds, medians;
 # per-stage peak RSS from moma-zone's summary line.  What the same pipeline
@@ -69,11 +69,11 @@ for size in $sizes; do
 		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
 		zone "moma-zone" ""
 		zone "moma-zone(fetch-j2)" "-j 2"
-		zone "moma-zone(fetch-copy)" "--fetch-mode copy"
+		zone "moma-zone(fetch-stream)" "--fetch-mode stream"
 	done
 	base=$(bench_median "$times" copy)
 	bytes=$(sed -E 's/.* bytes=([0-9]+) .*/\1/' "$bench_tmp/line.moma-zone")
-	for v in copy moma-zone "moma-zone(fetch-j2)" "moma-zone(fetch-copy)"; do
+	for v in copy moma-zone "moma-zone(fetch-j2)" "moma-zone(fetch-stream)"; do
 		m=$(bench_median "$times" "$v")
 		rss=-
 		[ "$v" = copy ] || rss="$(stage_rss "$v" 1)/$(stage_rss "$v" 2)/$(stage_rss "$v" 3)"
@@ -84,7 +84,7 @@ for size in $sizes; do
 	done
 	# The last runs' summaries: each stage's seconds blocked reading and
 	# writing say which one set the pace (README, moma-zone).
-	for v in moma-zone "moma-zone(fetch-j2)" "moma-zone(fetch-copy)"; do
+	for v in moma-zone "moma-zone(fetch-j2)" "moma-zone(fetch-stream)"; do
 		printf '|  | %s: `%s` |  |  |  |  |  |  |\n' "$v" \
 		    "$(sed -E 's/.*(rows=[^ ]+).*(seconds=[^ ]+) (fetch=[^ ]+) (encode=[^ ]+) (put=[^ ]+).*/\1 \2 \3 \4 \5/' "$bench_tmp/line.$v")"
 	done
@@ -93,7 +93,7 @@ for size in $sizes; do
 		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor"
 	bench_row "moma-zone, fetch -j 2" "$label" "$(bench_median "$times" "moma-zone(fetch-j2)")" COPY "$base" \
 		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor"
-	bench_row "moma-zone, fetch --fetch-mode copy" "$label" "$(bench_median "$times" "moma-zone(fetch-copy)")" COPY "$base" \
+	bench_row "moma-zone, fetch --fetch-mode stream" "$label" "$(bench_median "$times" "moma-zone(fetch-stream)")" COPY "$base" \
 		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor"
 	for st in 1:moma-fetch 2:moma-encode; do
 		bench_row "${st#*:} in moma-zone, memory" "$label" "$(bench_median "$times" moma-zone)" - 0 \
