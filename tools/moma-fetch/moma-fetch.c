@@ -770,17 +770,22 @@ bind_literals(const char *q, const char *const *vals, int n)
 /* COPY's binary signature, then flags and header-extension length. */
 static const char copy_sig[11] = "PGCOPY\n\377\r\n";
 
+/* Where one connection's binary COPY stream is. */
+struct copy_state {
+	int header_seen, trailer_seen;
+};
+
 /*
  * Take one CopyData message of connection i: the file header if it is the
  * first, then whole tuples (one per message as PostgreSQL sends them, but
  * any number is accepted) or the trailer.
  */
 static void
-copy_message(const char *buf, int n, int i, int *header_seen, int *trailer_seen)
+copy_message(const char *buf, int n, int i, struct copy_state *cs)
 {
 	const uint8_t *p = (const uint8_t *)buf, *end = p + n;
 
-	if (!header_seen[i]) {
+	if (!cs->header_seen) {
 		uint32_t flags, ext;
 
 		if (n < 19 || memcmp(p, copy_sig, 11) != 0)
@@ -792,18 +797,18 @@ copy_message(const char *buf, int n, int i, int *header_seen, int *trailer_seen)
 		if (ext > (uint32_t)(end - p - 19))
 			errx(EX_PROTOCOL, "copy (connection %d): header extension past the message", i + 1);
 		p += 19 + ext;
-		header_seen[i] = 1;
+		cs->header_seen = 1;
 	}
 	while (p < end) {
 		struct row r;
 		int16_t nf;
 
-		if (*trailer_seen || end - p < 2)
+		if (cs->trailer_seen || end - p < 2)
 			goto bad;
 		nf = (int16_t)be16_get(p);
 		p += 2;
 		if (nf == -1) {
-			*trailer_seen = 1;
+			cs->trailer_seen = 1;
 			continue;
 		}
 		if (nf != NCOLS)
@@ -845,8 +850,8 @@ run_copy(const char *conninfo, const char *const *params, int k)
 	char *shard = k > 1 ? sharded_query() : NULL;
 	char kbuf[16], ibuf[16];
 	const char *p4[4] = { params[0], params[1], kbuf, ibuf };
-	int live = k, done[MAX_JOBS] = { 0 }, header_seen[MAX_JOBS] = { 0 };
-	int trailer_seen[MAX_JOBS] = { 0 };
+	int live = k, done[MAX_JOBS] = { 0 };
+	struct copy_state cs[MAX_JOBS] = { { 0, 0 } };
 	uint64_t since_progress = 0;
 	char *sql[MAX_JOBS];
 	PGresult *r;
@@ -910,7 +915,7 @@ run_copy(const char *conninfo, const char *const *params, int k)
 				continue;
 			g.conn = jobs_conn[i];
 			while ((n = PQgetCopyData(g.conn, &buf, 1)) > 0) {
-				copy_message(buf, n, i, header_seen, &trailer_seen[i]);
+				copy_message(buf, n, i, &cs[i]);
 				PQfreemem(buf);
 				if (++since_progress == 4096) {
 					since_progress = 0;
@@ -927,7 +932,7 @@ run_copy(const char *conninfo, const char *const *params, int k)
 						pg_fail(r, "copy");
 					PQclear(r);
 				}
-				if (!trailer_seen[i])
+				if (!cs[i].trailer_seen)
 					errx(EX_PROTOCOL, "copy (connection %d): no binary COPY trailer", i + 1);
 				done[i] = 1;
 				live--;
