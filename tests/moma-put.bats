@@ -59,8 +59,17 @@ start_proxy() {
   assert_status 0
   [[ $output == "moma-put "[0-9]* ]]
   run_split "$PUT" --help
+  assert_status 0
+  [[ $output == *"usage: moma-put"* ]]
+  # Every long option of the getopt table is in the help text.
+  for o in abort abort-uploads complete content-type endpoint-url head help \
+      insecure jobs list-uploads meta older-than part-size prepare profile \
+      region retries stats verbose version; do
+    [[ $output == *"--$o"* ]] || { echo "--help lacks --$o" >&2; return 1; }
+  done
+  run_split "$PUT" --bogus
   assert_status "$EX_USAGE"
-  [[ $stderr == *"usage: moma-put"* ]]
+  [[ $stderr == *"usage: moma-put"* && -z $output ]]
   run_split "$PUT" -j 0 s3://a/b
   assert_status "$EX_USAGE"
   run_split "$PUT" -p 4M s3://abc/b
@@ -316,4 +325,311 @@ start_proxy() {
   [[ $stderr == *"part 2: UploadPart: HTTP 503 SlowDown"*"(3 attempts)"* ]]
   [ "$(s3_uploads "$BKT")" -eq 0 ]
   ! s3_exists "$BKT" exhausted
+}
+
+# ---- the commit point, crash-safe state, keys, untrusted state --------------
+
+# sha_of BUCKET KEY: sha256 of the object now at the key.
+sha_of() {
+  s3_get "$1" "$2" "$BATS_TEST_TMPDIR/sha.obj" && sha256sum <"$BATS_TEST_TMPDIR/sha.obj" | cut -c1-64
+}
+
+@test "moma-put: a signal to the process group during --complete: old or new, never broken" {
+  local b=moma-sigc
+  s3_mb "$b"
+  head -c $((30 * 1048576)) /dev/urandom >old
+  head -c $((30 * 1048576)) /dev/urandom >new
+  put_check k old --stats
+  local want_old want_new
+  want_old=$(sha256sum <old | cut -c1-64)
+  want_new=$(sha256sum <new | cut -c1-64)
+  local olds=0 news=0 retried=0
+  for round in $(seq 1 20); do
+    # Alternate: odd rounds publish new over old, even ones old over new.
+    local src=new
+    [ $((round % 2)) -eq 0 ] && src=old
+    "$PUT" -p 5M --prepare st "s3://$b/k" <"$src"
+    local delay
+    delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.3f", (r % 101) / 1000 }')
+    setsid "$PUT" --complete st 2>cerr &
+    local pid=$!
+    sleep "$delay"
+    if [ $((round % 3)) -eq 0 ]; then kill -INT -- -"$pid" 2>/dev/null || true
+    else kill -TERM -- -"$pid" 2>/dev/null || true; fi
+    wait "$pid" || true
+    if [ -e st ]; then
+      retried=$((retried + 1))
+      run_split "$PUT" --complete st
+      assert_status 0
+    fi
+    [ ! -e st ]
+    local got
+    got=$(sha_of "$b" k)
+    # Completed: the key serves the new bytes, whole.
+    if [ "$src" = new ]; then [ "$got" = "$want_new" ]; news=$((news + 1))
+    else [ "$got" = "$want_old" ]; olds=$((olds + 1)); fi
+    [ "$(s3_uploads "$b")" -eq 0 ]
+  done
+  echo "# 20 rounds: $retried needed a second --complete" >&3
+}
+
+@test "moma-put: Complete failing with 503, then reset after forwarding: retry publishes, state kept meanwhile" {
+  local b=moma-cfail url
+  s3_mb "$b"
+  url=$(start_proxy --rate 1 --kinds 503 --match '^POST .*uploadId=' --max 1)
+  head -c $((12 * 1048576)) /dev/urandom >in
+  run_split "$PUT" --endpoint-url "$url" -p 5M --prepare st "s3://$b/k" <in
+  assert_status 0
+  run_split "$PUT" --endpoint-url "$url" -r 0 --complete st
+  assert_status "$EX_TEMPFAIL"
+  [[ $stderr == *"CompleteMultipartUpload: HTTP 503"* ]]
+  # Not aborted: the upload and the state wait for the retry.
+  [ -e st ]
+  [ "$(s3_uploads "$b")" -eq 1 ]
+  ! s3_exists "$b" k
+  run_split "$PUT" --endpoint-url "$url" --complete st
+  assert_status 0
+  s3_get "$b" k back
+  cmp in back
+  # Now the answer to an applied Complete is lost: HEAD recognises it.
+  kill "$(cat proxy.pid)"; rm -f proxy.port
+  url=$(start_proxy --rate 1 --kinds lost --match '^POST .*uploadId=' --max 1)
+  head -c $((12 * 1048576)) /dev/urandom >in2
+  run_split "$PUT" --endpoint-url "$url" -p 5M --prepare st "s3://$b/k" <in2
+  assert_status 0
+  cp st st.copy
+  run_split "$PUT" --endpoint-url "$url" -r 0 --complete st
+  assert_status 0
+  grep -q '^FAULT lost POST' proxy.log
+  [ ! -e st ]
+  s3_get "$b" k back
+  cmp in2 back
+  # --abort of an upload that was completed leaves the object alone.
+  run_split "$PUT" --endpoint-url "$url" --abort st.copy
+  assert_status 0
+  s3_get "$b" k back
+  cmp in2 back
+  [ "$(s3_uploads "$b")" -eq 0 ]
+}
+
+@test "moma-put: kill -9 at any moment of --prepare: --abort STATE leaves no upload" {
+  local b=moma-kill9
+  s3_mb "$b"
+  head -c $((40 * 1048576)) /dev/urandom >in
+  for d in 0.05 0.2 0.4 0.8 1.2; do
+    rm -f st
+    "$PUT" -p 5M -j 2 --prepare st "s3://$b/k" < <(cat in; sleep 5) &
+    local pid=$!
+    sleep "$d"
+    kill -KILL "$pid"
+    wait "$pid" || true
+    if [ -e st ]; then
+      run_split "$PUT" --abort st
+      assert_status 0
+    fi
+    # The state is written before Create is sent, so every upload the
+    # run made is reachable from it.
+    [ "$(s3_uploads "$b")" -eq 0 ]
+  done
+}
+
+@test "moma-put: --list-uploads shows a killed one-shot upload, --abort-uploads clears it" {
+  local b=moma-leftover
+  s3_mb "$b"
+  head -c $((20 * 1048576)) /dev/urandom >in
+  "$PUT" -p 5M "s3://$b/zone/3/carousel.bin" < <(cat in; sleep 30) &
+  local pid=$!
+  wait_for 20 uploads_are "$b" 1
+  kill -KILL "$pid"
+  wait "$pid" || true
+  run_split "$PUT" --list-uploads "s3://$b"
+  assert_status 0
+  [ "$(wc -l <<<"$output")" -eq 1 ]
+  [[ $output == "zone/3/carousel.bin"$'\t'* ]]
+  run_split "$PUT" --list-uploads "s3://$b/other/"
+  assert_status 0
+  [ -z "$output" ]
+  # Younger than an hour: kept.
+  run_split "$PUT" --older-than 1h --abort-uploads "s3://$b/zone/"
+  assert_status 0
+  [ -z "$output" ]
+  [ "$(s3_uploads "$b")" -eq 1 ]
+  run_split "$PUT" --abort-uploads "s3://$b/zone/"
+  assert_status 0
+  [[ $output == "zone/3/carousel.bin"$'\t'* ]]
+  [ "$(s3_uploads "$b")" -eq 0 ]
+  run_split "$PUT" --older-than 5x --abort-uploads "s3://$b"
+  assert_status "$EX_USAGE"
+}
+
+@test "moma-put: keys with . or .. segments, control characters or over 1024 bytes are refused" {
+  local b=moma-keys
+  s3_mb "$b"
+  s3_mb other
+  echo x >in
+  local long
+  long=$(printf 'k%.0s' $(seq 1 1025))
+  for k in ../other/k a/../b ./a a/./b a/.. . .. $'a\nb' $'a\tb' $'a\x7fb' "" \
+      "$long" "$(printf 'bad\xffutf8')"; do
+    run_split "$PUT" "s3://$b/$k" <in
+    assert_status "$EX_USAGE"
+    [[ $stderr == *"moma-put: "* ]]
+  done
+  # Nothing was stored anywhere.
+  [ "$(s3_curl "$b" | grep -c '<Key>')" -eq 0 ]
+  [ "$(s3_curl other | grep -c '<Key>')" -eq 0 ]
+}
+
+@test "moma-put: odd keys round-trip: spaces, + % ? # // and UTF-8" {
+  local b=moma-oddkeys
+  s3_mb "$b"
+  head -c 1000 /dev/urandom >in
+  head -c $((6 * 1048576)) /dev/urandom >big
+  local k
+  for k in "a b" "a+b" "100%" "why?" "x#y" "a//b" "Réunion/carousel €.bin" "~tilde=eq&amp"; do
+    run_split "$PUT" "s3://$b/$k" <in
+    assert_status 0
+    run_split "$PUT" --head "s3://$b/$k"
+    assert_status 0
+    [[ $output == *"size 1000"* ]]
+    # Read back by an independent client, the key encoded by jq.
+    local enc
+    enc=$(jq -rn --arg k "$k" '$k | @uri' | sed 's/%2F/\//g')
+    s3_get "$b" "$enc" back
+    cmp in back
+  done
+  run_split "$PUT" -p 5M "s3://$b/multi part ü" <big
+  assert_status 0
+  s3_get "$b" "multi%20part%20%C3%BC" back
+  cmp big back
+}
+
+@test "moma-put: --meta is sent on PutObject and Create, --head reads it back" {
+  local b=moma-meta
+  s3_mb "$b"
+  echo small >in
+  run_split "$PUT" --meta moma-zone=3 --meta Moma-Messages=42 "s3://$b/small" <in
+  assert_status 0
+  run_split "$PUT" --head "s3://$b/small"
+  assert_status 0
+  [[ $output == *"meta-moma-zone 3"* && $output == *"meta-moma-messages 42"* ]]
+  head -c $((6 * 1048576)) /dev/urandom >big
+  run_split "$PUT" -p 5M --meta moma-zone=4 --prepare st "s3://$b/big" <big
+  assert_status 0
+  run_split "$PUT" --complete st
+  assert_status 0
+  run_split "$PUT" --head "s3://$b/big"
+  assert_status 0
+  [[ $output == *"meta-moma-zone 4"* ]]
+  [[ $output == *"etag $(multipart_etag big 5242880)"* ]]
+  run_split "$PUT" --head "s3://$b/none"
+  assert_status "$EX_NOINPUT"
+  for m in "=x" "a b=x" "noequals" "k=$(printf 'caf\xc3\xa9')" $'k=a\nb'; do
+    run_split "$PUT" --meta "$m" "s3://$b/k" <in
+    assert_status "$EX_USAGE"
+  done
+}
+
+@test "moma-put: a tampered state file is refused and nothing is sent" {
+  local b=moma-tamper
+  s3_mb "$b"
+  head -c $((6 * 1048576)) /dev/urandom >in
+  run_split "$PUT" -p 5M --prepare st "s3://$b/k" <in
+  assert_status 0
+  # A listener on another loopback address counts what reaches it.
+  python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.2", 0)); s.listen(8)
+open("other.port", "w").write(str(s.getsockname()[1]))
+s.settimeout(20)
+n = 0
+try:
+    while True:
+        c, _ = s.accept(); n += 1; open("other.hits", "w").write(str(n)); c.close()
+except Exception:
+    pass
+' &
+  echo $! >proxy.pid
+  wait_for 10 test -s other.port
+  local port
+  port=$(cat other.port)
+  sed "s|^endpoint .*|endpoint http://127.0.0.2:$port|" st >st.other
+  run_split "$PUT" --complete st.other
+  assert_status "$EX_DATAERR"
+  [[ $stderr == *"http://127.0.0.2:$port"*"$AWS_ENDPOINT_URL"* ]]
+  # The same state under a configuration that names the other host: also
+  # refused, since the state names ours.
+  run_split "$PUT" --endpoint-url "http://127.0.0.2:$port" --abort st
+  assert_status "$EX_DATAERR"
+  sed "s|^endpoint http://|endpoint https://|" st >st.tls
+  run_split "$PUT" --abort st.tls
+  assert_status "$EX_DATAERR"
+  sed 's|^key k$|key k\nextra line|' st >st.extra
+  run_split "$PUT" --complete st.extra
+  assert_status "$EX_DATAERR"
+  sed 's|^bucket .*|bucket ../x|' st >st.bucket
+  run_split "$PUT" --complete st.bucket
+  assert_status "$EX_DATAERR"
+  [ ! -e other.hits ]
+  # The real state still works.
+  run_split "$PUT" --complete st
+  assert_status 0
+  s3_get "$b" k back
+  cmp in back
+}
+
+@test "moma-put: --prepare refuses a symlink at STATE.tmp before sending anything" {
+  local b=moma-symlink
+  s3_mb "$b"
+  echo precious >target
+  ln -s target st.tmp
+  head -c $((6 * 1048576)) /dev/urandom >in
+  run_split "$PUT" -p 5M --prepare st "s3://$b/k" <in
+  assert_status "$EX_CANTCREAT"
+  [[ $stderr == *"st.tmp"*"symlink"* ]]
+  [ "$(cat target)" = precious ]
+  [ "$(s3_uploads "$b")" -eq 0 ]
+  # An existing state file is not overwritten either (its upload would be lost).
+  rm st.tmp
+  echo "moma-put-state 2" >st
+  run_split "$PUT" -p 5M --prepare st "s3://$b/k" <in
+  assert_status "$EX_CANTCREAT"
+  [ "$(s3_uploads "$b")" -eq 0 ]
+  # A state file is mode 0600.
+  rm st
+  run_split "$PUT" -p 5M --prepare st "s3://$b/k" <in
+  assert_status 0
+  [ "$(stat -c %a st)" = 600 ]
+  "$PUT" --abort st
+}
+
+@test "moma-put: plain http to a TLS port and TLS to a plain port are configuration errors" {
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
+    -subj /CN=127.0.0.1 2>/dev/null
+  python3 -c '
+import socket, ssl
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain("cert.pem", "key.pem")
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open("tls.port", "w").write(str(s.getsockname()[1]))
+s.settimeout(30)
+while True:
+    try:
+        c, _ = s.accept()
+    except Exception:
+        break
+    try:
+        ctx.wrap_socket(c, server_side=True).close()
+    except Exception:
+        c.close()
+' &
+  echo $! >proxy.pid
+  wait_for 10 test -s tls.port
+  echo x >in
+  run_split "$PUT" --endpoint-url "http://127.0.0.1:$(cat tls.port)" "s3://$BKT/k" <in
+  assert_status "$EX_CONFIG"
+  [[ $stderr == *"https://"* ]]
+  [[ $stderr != *"attempts"* ]]
+  run_split "$PUT" --endpoint-url "https://${AWS_ENDPOINT_URL#http://}" "s3://$BKT/k" <in
+  assert_status "$EX_CONFIG"
+  [[ $stderr == *"does not speak TLS"* ]]
 }

@@ -250,45 +250,121 @@ bucket_ok(const char *b)
 	return 1;
 }
 
+/* A key S3 stores as given and every client reads back the same:
+ * UTF-8, no control character, no "." or ".." segment (libcurl and many
+ * servers squash those, so the object would land elsewhere). */
 int
-s3_target_parse(const char *uri, const struct s3_conf *c,
-    struct s3_target *t, char *err, size_t errlen)
+s3_key_check(const char *key, int prefix, char *err, size_t errlen)
+{
+	size_t n = strlen(key);
+	const unsigned char *s = (const unsigned char *)key;
+
+	if (n == 0 && !prefix) {
+		seterr(err, errlen, "empty object key");
+		return -1;
+	}
+	if (n > 1024) {
+		seterr(err, errlen, "key of %zu bytes: S3 allows 1024", n);
+		return -1;
+	}
+	for (size_t i = 0; i < n; ) {
+		unsigned c = s[i], len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 :
+		    (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f :
+		    len == 3 ? c & 0x0f : c & 0x07;
+
+		if (c < 0x20 || c == 0x7f) {
+			seterr(err, errlen, "key has a control character "
+			    "(byte %zu)", i);
+			return -1;
+		}
+		if (len == 0 || i + len > n)
+			goto utf8;
+		for (unsigned k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				goto utf8;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			goto utf8;
+		i += len;
+		continue;
+utf8:
+		seterr(err, errlen, "key is not valid UTF-8 (byte %zu)", i);
+		return -1;
+	}
+	for (const char *seg = key; ; ) {
+		const char *end = strchr(seg, '/');
+		size_t len = end ? (size_t)(end - seg) : strlen(seg);
+
+		if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' &&
+		    seg[1] == '.')) {
+			seterr(err, errlen, "key has a '%.*s' path segment",
+			    (int)len, seg);
+			return -1;
+		}
+		if (end == NULL)
+			break;
+		seg = end + 1;
+	}
+	return 0;
+}
+
+/* The bucket's base URL (no trailing '/'): path-style under a custom
+ * endpoint or for a bucket with a dot, else virtual-hosted AWS. */
+static int
+bucket_url(const struct s3_conf *c, const char *bucket, char **out)
+{
+	if (c->endpoint != NULL)
+		return asprintf(out, "%s/%s", c->endpoint, bucket);
+	if (strchr(bucket, '.') != NULL)
+		return asprintf(out, "https://s3.%s.amazonaws.com/%s", c->region,
+		    bucket);
+	return asprintf(out, "https://%s.s3.%s.amazonaws.com", bucket, c->region);
+}
+
+static int
+target_parse(const char *uri, const struct s3_conf *c, struct s3_target *t,
+    int prefix, char *err, size_t errlen)
 {
 	const char *p, *slash;
-	char *ekey = NULL;
+	char *ekey = NULL, *base = NULL, kerr[128];
 	int n = -1;
 
 	memset(t, 0, sizeof *t);
 	if (strncmp(uri, "s3://", 5) != 0) {
-		seterr(err, errlen, "'%s': not an s3://bucket/key URL", uri);
+		seterr(err, errlen, "'%s': not an s3://bucket/%s URL", uri,
+		    prefix ? "prefix" : "key");
 		return -1;
 	}
 	p = uri + 5;
-	if ((slash = strchr(p, '/')) == NULL || slash[1] == '\0') {
+	if ((slash = strchr(p, '/')) == NULL && !prefix) {
 		seterr(err, errlen, "'%s': no object key after the bucket", uri);
 		return -1;
 	}
-	if (strlen(slash + 1) > 1024) {
-		seterr(err, errlen, "'%s': key longer than 1024 bytes", uri);
-		return -1;
-	}
+	if (slash == NULL)
+		slash = p + strlen(p);
 	t->bucket = strndup(p, (size_t)(slash - p));
-	t->key = strdup(slash + 1);
-	if (t->bucket == NULL || t->key == NULL ||
-	    (ekey = s3_uri_encode(t->key, 1)) == NULL)
+	t->key = strdup(*slash ? slash + 1 : "");
+	if (t->bucket == NULL || t->key == NULL)
 		goto nomem;
 	if (!bucket_ok(t->bucket)) {
 		seterr(err, errlen, "'%s': invalid bucket name '%s'", uri, t->bucket);
 		goto fail;
 	}
-	if (c->endpoint != NULL)
-		n = asprintf(&t->url, "%s/%s/%s", c->endpoint, t->bucket, ekey);
-	else if (strchr(t->bucket, '.') != NULL)
-		n = asprintf(&t->url, "https://s3.%s.amazonaws.com/%s/%s",
-		    c->region, t->bucket, ekey);
-	else
-		n = asprintf(&t->url, "https://%s.s3.%s.amazonaws.com/%s",
-		    t->bucket, c->region, ekey);
+	if (s3_key_check(t->key, prefix, kerr, sizeof kerr) != 0) {
+		seterr(err, errlen, "'%s': %s", uri, kerr);
+		goto fail;
+	}
+	if ((ekey = s3_uri_encode(t->key, 1)) == NULL ||
+	    bucket_url(c, t->bucket, &base) < 0) {
+		base = NULL;
+		goto nomem;
+	}
+	n = prefix ? asprintf(&t->url, "%s/", base) :
+	    asprintf(&t->url, "%s/%s", base, ekey);
 	if (n < 0) {
 		t->url = NULL;
 		goto nomem;
@@ -298,13 +374,29 @@ s3_target_parse(const char *uri, const struct s3_conf *c,
 		goto nomem;
 	}
 	free(ekey);
+	free(base);
 	return 0;
 nomem:
 	seterr(err, errlen, "%s", strerror(ENOMEM));
 fail:
 	free(ekey);
+	free(base);
 	s3_target_free(t);
 	return -1;
+}
+
+int
+s3_target_parse(const char *uri, const struct s3_conf *c,
+    struct s3_target *t, char *err, size_t errlen)
+{
+	return target_parse(uri, c, t, 0, err, errlen);
+}
+
+int
+s3_bucket_parse(const char *uri, const struct s3_conf *c,
+    struct s3_target *t, char *err, size_t errlen)
+{
+	return target_parse(uri, c, t, 1, err, errlen);
 }
 
 void
@@ -338,6 +430,8 @@ s3_easy_setup(CURL *e, const struct s3_conf *c)
 	SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	/* The key is sent as written: "a/../b" must not become "b". */
+	SET(CURLOPT_PATH_AS_IS, 1L);
 	if (c->ca_bundle != NULL)
 		SET(CURLOPT_CAINFO, c->ca_bundle);
 #undef SET
@@ -461,6 +555,98 @@ s3_xml_parse(const char *body, size_t len, struct s3_xml *x)
 			x->etag[n - 2] = '\0';
 	}
 	return 0;
+}
+
+/* ---- ListMultipartUploads ------------------------------------------------- */
+
+struct list_ctx {
+	struct s3_upload_list *l;
+	struct s3_upload cur;
+	int depth, in_upload;
+	char *field;
+	size_t cap, len;
+};
+
+static void XMLCALL
+list_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+	struct list_ctx *cx = ud;
+	struct s3_upload_list *l = cx->l;
+
+	cx->depth++;
+	cx->field = NULL;
+	cx->len = 0;
+	if (cx->depth == 2 && strcmp(name, "Upload") == 0) {
+		cx->in_upload = 1;
+		memset(&cx->cur, 0, sizeof cx->cur);
+	} else if (cx->depth == 3 && cx->in_upload) {
+		if (strcmp(name, "Key") == 0)
+			cx->field = cx->cur.key, cx->cap = sizeof cx->cur.key;
+		else if (strcmp(name, "UploadId") == 0)
+			cx->field = cx->cur.upload_id, cx->cap = sizeof cx->cur.upload_id;
+		else if (strcmp(name, "Initiated") == 0)
+			cx->field = cx->cur.initiated, cx->cap = sizeof cx->cur.initiated;
+	} else if (cx->depth == 2) {
+		if (strcmp(name, "IsTruncated") == 0)
+			cx->field = l->truncated, cx->cap = sizeof l->truncated;
+		else if (strcmp(name, "NextKeyMarker") == 0)
+			cx->field = l->next_key, cx->cap = sizeof l->next_key;
+		else if (strcmp(name, "NextUploadIdMarker") == 0)
+			cx->field = l->next_upload_id, cx->cap = sizeof l->next_upload_id;
+	}
+	if (cx->field != NULL)
+		cx->field[0] = '\0';
+}
+
+static void XMLCALL
+list_end(void *ud, const XML_Char *name)
+{
+	struct list_ctx *cx = ud;
+	struct s3_upload_list *l = cx->l;
+
+	if (cx->depth == 2 && cx->in_upload) {
+		cx->in_upload = 0;
+		if (l->n < S3_LIST_MAX)
+			l->up[l->n++] = cx->cur;
+	}
+	cx->depth--;
+	cx->field = NULL;
+}
+
+static void XMLCALL
+list_text(void *ud, const XML_Char *s, int n)
+{
+	struct list_ctx *cx = ud;
+	size_t k;
+
+	if (cx->field == NULL || n <= 0)
+		return;
+	k = (size_t)n;
+	if (k > cx->cap - 1 - cx->len)
+		k = cx->cap - 1 - cx->len;
+	memcpy(cx->field + cx->len, s, k);
+	cx->len += k;
+	cx->field[cx->len] = '\0';
+}
+
+int
+s3_uploads_parse(const char *body, size_t len, struct s3_upload_list *l)
+{
+	struct list_ctx cx = { .l = l };
+	XML_Parser p;
+	int ok;
+
+	memset(l, 0, sizeof *l);
+	while (len > 0 && isspace((unsigned char)*body))
+		body++, len--;
+	if (len == 0 || len > INT_MAX || (p = XML_ParserCreate(NULL)) == NULL)
+		return -1;
+	XML_SetUserData(p, &cx);
+	XML_SetElementHandler(p, list_start, list_end);
+	XML_SetCharacterDataHandler(p, list_text);
+	ok = XML_Parse(p, body, (int)len, 1) == XML_STATUS_OK;
+	XML_ParserFree(p);
+	return ok ? 0 : -1;
 }
 
 void

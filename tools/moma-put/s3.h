@@ -56,12 +56,28 @@ void s3_conf_free(struct s3_conf *c);
 /*
  * Parse "s3://bucket/key" into t, building the object URL: path-style
  * under c->endpoint when set, else virtual-hosted AWS addressing
- * (path-style when the bucket name holds a dot).  Returns 0, or -1 with
- * a message in err.  Free with s3_target_free().
+ * (path-style when the bucket name holds a dot).  The key must pass
+ * s3_key_check(); each of its bytes but '/' is percent-encoded once, and
+ * requests send the path as is.  Returns 0, or -1 with a message in err.
+ * Free with s3_target_free().
  */
 int s3_target_parse(const char *uri, const struct s3_conf *c,
     struct s3_target *t, char *err, size_t errlen);
 void s3_target_free(struct s3_target *t);
+
+/*
+ * As s3_target_parse for "s3://bucket[/prefix]": t->key is the prefix
+ * (possibly empty) and t->url the bucket's URL ending in '/'.
+ */
+int s3_bucket_parse(const char *uri, const struct s3_conf *c,
+    struct s3_target *t, char *err, size_t errlen);
+
+/*
+ * Check an object key (or, with prefix, a possibly empty prefix): at
+ * most 1024 bytes of valid UTF-8, no control character, no "." or ".."
+ * path segment.  0, or -1 with the reason in err.
+ */
+int s3_key_check(const char *key, int prefix, char *err, size_t errlen);
 
 /*
  * Percent-encode s as SigV4 wants (everything but A-Z a-z 0-9 - _ . ~,
@@ -105,6 +121,23 @@ struct s3_xml {
  * is empty or not well-formed XML; too-long fields are truncated.
  */
 int s3_xml_parse(const char *body, size_t len, struct s3_xml *x);
+
+/* One page of a ListMultipartUploads answer. */
+#define S3_LIST_MAX 1000
+struct s3_upload {
+	char key[1100];
+	char upload_id[512];
+	char initiated[40];
+};
+struct s3_upload_list {
+	struct s3_upload up[S3_LIST_MAX];
+	int n;
+	char truncated[8];		/* "true" when more pages follow */
+	char next_key[1100], next_upload_id[512];
+};
+
+/* Parse a ListMultipartUploadsResult into l.  0, or -1 if not XML. */
+int s3_uploads_parse(const char *body, size_t len, struct s3_upload_list *l);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void s3_hex(const unsigned char *p, size_t n, char *out);

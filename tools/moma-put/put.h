@@ -1,0 +1,189 @@
+/*
+ * put.h - what the files of moma-put share: the run's context (struct
+ * put, passed to every function instead of file-scope globals), one HTTP
+ * request (xfer.c), the part pool and its reader thread (pool.c), the
+ * upload and its commit point (upload.c), the state file (state.c) and
+ * the bucket-level commands (bucket.c).
+ *
+ * The commit point: once CompleteMultipartUpload has been sent, the
+ * upload is never aborted by moma-put (only --abort does that); until
+ * then any failure or signal aborts it.
+ */
+#ifndef MOMA_PUT_PUT_H
+#define MOMA_PUT_PUT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "s3.h"
+#include "stats.h"
+
+#define MIB		(1024ull * 1024)
+#define GIB		(1024ull * MIB)
+#define PART_MIN	(5 * MIB)		/* S3: all parts but the last */
+#define PART_MAX	(5 * GIB)
+#define OBJECT_MAX	(5 * 1024 * GIB)	/* S3: 5 TiB */
+#define PARTS_MAX	10000
+#define RESP_MAX	(1u << 20)		/* an S3 answer larger is an error */
+#define READ_MAX	(1u << 20)		/* one read(2): hash it while cached */
+#define META_MAX	32			/* --meta options */
+#define COMPLETE_GRACE_S 60			/* a signalled Complete may finish */
+
+enum op { OP_PUT, OP_CREATE, OP_PART, OP_COMPLETE, OP_ABORT, OP_HEAD,
+	OP_LIST, OP_COPY };
+
+/* One HTTP request, reused across its retries. */
+struct xfer {
+	CURL *e;
+	struct curl_slist *hdrs;
+	enum op op;
+	unsigned partno;		/* 0: object-level request */
+	const uint8_t *body;
+	size_t body_len, body_off;
+	char *resp;
+	size_t resp_len, resp_cap;
+	int resp_overflow;
+	int interruptible;		/* a signal cancels it at once */
+	int sent;			/* a byte of the request went out */
+	char etag[128];			/* ETag response header, unquoted */
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *resp_hdrs;	/* kept when keep_headers */
+	int keep_headers;
+};
+
+/* Why a request did not succeed. */
+struct verdict {
+	int exit;			/* sysexits code; -1: interrupted */
+	char code[64];			/* S3 error code, if any */
+	char msg[768];
+};
+
+enum slot_state { S_FREE, S_FILLING, S_READY, S_SENDING, S_WAITING };
+
+/* One part buffer of the pool. */
+struct slot {
+	uint8_t *buf;
+	size_t cap, len;
+	enum slot_state state;
+	unsigned partno;
+	unsigned char md5[16];
+	char md5_b64[32];
+	struct xfer x;
+	int attempts;
+	uint64_t retry_at;
+};
+
+/* What the reader thread and the main thread share, under mu. */
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot *slots;
+	int n;
+	unsigned next_partno, max_parts;
+	uint64_t part_size;
+	int eof, more, stop;
+	int rerr;			/* errno of a read failure, EFBIG, EPROTO */
+	uint64_t bytes_in, blocked_in_ns, blocked_out_ns;
+	EVP_MD_CTX *sha;		/* SHA-256 of the whole stream */
+	unsigned char sha256[32];
+	CURLM *multi;
+	pthread_t reader;
+};
+
+/* What Complete needs of each acknowledged part. */
+struct partinfo {
+	uint64_t size;
+	unsigned char md5[16];
+	char etag[72];
+};
+
+struct put_opts {
+	int jobs, retries, verbose, stats, insecure;
+	uint64_t part_size;
+	unsigned max_parts;
+	const char *prepare, *complete, *abort;
+	const char *profile, *region, *endpoint, *content_type;
+	const char *meta[META_MAX];	/* "name=value", name lower-cased */
+	int nmeta;
+	long older_than;		/* --abort-uploads: seconds, -1 none */
+};
+
+struct put {
+	struct put_opts opt;
+	struct s3_conf conf;
+	struct s3_target target;
+	struct stats st;
+	uint64_t nrequests, nretries;
+	struct partinfo *parts;		/* 1-based */
+	unsigned parts_cap, nparts;
+	char *upload_id;
+	int progress_shown;
+	int sigfd;			/* read end of the signal pipe */
+	struct pool pool;
+	int state_fd;			/* --prepare: its temporary file, or -1 */
+	char *state_tmp;
+	char etag[64];			/* the multipart ETag the parts make */
+	char sha256[65];		/* of the stream, once read */
+	uint64_t complete_ns;		/* time spent in Complete */
+	time_t created;			/* --prepare started */
+};
+
+/* Set by the signal handler (xfer.c); the run checks it. */
+extern volatile sig_atomic_t put_signal;
+extern volatile sig_atomic_t put_signal_ns_s;	/* CLOCK_MONOTONIC s of it */
+
+/* xfer.c */
+void xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
+    const char *url, const void *body, size_t len, struct curl_slist *hdrs);
+void xfer_rewind(struct xfer *x);
+void xfer_free(struct xfer *x);
+int judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
+    struct s3_xml *xml);
+int run_sync(struct put *p, struct xfer *x, int attempts, struct verdict *v,
+    struct s3_xml *xml);
+char *url_for(struct put *p, enum op op, unsigned partno, const char *upload_id);
+void where(const struct put *p, const struct xfer *x, char *buf, size_t len);
+uint64_t backoff_ns(int attempt);
+int nap(uint64_t ns);
+void put_warn_verdict(struct put *p, const struct xfer *x, const struct verdict *v);
+_Noreturn void put_exit(struct put *p, int code);
+_Noreturn void die_verdict(struct put *p, const struct xfer *x,
+    const struct verdict *v);
+void print_stats(struct put *p);
+void end_progress(struct put *p);
+void sha256_hex(const void *buf, size_t n, char out[65]);
+int etag_ok(const char *s);
+struct curl_slist *meta_headers(struct put *p, struct curl_slist *h);
+const char *xfer_header(const struct xfer *x, const char *name);
+
+/* pool.c */
+int pool_start(struct put *p);
+void pool_stop(struct put *p);
+void pool_finish(struct put *p);
+uint64_t part_size_for(const struct pool *pl, unsigned n);
+
+/* upload.c */
+void upload_stream(struct put *p);
+void record_part(struct put *p, unsigned partno, uint64_t size,
+    const unsigned char md5[16], const char *etag);
+void multipart_etag(const struct partinfo *pi, unsigned n, char *out, size_t len);
+int abort_upload(struct put *p, const char *upload_id);
+int complete_upload(struct put *p);
+
+/* state.c */
+enum { PH_CREATING, PH_UPLOADING, PH_READY };
+int state_open(struct put *p, const char *path);
+int state_write(struct put *p, const char *path, int phase);
+int state_read(struct put *p, const char *path);
+
+/* bucket.c */
+int list_uploads(struct put *p, const char *uri, int do_abort);
+int abort_key_uploads(struct put *p, time_t since);
+int head_object(struct put *p, const char *uri);
+
+#endif

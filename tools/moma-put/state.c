@@ -1,0 +1,352 @@
+/*
+ * state.c - the two-phase state file: what --complete STATE and --abort
+ * STATE need of an upload that --prepare left open.
+ *
+ *   moma-put-state 2
+ *   phase creating|uploading|ready
+ *   created SECONDS   (since the epoch, when --prepare started)
+ *   endpoint URL|aws
+ *   region R
+ *   bucket B
+ *   key K
+ *   upload-id ID      (not while creating)
+ *   bytes N           (ready only, with sha256 and the part lines)
+ *   sha256 HEX
+ *   parts N
+ *   1 SIZE MD5HEX ETAG
+ *   ...
+ *
+ * It is written before CreateMultipartUpload is sent (phase creating: a
+ * kill -9 before its answer leaves an upload whose id only S3 knows, so
+ * --abort then aborts the key's uploads initiated since "created"), as
+ * soon as Create answers (phase uploading) and when every part is stored
+ * (phase ready).  Each write goes to STATE.tmp, created with
+ * O_EXCL|O_NOFOLLOW and mode 0600, then fsync and rename.  It holds no
+ * secret.  Read back it is untrusted input: every line is checked, in
+ * order, and the endpoint and region must be the ones the current
+ * configuration names, so credentials never go anywhere else.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "put.h"
+
+#define STATE_MAGIC	"moma-put-state 2"
+#define LINE_MAX_LEN	4096
+
+static const char *
+endpoint_id(const struct put *p)
+{
+	return p->conf.endpoint ? p->conf.endpoint : "aws";
+}
+
+/*
+ * Create path's temporary file for writing.  A leftover regular file of
+ * ours (a run killed while writing) is replaced; anything else there, a
+ * symlink above all, is refused.  Returns the fd, or -1 after a message.
+ */
+static int
+tmp_create(const char *tmp)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		struct stat sb;
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			break;
+		if (lstat(tmp, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+		    sb.st_uid != geteuid()) {
+			warnx("%s: exists and is not a leftover state file of "
+			    "ours (a symlink?): refusing to write it", tmp);
+			return -1;
+		}
+		if (unlink(tmp) != 0)
+			break;
+	}
+	warn("%s", tmp);
+	return -1;
+}
+
+static char *
+tmp_name(const char *path)
+{
+	char *tmp;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		errx(EX_SOFTWARE, "out of memory");
+	return tmp;
+}
+
+/*
+ * Before any request of --prepare: the state file must be writable, and
+ * must not already describe an upload (that one would be lost).
+ * 0, or -1 after a message.
+ */
+int
+state_open(struct put *p, const char *path)
+{
+	char *tmp = tmp_name(path);
+	struct stat sb;
+	int fd;
+
+	if (lstat(path, &sb) == 0) {
+		warnx("%s: exists: finish it with --complete or --abort first",
+		    path);
+		free(tmp);
+		return -1;
+	}
+	fd = tmp_create(tmp);
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return fd >= 0 ? 0 : -1;
+}
+
+static const char *const phase_name[] = { "creating", "uploading", "ready" };
+
+static void
+state_print(struct put *p, FILE *f, int phase)
+{
+	fprintf(f, "%s\nphase %s\ncreated %lld\nendpoint %s\nregion %s\n"
+	    "bucket %s\nkey %s\n", STATE_MAGIC, phase_name[phase],
+	    (long long)p->created, endpoint_id(p), p->conf.region,
+	    p->target.bucket, p->target.key);
+	if (phase == PH_CREATING)
+		return;
+	fprintf(f, "upload-id %s\n", p->upload_id);
+	if (phase != PH_READY)
+		return;
+	fprintf(f, "bytes %" PRIu64 "\nsha256 %s\nparts %u\n", p->st.bytes_out,
+	    p->sha256, p->nparts);
+	for (unsigned i = 1; i <= p->nparts; i++) {
+		char hex[33];
+
+		s3_hex(p->parts[i].md5, 16, hex);
+		fprintf(f, "%u %" PRIu64 " %s %s\n", i, p->parts[i].size, hex,
+		    p->parts[i].etag);
+	}
+}
+
+/* Write the state of phase (PH_READY: with the parts) atomically.  0,
+ * or -1 after a message; the caller decides about the upload. */
+int
+state_write(struct put *p, const char *path, int phase)
+{
+	char *tmp = tmp_name(path);
+	FILE *f = NULL;
+	int fd = tmp_create(tmp), ok, e = 0;
+
+	ok = fd >= 0 && (f = fdopen(fd, "w")) != NULL;
+	if (ok) {
+		state_print(p, f, phase);
+		ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
+		e = errno;
+		ok = fclose(f) == 0 && ok;
+		fd = -1;
+		ok = ok && rename(tmp, path) == 0;
+		if (!ok)
+			warnx("%s: %s", path, strerror(e ? e : errno));
+	} else if (fd >= 0) {
+		warn("%s", tmp);
+		close(fd);
+	}
+	if (!ok && f != NULL)
+		unlink(tmp);
+	free(tmp);
+	return ok ? 0 : -1;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+struct reader {
+	FILE *f;
+	const char *path;
+	char *line;
+	size_t cap;
+	unsigned lineno;
+};
+
+static _Noreturn void
+bad(struct reader *r, const char *why)
+{
+	errx(EX_DATAERR, "%s: line %u: %s: not a valid moma-put state file",
+	    r->path, r->lineno, why);
+}
+
+/* The next line, whole, without control characters. */
+static char *
+next_line(struct reader *r)
+{
+	ssize_t len = getline(&r->line, &r->cap, r->f);
+
+	r->lineno++;
+	if (len <= 0 || len > LINE_MAX_LEN || r->line[len - 1] != '\n')
+		bad(r, "truncated or overlong line");
+	r->line[len - 1] = '\0';
+	if ((size_t)(len - 1) != strlen(r->line))
+		bad(r, "NUL byte");
+	for (char *c = r->line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			bad(r, "control character");
+	return r->line;
+}
+
+/* The next line, which must be "name value"; returns the value. */
+static char *
+field(struct reader *r, const char *name)
+{
+	size_t n = strlen(name);
+	char why[96];
+
+	next_line(r);
+	if (strncmp(r->line, name, n) != 0 || r->line[n] != ' ' || r->line[n + 1] == '\0') {
+		snprintf(why, sizeof why, "expected '%s'", name);
+		bad(r, why);
+	}
+	return r->line + n + 1;
+}
+
+static uint64_t
+number(struct reader *r, const char *s, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*s < '0' || *s > '9' || (v = strtoull(s, &end, 10), errno) ||
+	    *end != '\0' || v > max)
+		bad(r, "bad number");
+	return v;
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static void
+read_part(struct reader *r, struct put *p, unsigned i)
+{
+	char want[16], md5hex[33], etag[72], tail;
+	unsigned char md5[16];
+	uint64_t size;
+
+	next_line(r);
+	snprintf(want, sizeof want, "%u ", i);
+	if (strncmp(r->line, want, strlen(want)) != 0)
+		bad(r, "parts out of order");
+	if (sscanf(r->line + strlen(want), "%" SCNu64 " %32s %71s%c", &size,
+	    md5hex, etag, &tail) != 3 || strlen(md5hex) != 32 || !etag_ok(etag) ||
+	    size > PART_MAX)
+		bad(r, "bad part line");
+	for (int k = 0; k < 16; k++) {
+		int hi = hexval(md5hex[2 * k]), lo = hexval(md5hex[2 * k + 1]);
+
+		if (hi < 0 || lo < 0)
+			bad(r, "bad MD5");
+		md5[k] = (unsigned char)(hi << 4 | lo);
+	}
+	record_part(p, i, size, md5, etag);
+}
+
+/* The endpoint, region, bucket and key of the state, against the
+ * current configuration: a mismatch exits 65 before any request. */
+static void
+read_target(struct reader *r, struct put *p)
+{
+	char *v, *uri, errbuf[S3_ERR_LEN], *bucket;
+
+	v = field(r, "endpoint");
+	if (strcmp(v, endpoint_id(p)) != 0)
+		errx(EX_DATAERR, "%s: the upload is at endpoint %s, but the "
+		    "configuration names %s: refusing to send anything",
+		    r->path, v, endpoint_id(p));
+	v = field(r, "region");
+	if (strcmp(v, p->conf.region) != 0)
+		errx(EX_DATAERR, "%s: the upload is in region %s, but the "
+		    "configuration names %s: refusing to send anything",
+		    r->path, v, p->conf.region);
+	if ((bucket = strdup(field(r, "bucket"))) == NULL)
+		errx(EX_SOFTWARE, "out of memory");
+	v = field(r, "key");
+	if (asprintf(&uri, "s3://%s/%s", bucket, v) < 0)
+		errx(EX_SOFTWARE, "out of memory");
+	if (s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
+		errx(EX_DATAERR, "%s: line %u: %s", r->path, r->lineno, errbuf);
+	free(uri);
+	free(bucket);
+}
+
+/*
+ * Read a state file written by --prepare into p (target, created,
+ * upload_id, parts, sha256, etag); returns its phase (PH_READY: every
+ * part was stored; PH_CREATING: no upload id).  Exits 66 if it cannot be
+ * opened, 65 if it is not a valid state file or names another endpoint
+ * than the configuration.
+ */
+int
+state_read(struct put *p, const char *path)
+{
+	struct reader r = { .path = path };
+	char *v;
+	int phase = -1;
+
+	if ((r.f = fopen(path, "re")) == NULL)
+		err(EX_NOINPUT, "%s", path);
+	r.lineno++;
+	if (getline(&r.line, &r.cap, r.f) <= 0 ||
+	    strcmp(r.line, STATE_MAGIC "\n") != 0)
+		bad(&r, "no '" STATE_MAGIC "' line");
+	v = field(&r, "phase");
+	for (int i = 0; i < 3; i++)
+		if (strcmp(v, phase_name[i]) == 0)
+			phase = i;
+	if (phase < 0)
+		bad(&r, "unknown phase");
+	p->created = (time_t)number(&r, field(&r, "created"), INT64_MAX);
+	read_target(&r, p);
+	if (phase == PH_CREATING)
+		goto end;
+	v = field(&r, "upload-id");
+	if (strlen(v) >= 512 || strchr(v, ' ') != NULL)
+		bad(&r, "bad upload id");
+	if ((p->upload_id = strdup(v)) == NULL)
+		errx(EX_SOFTWARE, "out of memory");
+	if (phase == PH_READY) {
+		p->st.bytes_out = number(&r, field(&r, "bytes"), OBJECT_MAX);
+		v = field(&r, "sha256");
+		if (strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
+			bad(&r, "bad sha256");
+		memcpy(p->sha256, v, 65);
+		p->nparts = (unsigned)number(&r, field(&r, "parts"), PARTS_MAX);
+		if (p->nparts == 0)
+			bad(&r, "no parts");
+		for (unsigned i = 1; i <= p->nparts; i++)
+			read_part(&r, p, i);
+		multipart_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
+	}
+end:
+	if (getline(&r.line, &r.cap, r.f) != -1)
+		bad(&r, "trailing data");
+	if (ferror(r.f))
+		err(EX_IOERR, "%s", path);
+	fclose(r.f);
+	free(r.line);
+	return phase;
+}
