@@ -12,6 +12,7 @@
  *   upload-id ID      (not while creating)
  *   bytes N           (ready only, with sha256 and the part lines)
  *   sha256 HEX
+ *   etag E            (the multipart ETag the parts make)
  *   parts N
  *   1 SIZE MD5HEX ETAG
  *   ...
@@ -130,8 +131,9 @@ state_print(struct put *p, FILE *f, int phase)
 	fprintf(f, "upload-id %s\n", p->upload_id);
 	if (phase != PH_READY)
 		return;
-	fprintf(f, "bytes %" PRIu64 "\nsha256 %s\nparts %u\n", p->st.bytes_out,
-	    p->sha256, p->nparts);
+	multipart_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
+	fprintf(f, "bytes %" PRIu64 "\nsha256 %s\netag %s\nparts %u\n",
+	    p->st.bytes_out, p->sha256, p->etag, p->nparts);
 	for (unsigned i = 1; i <= p->nparts; i++) {
 		char hex[33];
 
@@ -271,6 +273,7 @@ static void
 read_target(struct reader *r, struct put *p)
 {
 	char *v, *uri, errbuf[S3_ERR_LEN], *bucket;
+	int n;
 
 	v = field(r, "endpoint");
 	if (strcmp(v, endpoint_id(p)) != 0)
@@ -287,10 +290,11 @@ read_target(struct reader *r, struct put *p)
 	v = field(r, "key");
 	if (asprintf(&uri, "s3://%s/%s", bucket, v) < 0)
 		errx(EX_SOFTWARE, "out of memory");
-	if (s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
-		errx(EX_DATAERR, "%s: line %u: %s", r->path, r->lineno, errbuf);
+	n = s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf);
 	free(uri);
 	free(bucket);
+	if (n != 0)
+		errx(EX_DATAERR, "%s: line %u: %s", r->path, r->lineno, errbuf);
 }
 
 /*
@@ -304,7 +308,7 @@ int
 state_read(struct put *p, const char *path)
 {
 	struct reader r = { .path = path };
-	char *v;
+	char *v, want_etag[64];
 	int phase = -1;
 
 	if ((r.f = fopen(path, "re")) == NULL)
@@ -334,12 +338,18 @@ state_read(struct put *p, const char *path)
 		if (strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
 			bad(&r, "bad sha256");
 		memcpy(p->sha256, v, 65);
+		v = field(&r, "etag");
+		if (strlen(v) >= sizeof want_etag)
+			bad(&r, "bad etag");
+		memcpy(want_etag, v, strlen(v) + 1);
 		p->nparts = (unsigned)number(&r, field(&r, "parts"), PARTS_MAX);
 		if (p->nparts == 0)
 			bad(&r, "no parts");
 		for (unsigned i = 1; i <= p->nparts; i++)
 			read_part(&r, p, i);
 		multipart_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
+		if (strcmp(want_etag, p->etag) != 0)
+			bad(&r, "etag does not match the parts");
 	}
 end:
 	if (getline(&r.line, &r.cap, r.f) != -1)

@@ -586,8 +586,18 @@ meta_headers(struct put *p, struct curl_slist *h)
 		const char *m = p->opt.meta[i], *eq = strchr(m, '=');
 		char name[160];
 
-		snprintf(name, sizeof name, "x-amz-meta-%.*s", (int)(eq - m), m);
-		h = s3_header(h, name, eq + 1);
+		snprintf(name, sizeof name, "x-amz-meta-%.*s%s", (int)(eq - m), m,
+		    eq[1] ? "" : ";");
+		if (eq[1])
+			h = s3_header(h, name, eq + 1);
+		else {
+			/* curl's form of a header without a value: "name;". */
+			struct curl_slist *n = curl_slist_append(h, name);
+
+			if (n == NULL)
+				curl_slist_free_all(h);
+			h = n;
+		}
 	}
 	return h;
 }

@@ -1,0 +1,65 @@
+# moma-lib.sh - sourced by moma-zone and moma-all: what both need to know
+# about the installation and the zones file.  Expects $prog and $here.
+# Installed as $PREFIX/lib/moma/moma-lib.sh.
+
+# moma_bin: the directory of the moma tools (MOMA_BIN, else beside the
+# script, else the build tree, else PATH).
+moma_bin() {
+	if [ -n "${MOMA_BIN:-}" ]; then echo "$MOMA_BIN"
+	elif [ -x "$here/moma-fetch" ]; then echo "$here"
+	elif [ -x "$here/../build/release/bin/moma-fetch" ]; then (cd "$here/../build/release/bin" && pwd)
+	else dirname "$(command -v moma-fetch || echo /usr/local/bin/moma-fetch)"
+	fi
+}
+
+# moma_zones_file: MOMA_ZONES, else the first of zones.conf beside the
+# script, ../etc/moma/zones.conf, /etc/moma/zones.conf; empty if none.
+moma_zones_file() {
+	local z
+	if [ -n "${MOMA_ZONES:-}" ]; then echo "$MOMA_ZONES"; return; fi
+	for z in "$here/zones.conf" "$here/../etc/moma/zones.conf" /etc/moma/zones.conf; do
+		[ -f "$z" ] && { echo "$z"; return; }
+	done
+}
+
+# moma_zone_ids FILE: the network_ids of the zones file, one a line.
+# Lines are "id name"; # starts a comment.  An id that is not 0-255
+# fails with a message naming the line.
+moma_zone_ids() {
+	awk -v prog="$prog" -v f="$1" '
+		/^[ \t]*(#|$)/ { next }
+		$1 !~ /^[0-9]+$/ || $1 + 0 > 255 {
+			printf "%s: %s:%d: \"%s\" is not a network_id (0-255)\n", prog, f, NR, $1 > "/dev/stderr"
+			bad = 1; next
+		}
+		{ print $1 + 0 }
+		END { exit bad }' "$1"
+}
+
+# moma_zone_lookup FILE ZONE: print "id name" of ZONE, a network_id or a
+# name (any case); fails if the zones file has no such zone.
+moma_zone_lookup() {
+	awk -v z="$2" '
+		/^[ \t]*(#|$)/ || $1 !~ /^[0-9]+$/ || $1 + 0 > 255 { next }
+		{ id = $1; $1 = ""; sub(/^[ \t]+/, ""); name = $0 }
+		(z ~ /^[0-9]+$/ && id + 0 == z + 0) || tolower(name) == tolower(z) {
+			print id + 0, name; found = 1; exit
+		}
+		END { exit !found }' "$1"
+}
+
+# moma_check_date DATE: 0 if DATE is a real YYYY-MM-DD day.
+moma_check_date() {
+	[[ $1 =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] &&
+		[ "$(date -u -d "$1" +%F 2>/dev/null)" = "$1" ]
+}
+
+# moma_version: "$prog VERSION", VERSION from the file beside this one
+# (scripts/VERSION, installed as $PREFIX/lib/moma/VERSION), which the
+# Makefile also builds the tools with.
+moma_version() {
+	local v=unknown f
+	f=$(dirname "${BASH_SOURCE[0]}")/VERSION
+	[ -r "$f" ] && read -r v < "$f"
+	echo "$prog $v"
+}
