@@ -101,11 +101,11 @@ utc() { date -u -d "$1" +%s; }
 	run_split "$FETCH" --help
 	assert_status 0
 	[[ $output == "usage: moma-fetch "* ]]
-	for o in --batch -d --date --explain --fetch-mode --help --query --stats --version --zone --zone-name; do
+	for o in -d --date --explain --fetch-mode --help --jobs --query --stats --version --zone --zone-name; do
 		grep -qE -- "[ ,]$o( |$)" <<<"$output"
 	done
 	# the help's option list and the man page's agree
-	for o in batch date explain fetch-mode query stats zone zone-name; do
+	for o in date explain fetch-mode query stats zone zone-name; do
 		grep -q "^\.It Fl -$o" "$TOP/man/moma-fetch.1"
 	done
 }
@@ -197,21 +197,29 @@ utc() { date -u -d "$1" +%s; }
 2000017	-9223372036854776000" ]
 }
 
-@test "every batch size and fetch mode gives the same stream" {
+@test "copy (the default) and stream: the same stream, alone and with -j 2" {
 	fetch --zone 10 --date 2026-12-10
 	local ref
 	ref=$(messages)
 	[ "$(wc -l <<<"$ref")" -eq 3 ]
-	for mode in stream copy pipeline single plain; do
-		for b in 1 2 3 4 5000; do
-			fetch --zone 10 --date 2026-12-10 --batch $b --fetch-mode $mode
+	for mode in stream copy; do
+		for j in 1 2; do
+			fetch --zone 10 --date 2026-12-10 --fetch-mode $mode -j $j
 			assert_status 0
 			[ "$(messages)" = "$ref" ]
 			[ "$(tail -n 1 <<<"$tsv")" = "E	3" ]
 		done
 	done
-	fetch --zone 20 --date 2026-12-10 --batch 7 --fetch-mode single
+	# --batch, which only the cursor modes of 0.1 used, is accepted and ignored
+	fetch --zone 20 --date 2026-12-10 --batch 7 --fetch-mode stream
+	assert_status 0
 	[ "$(tail -n 1 <<<"$tsv")" = "E	30000" ]
+	# the cursor modes are gone
+	for mode in pipeline single plain; do
+		run_split "$FETCH" --zone 10 --fetch-mode $mode
+		assert_status $EX_USAGE
+		[[ $stderr == *"--fetch-mode: $mode: want copy or stream"* ]]
+	done
 }
 
 @test "--fetch-mode copy (the default) and stream: the same messages, NULLs, times, --query" {
@@ -241,6 +249,7 @@ utc() { date -u -d "$1" +%s; }
 	done
 	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" --fetch-mode stream
 	ref=$(messages)
+	[ "$(wc -l <<<"$ref")" -eq 2 ]
 	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" --fetch-mode copy
 	assert_status 0
 	[ "$(messages)" = "$ref" ]
@@ -249,9 +258,9 @@ utc() { date -u -d "$1" +%s; }
 	[ "$(messages)" = "$ref" ]
 }
 
-@test "--fetch-mode copy: parameters bound as literals, never inside strings or comments" {
-	# COPY takes no bind parameters: $1 and $2 become literals, but a $1
-	# in a string, a quoted name, a comment or a dollar-quoted string stays.
+@test "--query of 0.1 with \$1 and \$2: still runs (bound, in stream mode); \$3 is refused" {
+	# The server binds them, so a $1 in a string, a quoted name, a
+	# comment or a dollar-quoted string is left alone, as SQL says.
 	cat >"$BATS_TEST_TMPDIR/q.sql" <<'EOT'
 SELECT ident AS id, camp AS campagne_id, abonne AS numero_abonne,
        debut AS valid_start, fin AS valid_end, modele AS template_id,
@@ -262,14 +271,45 @@ SELECT ident AS id, camp AS campagne_id, abonne AS numero_abonne,
    AND "region" IS NOT NULL
    AND debut < $2::date + 1 AND fin >= $2::date
 EOT
-	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --fetch-mode copy
+	for mode in copy stream; do
+		for j in 1 2; do
+			fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --fetch-mode $mode -j $j
+			assert_status 0
+			[ "$(messages | cut -f 1 | sort | tr '\n' ' ')" = "1 2 " ]
+		done
+	done
+	run_split "$FETCH" --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --explain
 	assert_status 0
-	[ "$(messages | cut -f 1 | sort | tr '\n' ' ')" = "1 2 " ]
-	echo 'SELECT * FROM annonces WHERE region = $3' >"$BATS_TEST_TMPDIR/q.sql"
-	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --fetch-mode copy
+	[[ $output == *"region = 7"* ]]
+	echo 'SELECT * FROM annonces WHERE region = $1::int AND $2::date IS NOT NULL AND ident > $3::int' >"$BATS_TEST_TMPDIR/q.sql"
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql"
 	assert_status $EX_CONFIG
-	[[ $stderr == *'query uses $3; moma-fetch binds $1 to $2'* ]]
+	[[ $stderr == *'query uses $3; moma-fetch binds only $1 (the zone) and $2 (the date)'* ]]
 	[ -z "$tsv" ]
+}
+
+@test "the zone and the date reach the server as values, never as SQL text" {
+	# current_setting() gives the text main checked; with -j the shard too.
+	cat >"$BATS_TEST_TMPDIR/q.sql" <<'EOT'
+SELECT ident AS id, camp AS campagne_id, abonne AS numero_abonne,
+       debut AS valid_start, fin AS valid_end, modele AS template_id,
+       delai AS ack_delay, sorte AS genre, acks AS ack_count,
+       json_build_object('titre', current_setting('moma.zone') || ' ' ||
+           current_setting('moma.date') || ' ' || current_setting('moma.shard') ||
+           '/' || current_setting('moma.shards')) AS storables
+  FROM annonces
+ WHERE region = current_setting('moma.zone')::int
+   AND debut < current_setting('moma.date')::date + 1
+   AND fin >= current_setting('moma.date')::date
+EOT
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql"
+	assert_status 0
+	[ "$(messages | cut -f 1,10)" = '1	{"titre":"7 2026-12-10 0/1"}
+2	{"titre":"7 2026-12-10 0/1"}' ]
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" -j 2
+	assert_status 0
+	[ "$(messages | cut -f 1,10)" = '1	{"titre":"7 2026-12-10 1/2"}
+2	{"titre":"7 2026-12-10 0/2"}' ]
 }
 
 @test "--query FILE: another schema, other types, the documented columns" {
@@ -403,8 +443,6 @@ EOT
 		[ "$(messages)" = "$ref" ]
 		[ "$(tail -n 1 <<<"$tsv")" = "E	$(wc -l <<<"$ref")" ]
 	done
-	run_split "$FETCH" --zone 1 -j 2 --fetch-mode pipeline
-	assert_status $EX_USAGE
 	run_split "$FETCH" --zone 1 -j 17
 	assert_status $EX_USAGE
 }
