@@ -86,11 +86,26 @@ utc() { date -u -d "$1" +%s; }
 @test "usage errors exit 64 and write nothing" {
 	for args in "" "--zone 256" "--zone x" "--zone 3 --date 2026-02-30" \
 	    "--zone 3 --date 2026-1-05" "--zone 3 --batch 0" "--zone 3 extra" \
-	    "--zone 3 --fetch-mode fast" "--zone 3 --bogus"; do
+	    "--zone 3 --fetch-mode fast" "--zone 3 --bogus" "--zone 3 --date 0000-01-01" \
+	    "--zone 3 --date 1858-11-16" "--zone 3 --date 2038-04-23" "--zone 3 --date 9999-12-31"; do
 		run_split "$FETCH" $args
 		assert_status $EX_USAGE
 		[ -z "$output" ]
 		[[ $stderr == *"usage: moma-fetch"* ]]
+	done
+}
+
+@test "--date: the days a DVB UTC_time can carry, checked before connecting" {
+	run_split "$FETCH" --zone 3 --date 0000-01-01 -d "host=$BATS_TEST_TMPDIR port=1"
+	assert_status $EX_USAGE
+	[[ $stderr == "moma-fetch: --date: 0000-01-01: out of range 1858-11-17..2038-04-22 (the days of a DVB UTC_time, 16-bit MJD)"* ]]
+	run_split "$FETCH" --zone 3 --date 2026-1-05
+	assert_status $EX_USAGE
+	[[ $stderr == "moma-fetch: --date: 2026-1-05: not a date YYYY-MM-DD"* ]]
+	for d in 1858-11-17 2038-04-22; do
+		fetch --zone 15 --date $d
+		assert_status 0
+		[ "$(tail -n 1 <<<"$tsv")" = "E	0" ]
 	done
 }
 
@@ -325,7 +340,7 @@ EOT
 @test "--query: a value out of the frame's range names the message" {
 	fetch --zone 8 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql"
 	assert_status $EX_DATAERR
-	[[ $stderr == *"message 4: column genre: 40000 out of range for a 16-bit field"* ]]
+	[[ $stderr == *"message 4: column genre: 40000 out of range -32768..32767 (a 16-bit field)"* ]]
 	[ -z "$tsv" ]
 }
 

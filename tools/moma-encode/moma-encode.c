@@ -143,8 +143,8 @@ convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b
 		    m->valid_start : m->valid_end;
 		char when[40];
 		dvbtime_format(t, when, sizeof when);
-		snprintf(err, errlen, "%s %s outside the DVB date range "
-		    "1858-11-17..2038-04-22 (16-bit MJD)",
+		snprintf(err, errlen, "%s %s out of range "
+		    "1858-11-17..2038-04-22 (the DVB date range, 16-bit MJD)",
 		    t == m->valid_start ? "valid_start" : "valid_end", when);
 		return -1;
 	}

@@ -81,25 +81,35 @@ number(const char *s, long lo, long hi, const char *what)
 	uint64_t v;
 
 	if (num_parse(s, 0, (uint64_t)lo, (uint64_t)hi, &v) != 0) {
-		warnx("%s: %s: not a number in %ld..%ld", what, s, lo, hi);
+		warnx("%s: '%s' is not a number in %ld..%ld", what, s, lo, hi);
 		usage();
 	}
 	return (long)v;
 }
 
-/* Strict YYYY-MM-DD naming a real day. */
+/*
+ * Strict YYYY-MM-DD naming a real day: 0, or -1 with why.  The day must
+ * be one a DVB UTC_time can carry (16-bit MJD, 1858-11-17..2038-04-22):
+ * a campaign valid on another day ends after 2038-04-22 or starts before
+ * 1858-11-17, so none of its messages could be encoded.  (PostgreSQL
+ * itself would take 4713 BC to 5874897 AD, but no year 0.)
+ */
 static int
-valid_date(const char *s)
+check_date(const char *s, const char **why)
 {
 	int64_t t, y;
 	unsigned m, d;
 	char back[16];
 
+	*why = "not a date YYYY-MM-DD";
 	if (strlen(s) != 10 || dvbtime_parse(s, 10, &t) != 0)
-		return 0;
+		return -1;
 	dvbtime_civil_from_days(t / 86400, &y, &m, &d);
 	snprintf(back, sizeof back, "%04lld-%02u-%02u", (long long)y, m, d);
-	return strcmp(back, s) == 0;
+	if (strcmp(back, s) != 0)
+		return -1;
+	*why = "out of range 1858-11-17..2038-04-22 (the days of a DVB UTC_time, 16-bit MJD)";
+	return t < DVBTIME_MIN || t > DVBTIME_MAX ? -1 : 0;
 }
 
 static void
@@ -123,6 +133,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		{ "zone-name", required_argument, NULL, O_ZONE_NAME },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "d:hj:v", longopts, NULL)) != -1) {
@@ -183,8 +194,8 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 			warnx("--zone is required");
 		usage();
 	}
-	if (o->date != NULL && !valid_date(o->date)) {
-		warnx("--date: %s: not a date YYYY-MM-DD", o->date);
+	if (o->date != NULL && check_date(o->date, &why) != 0) {
+		warnx("--date: %s: %s", o->date, why);
 		usage();
 	}
 	if (o->zname != NULL && strlen(o->zname) > 255) {

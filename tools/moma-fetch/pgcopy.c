@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "frame.h"	/* be*_get */
+#include "be.h"
 
 static const char copy_sig[11] = "PGCOPY\n\377\r\n";
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "be.h"
 #include "fetch.h"
 
 /* Server type OIDs (catalog/pg_type.h is not in libpq-dev). */
@@ -114,8 +115,9 @@ get_int(struct fetch *f, const struct row *r, int c, long long id, int64_t *out)
 	if ((cols[c].width == 4 && (v < INT32_MIN || v > INT32_MAX)) ||
 	    (cols[c].width == 2 && (v < INT16_MIN || v > INT16_MAX)))
 		return fetch_fail(f, EX_DATAERR,
-		    "message %lld: column %s: %lld out of range for a %d-bit field",
-		    id, cols[c].name, (long long)v, cols[c].width * 8);
+		    "message %lld: column %s: %lld out of range %lld..%lld (a %d-bit field)",
+		    id, cols[c].name, (long long)v, -(1LL << (cols[c].width * 8 - 1)),
+		    (1LL << (cols[c].width * 8 - 1)) - 1, cols[c].width * 8);
 	*out = v;
 	return 0;
 }
