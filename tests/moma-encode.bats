@@ -140,6 +140,19 @@ bad_frames() {   # bad_frames FIELDS_JSON: in.frames with one bad message
   [ -z "$output" ]
 }
 
+@test "bad input: JSON lines (moma-dump's text) point to moma-dump -r" {
+  one_message > in.jsonl
+  run --separate-stderr "$ENCODE" in.jsonl
+  [ "$status" -eq $EX_DATAERR ]
+  [ -z "$output" ]
+  [[ "$stderr" == 'moma-encode: byte 0: not a moma frame stream (bad magic, want "MOMAFRM\n"); this looks like JSON lines: turn them into frames with moma-dump -r' ]]
+  # a stream that is neither gets no such advice
+  printf 'MOMA' | { run --separate-stderr "$ENCODE"; [ "$status" -eq $EX_DATAERR ]; [[ "$stderr" != *"moma-dump -r"* ]]; }
+  frames_of in.jsonl in.frames
+  "$ENCODE" in.frames > out.bin
+  [ -s out.bin ]
+}
+
 @test "bad input: truncated header" {
   one_message > in.jsonl
   frames_of in.jsonl in.frames
