@@ -18,17 +18,17 @@ frame_msg_encode(const struct frame_msg *m, uint8_t *out)
 
 	be32_set(out, (uint32_t)rec);
 	out[4] = 'M';
-	be64_set(p, (uint64_t)m->id);
-	be64_set(p + 8, (uint64_t)m->campagne_id);
-	be64_set(p + 16, (uint64_t)m->numero_abonne);
-	be64_set(p + 24, (uint64_t)m->valid_start);
-	be64_set(p + 32, (uint64_t)m->valid_end);
-	be32_set(p + 40, (uint32_t)m->template_id);
-	be32_set(p + 44, (uint32_t)m->ack_delay);
-	be16_set(p + 48, (uint16_t)m->genre);
-	be16_set(p + 50, (uint16_t)m->ack_count);
+	frame_msg_set_id(p, m->id);
+	frame_msg_set_campagne_id(p, m->campagne_id);
+	frame_msg_set_numero_abonne(p, m->numero_abonne);
+	frame_msg_set_valid_start(p, m->valid_start);
+	frame_msg_set_valid_end(p, m->valid_end);
+	frame_msg_set_template_id(p, m->template_id);
+	frame_msg_set_ack_delay(p, m->ack_delay);
+	frame_msg_set_genre(p, m->genre);
+	frame_msg_set_ack_count(p, m->ack_count);
 	if (m->storables_len)
-		memcpy(p + FRAME_MSG_FIXED, m->storables, m->storables_len);
+		memcpy(frame_msg_storables(p), m->storables, m->storables_len);
 	return 4 + rec;
 }
 
@@ -160,49 +160,123 @@ frame_reader_open(struct frame_reader *r, struct io_in *in,
 	return FRAME_OK;
 }
 
+/* The next record's length and type, checked against its kind's limits:
+ * 1 with *len and *type set, or an error code (err filled). */
+static int
+record_head(struct frame_reader *r, uint32_t *len, uint8_t *type, char *err)
+{
+	struct io_in *in = r->in;
+	unsigned long long off = in->offset;
+	ssize_t got = fill(r, 5);
+	const uint8_t *p;
+
+	if (got < 0)
+		return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
+	if (got < 5) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte %llu: truncated stream: no end trailer after %llu messages%s",
+		    off, (unsigned long long)r->nmsg, got ? " (partial record header)" : "");
+		return FRAME_EDATA;
+	}
+	p = io_in_ptr(in);
+	*len = be32_get(p);
+	*type = p[4];
+	if (*len < 1 || *len > FRAME_MAX_RECORD) {
+		snprintf(err, FRAME_ERR_LEN, "byte %llu: frame %llu: record length %u out of range 1..%u",
+		    off, (unsigned long long)r->nmsg + 1, *len, FRAME_MAX_RECORD);
+		return FRAME_EDATA;
+	}
+	if (*type == 'M' && *len < 1 + FRAME_MSG_FIXED) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte %llu: frame %llu: message record length %u below the %u-byte minimum",
+		    off, (unsigned long long)r->nmsg + 1, *len, 1 + FRAME_MSG_FIXED);
+		return FRAME_EDATA;
+	}
+	if (*type == 'E' && *len != FRAME_END_LEN) {
+		snprintf(err, FRAME_ERR_LEN, "byte %llu: end trailer length %u, want %u",
+		    off, *len, FRAME_END_LEN);
+		return FRAME_EDATA;
+	}
+	return 1;
+}
+
+/* The 'M' record at p (its whole len bytes are in the buffer) into *m. */
+static void
+take_msg(struct frame_reader *r, const uint8_t *p, uint32_t len, struct frame_msg *m)
+{
+	const uint8_t *q = p + 5;
+
+	m->id = frame_msg_get_id(q);
+	m->campagne_id = frame_msg_get_campagne_id(q);
+	m->numero_abonne = frame_msg_get_numero_abonne(q);
+	m->valid_start = frame_msg_get_valid_start(q);
+	m->valid_end = frame_msg_get_valid_end(q);
+	m->template_id = frame_msg_get_template_id(q);
+	m->ack_delay = frame_msg_get_ack_delay(q);
+	m->genre = frame_msg_get_genre(q);
+	m->ack_count = frame_msg_get_ack_count(q);
+	m->storables = frame_msg_get_storables(q);
+	m->storables_len = len - 1 - FRAME_MSG_FIXED;
+	consume(r, 4 + (size_t)len);
+	r->nmsg++;
+}
+
+/* The 'E' trailer at p: its count and checksum, then nothing after it. */
+static int
+take_end(struct frame_reader *r, const uint8_t *p, char *err)
+{
+	struct io_in *in = r->in;
+	unsigned long long off = in->offset;
+	uint64_t count = be64_get(p + 5);
+	uint32_t sum = be32_get(p + 13);
+	ssize_t got;
+
+	crc_flush(r);
+	if (count != r->nmsg) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte %llu: end trailer counts %llu messages, the stream has %llu",
+		    off, (unsigned long long)count, (unsigned long long)r->nmsg);
+		return FRAME_EDATA;
+	}
+	if (sum != r->crc) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte %llu: end trailer checksum 0x%08x, the stream sums to 0x%08x",
+		    off, sum, r->crc);
+		return FRAME_EDATA;
+	}
+	io_in_skip(in, 4 + FRAME_END_LEN);
+	got = io_in_fill(in, 1);
+	if (got < 0)
+		return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
+	if (got > 0) {
+		snprintf(err, FRAME_ERR_LEN,
+		    "byte %llu: data after the end trailer", (unsigned long long)in->offset);
+		return FRAME_EDATA;
+	}
+	r->state = 2;
+	return 0;
+}
+
 int
 frame_read(struct frame_reader *r, struct frame_msg *m, char *err)
 {
 	struct io_in *in = r->in;
-	int rc;
 
 	r->cur_id = -1;
 	for (;;) {
+		unsigned long long off = in->offset;
+		const uint8_t *p;
+		uint32_t len;
+		uint8_t type;
+		ssize_t got;
+		int rc;
+
 		if (r->state != 1) {
 			snprintf(err, FRAME_ERR_LEN, "frame_read called after the end of the stream");
 			return FRAME_EDATA;
 		}
-		ssize_t got = fill(r, 5);
-		if (got < 0)
-			return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
-		if (got < 5) {
-			snprintf(err, FRAME_ERR_LEN,
-			    "byte %llu: truncated stream: no end trailer after %llu messages%s",
-			    (unsigned long long)in->offset, (unsigned long long)r->nmsg,
-			    got ? " (partial record header)" : "");
-			return FRAME_EDATA;
-		}
-		const uint8_t *p = io_in_ptr(in);
-		uint32_t len = be32_get(p);
-		uint8_t type = p[4];
-		unsigned long long off = in->offset;
-		if (len < 1 || len > FRAME_MAX_RECORD) {
-			snprintf(err, FRAME_ERR_LEN,
-			    "byte %llu: frame %llu: record length %u outside 1..%u",
-			    off, (unsigned long long)r->nmsg + 1, len, FRAME_MAX_RECORD);
-			return FRAME_EDATA;
-		}
-		if (type == 'M' && len < 1 + FRAME_MSG_FIXED) {
-			snprintf(err, FRAME_ERR_LEN,
-			    "byte %llu: frame %llu: message record length %u below the %u-byte minimum",
-			    off, (unsigned long long)r->nmsg + 1, len, 1 + FRAME_MSG_FIXED);
-			return FRAME_EDATA;
-		}
-		if (type == 'E' && len != FRAME_END_LEN) {
-			snprintf(err, FRAME_ERR_LEN,
-			    "byte %llu: end trailer length %u, want %u", off, len, FRAME_END_LEN);
-			return FRAME_EDATA;
-		}
+		if ((rc = record_head(r, &len, &type, err)) != 1)
+			return rc;
 		got = fill(r, 4 + (size_t)len);
 		if (got < 0)
 			return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
@@ -216,51 +290,11 @@ frame_read(struct frame_reader *r, struct frame_msg *m, char *err)
 			return FRAME_EDATA;
 		}
 		switch (type) {
-		case 'M': {
-			const uint8_t *q = p + 5;
-			m->id = frame_msg_get_id(q);
-			m->campagne_id = frame_msg_get_campagne_id(q);
-			m->numero_abonne = frame_msg_get_numero_abonne(q);
-			m->valid_start = frame_msg_get_valid_start(q);
-			m->valid_end = frame_msg_get_valid_end(q);
-			m->template_id = frame_msg_get_template_id(q);
-			m->ack_delay = frame_msg_get_ack_delay(q);
-			m->genre = frame_msg_get_genre(q);
-			m->ack_count = frame_msg_get_ack_count(q);
-			m->storables = q + FRAME_MSG_FIXED;
-			m->storables_len = len - 1 - FRAME_MSG_FIXED;
-			consume(r, 4 + (size_t)len);
-			r->nmsg++;
+		case 'M':
+			take_msg(r, p, len, m);
 			return 1;
-		}
-		case 'E': {
-			uint64_t count = be64_get(p + 5);
-			uint32_t sum = be32_get(p + 13);
-			crc_flush(r);
-			if (count != r->nmsg) {
-				snprintf(err, FRAME_ERR_LEN,
-				    "byte %llu: end trailer counts %llu messages, the stream has %llu",
-				    off, (unsigned long long)count, (unsigned long long)r->nmsg);
-				return FRAME_EDATA;
-			}
-			if (sum != r->crc) {
-				snprintf(err, FRAME_ERR_LEN,
-				    "byte %llu: end trailer checksum 0x%08x, the stream sums to 0x%08x",
-				    off, sum, r->crc);
-				return FRAME_EDATA;
-			}
-			io_in_skip(in, 4 + (size_t)len);
-			got = io_in_fill(in, 1);
-			if (got < 0)
-				return errno == ENOMEM ? FRAME_ENOMEM : FRAME_EIO;
-			if (got > 0) {
-				snprintf(err, FRAME_ERR_LEN,
-				    "byte %llu: data after the end trailer", (unsigned long long)in->offset);
-				return FRAME_EDATA;
-			}
-			r->state = 2;
-			return 0;
-		}
+		case 'E':
+			return take_end(r, p, err);
 		case 'H':
 			snprintf(err, FRAME_ERR_LEN, "byte %llu: a second header record", off);
 			return FRAME_EDATA;
@@ -275,10 +309,31 @@ frame_read(struct frame_reader *r, struct frame_msg *m, char *err)
 			return FRAME_EDATA;
 		}
 	}
-	(void)rc;
 }
 
 /* ---- writer ------------------------------------------------------------- */
+
+/*
+ * Length of s, at most 255 bytes, without a UTF-8 sequence left
+ * incomplete at its end (a caller's snprintf into the 256-byte field may
+ * have cut one): the header then holds whole characters only.
+ */
+static size_t
+hdr_strlen(const char *s)
+{
+	size_t n = strnlen(s, 255), i = n, need;
+	unsigned char c;
+
+	while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return n;
+	c = (unsigned char)s[i - 1];
+	if (c < 0x80)
+		return n;
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	return i - 1 + need > n ? i - 1 : n;
+}
 
 static int
 put(struct frame_writer *w, const void *p, size_t n)
@@ -292,7 +347,7 @@ frame_writer_open(struct frame_writer *w, struct io_out *out,
     const struct frame_hdr *h)
 {
 	uint8_t b[4 + 1 + 22 + 2 * 256], *q = b + 5;
-	size_t zl = strnlen(h->zone, 255), pl = strnlen(h->producer, 255);
+	size_t zl = hdr_strlen(h->zone), pl = hdr_strlen(h->producer);
 
 	*w = (struct frame_writer){ .out = out };
 	be16_set(q, FRAME_VERSION);

@@ -37,8 +37,9 @@
  * checked by the encoder, which names the message.  Frame numbers in
  * messages count 'M' records from 1; the header is frame 0.
  *
- * The accessors below read and write the raw big-endian bytes; call
- * frame_msg_validate() (done by frame_read) before trusting a length.
+ * The accessors below read and write the raw big-endian bytes of an 'M'
+ * payload at fixed offsets; frame_read checks the record length (at least
+ * 1 + FRAME_MSG_FIXED) before it reads any of them.
  */
 #ifndef MOMA_FRAME_H
 #define MOMA_FRAME_H
@@ -46,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "be.h"	/* be*_get / be*_set, also for the tools that read frames */
 #include "io.h"
 
 #define FRAME_MAGIC		"MOMAFRM\n"
@@ -80,33 +82,27 @@ struct frame_msg {
 	size_t storables_len;		/* the reader's or caller's buffer */
 };
 
-/* ---- big-endian helpers ------------------------------------------------ */
-static inline uint16_t be16_get(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t be32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline uint64_t be64_get(const uint8_t *p)
-{
-	return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
-}
-static inline void be16_set(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static inline void be32_set(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static inline void be64_set(uint8_t *p, uint64_t v) { be32_set(p, (uint32_t)(v >> 32)); be32_set(p + 4, (uint32_t)v); }
-
 /* ---- 'M' record payload accessors (p = first payload byte) -------------- */
 static inline int64_t frame_msg_get_id(const uint8_t *p) { return (int64_t)be64_get(p); }
+static inline void frame_msg_set_id(uint8_t *p, int64_t v) { be64_set(p, (uint64_t)v); }
 static inline int64_t frame_msg_get_campagne_id(const uint8_t *p) { return (int64_t)be64_get(p + 8); }
+static inline void frame_msg_set_campagne_id(uint8_t *p, int64_t v) { be64_set(p + 8, (uint64_t)v); }
 static inline int64_t frame_msg_get_numero_abonne(const uint8_t *p) { return (int64_t)be64_get(p + 16); }
+static inline void frame_msg_set_numero_abonne(uint8_t *p, int64_t v) { be64_set(p + 16, (uint64_t)v); }
 static inline int64_t frame_msg_get_valid_start(const uint8_t *p) { return (int64_t)be64_get(p + 24); }
+static inline void frame_msg_set_valid_start(uint8_t *p, int64_t v) { be64_set(p + 24, (uint64_t)v); }
 static inline int64_t frame_msg_get_valid_end(const uint8_t *p) { return (int64_t)be64_get(p + 32); }
+static inline void frame_msg_set_valid_end(uint8_t *p, int64_t v) { be64_set(p + 32, (uint64_t)v); }
 static inline int32_t frame_msg_get_template_id(const uint8_t *p) { return (int32_t)be32_get(p + 40); }
+static inline void frame_msg_set_template_id(uint8_t *p, int32_t v) { be32_set(p + 40, (uint32_t)v); }
 static inline int32_t frame_msg_get_ack_delay(const uint8_t *p) { return (int32_t)be32_get(p + 44); }
+static inline void frame_msg_set_ack_delay(uint8_t *p, int32_t v) { be32_set(p + 44, (uint32_t)v); }
 static inline int16_t frame_msg_get_genre(const uint8_t *p) { return (int16_t)be16_get(p + 48); }
+static inline void frame_msg_set_genre(uint8_t *p, int16_t v) { be16_set(p + 48, (uint16_t)v); }
 static inline int16_t frame_msg_get_ack_count(const uint8_t *p) { return (int16_t)be16_get(p + 50); }
+static inline void frame_msg_set_ack_count(uint8_t *p, int16_t v) { be16_set(p + 50, (uint16_t)v); }
+static inline const uint8_t *frame_msg_get_storables(const uint8_t *p) { return p + FRAME_MSG_FIXED; }
+static inline uint8_t *frame_msg_storables(uint8_t *p) { return p + FRAME_MSG_FIXED; }
 
 /*
  * Encode m as a complete 'M' record (length, type, payload) into out,
@@ -160,7 +156,10 @@ struct frame_writer {
 
 /*
  * Write the magic and the 'H' record built from *h (version is forced to
- * FRAME_VERSION; zone and producer are cut at 255 bytes).  0 or FRAME_EIO.
+ * FRAME_VERSION).  zone and producer are at most 255 bytes of UTF-8; a
+ * character the 255th byte (or the caller's own cut) left incomplete at
+ * the end is dropped, so the header holds whole characters only (a caller
+ * that may cut a longer name says so itself).  0 or FRAME_EIO.
  */
 int frame_writer_open(struct frame_writer *w, struct io_out *out,
     const struct frame_hdr *h);

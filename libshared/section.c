@@ -30,20 +30,20 @@ put_header(const struct sec_msg *m, int i, int n, size_t chunk, uint8_t *p)
 	psi_set_tableid(p, SEC_TABLE_ID);
 	psi_init(p, false);	/* ssi 0, reserved_future_use 1, reserved 11 */
 	psi_set_length(p, (uint16_t)(size - PSI_HEADER_SIZE));
-	p[3] = (uint8_t)i;
-	p[4] = (uint8_t)n;
-	be32_set(p + 5, m->target_filter);
-	p[9] = m->network_id;
-	be32_set(p + 10, m->message_id);
-	be32_set(p + 14, m->template_id);
-	p[18] = m->genre;
-	memcpy(p + 19, m->valid_start, 5);
-	memcpy(p + 24, m->valid_end, 5);
-	p[29] = m->ack_count;
-	be16_set(p + 30, m->ack_delay);
-	be16_set(p + 32, m->off_appearance);
-	be16_set(p + 34, m->off_filter);
-	be16_set(p + 36, m->off_addressee);
+	sec_set_index(p, (uint8_t)i);
+	sec_set_total_count(p, (uint8_t)n);
+	sec_set_target_filter(p, m->target_filter);
+	sec_set_network_id(p, m->network_id);
+	sec_set_message_id(p, m->message_id);
+	sec_set_template_id(p, m->template_id);
+	sec_set_genre(p, m->genre);
+	sec_set_valid_start(p, m->valid_start);
+	sec_set_valid_end(p, m->valid_end);
+	sec_set_ack_count(p, m->ack_count);
+	sec_set_ack_delay(p, m->ack_delay);
+	sec_set_offset_appearance(p, m->off_appearance);
+	sec_set_offset_filter(p, m->off_filter);
+	sec_set_offset_addressee(p, m->off_addressee);
 }
 
 size_t
@@ -52,7 +52,7 @@ sec_encode_single(const struct sec_msg *m, uint8_t *out)
 	size_t size = SEC_OVERHEAD + m->body_len;
 
 	put_header(m, 0, 1, m->body_len, out);
-	be32_set(out + size - SEC_CRC_LEN, crc_mpeg2(CRC_MPEG2_INIT, out, size - SEC_CRC_LEN));
+	sec_set_crc(out, crc_mpeg2(CRC_MPEG2_INIT, out, size - SEC_CRC_LEN));
 	return size;
 }
 
@@ -69,7 +69,7 @@ sec_encode(const struct sec_msg *m, size_t max_section, int n, uint8_t *out)
 		put_header(m, i, n, chunk, p);
 		if (chunk)
 			memcpy(p + SEC_HEADER_LEN, m->body + done, chunk);
-		be32_set(p + size - SEC_CRC_LEN, crc_mpeg2(CRC_MPEG2_INIT, p, size - SEC_CRC_LEN));
+		sec_set_crc(p, crc_mpeg2(CRC_MPEG2_INIT, p, size - SEC_CRC_LEN));
 		done += chunk;
 		p += size;
 	}
@@ -97,7 +97,7 @@ sec_validate(const uint8_t *p, size_t avail, size_t *need, char *err)
 	}
 	size_t len = sec_get_length(p);
 	if (len < SEC_OVERHEAD - 3 || len > SEC_MAX_LEN - 3) {
-		snprintf(err, SEC_ERR_LEN, "section_length %zu outside %d..%d",
+		snprintf(err, SEC_ERR_LEN, "section_length %zu out of range %d..%d",
 		    len, SEC_OVERHEAD - 3, SEC_MAX_LEN - 3);
 		return -1;
 	}

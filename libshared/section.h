@@ -37,8 +37,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "frame.h"	/* be*_get / be*_set */
+#include "be.h"
 
 #define SEC_TABLE_ID	0x92
 #define SEC_HEADER_LEN	38
@@ -60,26 +61,44 @@ struct sec_msg {
 };
 
 /* ---- accessors over raw section bytes (p = table_id byte) ----------------- */
+/* table_id, section_syntax_indicator, the reserved bits and section_length
+ * are set with biTStream's psi_set_tableid / psi_init / psi_set_length. */
 static inline uint8_t sec_get_table_id(const uint8_t *p) { return p[0]; }
 static inline uint16_t sec_get_length(const uint8_t *p) { return (uint16_t)((p[1] & 0x0f) << 8 | p[2]); }
 static inline uint8_t sec_get_index(const uint8_t *p) { return p[3]; }
+static inline void sec_set_index(uint8_t *p, uint8_t v) { p[3] = v; }
 static inline uint8_t sec_get_total_count(const uint8_t *p) { return p[4]; }
+static inline void sec_set_total_count(uint8_t *p, uint8_t v) { p[4] = v; }
 static inline uint32_t sec_get_target_filter(const uint8_t *p) { return be32_get(p + 5); }
+static inline void sec_set_target_filter(uint8_t *p, uint32_t v) { be32_set(p + 5, v); }
 static inline uint8_t sec_get_network_id(const uint8_t *p) { return p[9]; }
+static inline void sec_set_network_id(uint8_t *p, uint8_t v) { p[9] = v; }
 static inline uint32_t sec_get_message_id(const uint8_t *p) { return be32_get(p + 10); }
+static inline void sec_set_message_id(uint8_t *p, uint32_t v) { be32_set(p + 10, v); }
 static inline uint32_t sec_get_template_id(const uint8_t *p) { return be32_get(p + 14); }
+static inline void sec_set_template_id(uint8_t *p, uint32_t v) { be32_set(p + 14, v); }
 static inline uint8_t sec_get_genre(const uint8_t *p) { return p[18]; }
+static inline void sec_set_genre(uint8_t *p, uint8_t v) { p[18] = v; }
 static inline const uint8_t *sec_get_valid_start(const uint8_t *p) { return p + 19; }
+static inline void sec_set_valid_start(uint8_t *p, const uint8_t v[5]) { memcpy(p + 19, v, 5); }
 static inline const uint8_t *sec_get_valid_end(const uint8_t *p) { return p + 24; }
+static inline void sec_set_valid_end(uint8_t *p, const uint8_t v[5]) { memcpy(p + 24, v, 5); }
 static inline uint8_t sec_get_ack_count(const uint8_t *p) { return p[29]; }
+static inline void sec_set_ack_count(uint8_t *p, uint8_t v) { p[29] = v; }
 static inline uint16_t sec_get_ack_delay(const uint8_t *p) { return be16_get(p + 30); }
+static inline void sec_set_ack_delay(uint8_t *p, uint16_t v) { be16_set(p + 30, v); }
 static inline uint16_t sec_get_offset_appearance(const uint8_t *p) { return be16_get(p + 32); }
+static inline void sec_set_offset_appearance(uint8_t *p, uint16_t v) { be16_set(p + 32, v); }
 static inline uint16_t sec_get_offset_filter(const uint8_t *p) { return be16_get(p + 34); }
+static inline void sec_set_offset_filter(uint8_t *p, uint16_t v) { be16_set(p + 34, v); }
 static inline uint16_t sec_get_offset_addressee(const uint8_t *p) { return be16_get(p + 36); }
+static inline void sec_set_offset_addressee(uint8_t *p, uint16_t v) { be16_set(p + 36, v); }
 static inline const uint8_t *sec_get_body(const uint8_t *p) { return p + SEC_HEADER_LEN; }
 static inline size_t sec_get_body_len(const uint8_t *p) { return (size_t)sec_get_length(p) + 3 - SEC_OVERHEAD; }
 static inline size_t sec_get_size(const uint8_t *p) { return (size_t)sec_get_length(p) + 3; }
 static inline uint32_t sec_get_crc(const uint8_t *p) { return be32_get(p + sec_get_size(p) - SEC_CRC_LEN); }
+/* The CRC_32 after a section whose section_length is already set. */
+static inline void sec_set_crc(uint8_t *p, uint32_t v) { be32_set(p + sec_get_size(p) - SEC_CRC_LEN, v); }
 
 /*
  * Number of sections a body_len-byte body needs when no section exceeds

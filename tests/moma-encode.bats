@@ -140,6 +140,19 @@ bad_frames() {   # bad_frames FIELDS_JSON: in.frames with one bad message
   [ -z "$output" ]
 }
 
+@test "bad input: JSON lines (moma-dump's text) point to moma-dump -r" {
+  one_message > in.jsonl
+  run --separate-stderr "$ENCODE" in.jsonl
+  [ "$status" -eq $EX_DATAERR ]
+  [ -z "$output" ]
+  [[ "$stderr" == 'moma-encode: byte 0: not a moma frame stream (bad magic, want "MOMAFRM\n"); this looks like JSON lines: turn them into frames with moma-dump -r' ]]
+  # a stream that is neither gets no such advice
+  printf 'MOMA' | { run --separate-stderr "$ENCODE"; [ "$status" -eq $EX_DATAERR ]; [[ "$stderr" != *"moma-dump -r"* ]]; }
+  frames_of in.jsonl in.frames
+  "$ENCODE" in.frames > out.bin
+  [ -s out.bin ]
+}
+
 @test "bad input: truncated header" {
   one_message > in.jsonl
   frames_of in.jsonl in.frames
@@ -199,7 +212,7 @@ bad_frames() {   # bad_frames FIELDS_JSON: in.frames with one bad message
   patch_byte in.frames $off 127
   run_split "$ENCODE" in.frames
   assert_status $EX_DATAERR
-  [[ "$stderr" == "moma-encode: byte $off: frame 1: record length "*" outside 1..1048576" ]]
+  [[ "$stderr" == "moma-encode: byte $off: frame 1: record length "*" out of range 1..1048576" ]]
 }
 
 @test "bad input: data after the trailer" {
@@ -255,11 +268,11 @@ bad_frames() {   # bad_frames FIELDS_JSON: in.frames with one bad message
   bad_frames '{"id":47,"valid_end":"2038-04-23T00:00:00Z"}'
   run_split "$ENCODE" in.frames
   assert_status $EX_DATAERR
-  [[ "$stderr" == 'moma-encode: frame 2 (message 47): valid_end 2038-04-23T00:00:00Z outside the DVB date range 1858-11-17..2038-04-22 (16-bit MJD)' ]]
+  [[ "$stderr" == 'moma-encode: frame 2 (message 47): valid_end 2038-04-23T00:00:00Z out of range 1858-11-17..2038-04-22 (the DVB date range, 16-bit MJD)' ]]
   bad_frames '{"id":48,"valid_start":"1858-11-16T23:59:59Z"}'
   run_split "$ENCODE" in.frames
   assert_status $EX_DATAERR
-  [[ "$stderr" == 'moma-encode: frame 2 (message 48): valid_start 1858-11-16T23:59:59Z outside'* ]]
+  [[ "$stderr" == 'moma-encode: frame 2 (message 48): valid_start 1858-11-16T23:59:59Z out of range'* ]]
   # the last second that fits is fine
   bad_frames '{"id":49,"valid_end":"2038-04-22T23:59:59Z"}'
   "$ENCODE" in.frames > /dev/null

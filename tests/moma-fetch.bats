@@ -12,6 +12,10 @@ export LC_ALL=C
 
 setup_file() {
 	[ -x "$FETCH" ] || { echo "moma-fetch not built in $MOMA_BUILD" >&2; return 1; }
+	# Small shared buffers: PostgreSQL synchronizes sequential scans of a
+	# table over a quarter of them (4 MB here; messages is about 25 MB), so
+	# the order tests below see a scan start mid-table.
+	export MOMA_PG_SHARED_BUFFERS=16MB
 	pg_start
 	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/moma-sample" -n 50000 -c 300 -s 7 2>/dev/null
 	pg_sql -f "$FIXTURES/fetch.sql" >/dev/null
@@ -86,11 +90,26 @@ utc() { date -u -d "$1" +%s; }
 @test "usage errors exit 64 and write nothing" {
 	for args in "" "--zone 256" "--zone x" "--zone 3 --date 2026-02-30" \
 	    "--zone 3 --date 2026-1-05" "--zone 3 --batch 0" "--zone 3 extra" \
-	    "--zone 3 --fetch-mode fast" "--zone 3 --bogus"; do
+	    "--zone 3 --fetch-mode fast" "--zone 3 --bogus" "--zone 3 --date 0000-01-01" \
+	    "--zone 3 --date 1858-11-16" "--zone 3 --date 2038-04-23" "--zone 3 --date 9999-12-31"; do
 		run_split "$FETCH" $args
 		assert_status $EX_USAGE
 		[ -z "$output" ]
 		[[ $stderr == *"usage: moma-fetch"* ]]
+	done
+}
+
+@test "--date: the days a DVB UTC_time can carry, checked before connecting" {
+	run_split "$FETCH" --zone 3 --date 0000-01-01 -d "host=$BATS_TEST_TMPDIR port=1"
+	assert_status $EX_USAGE
+	[[ $stderr == "moma-fetch: --date: 0000-01-01: out of range 1858-11-17..2038-04-22 (the days of a DVB UTC_time, 16-bit MJD)"* ]]
+	run_split "$FETCH" --zone 3 --date 2026-1-05
+	assert_status $EX_USAGE
+	[[ $stderr == "moma-fetch: --date: 2026-1-05: not a date YYYY-MM-DD"* ]]
+	for d in 1858-11-17 2038-04-22; do
+		fetch --zone 15 --date $d
+		assert_status 0
+		[ "$(tail -n 1 <<<"$tsv")" = "E	0" ]
 	done
 }
 
@@ -101,11 +120,11 @@ utc() { date -u -d "$1" +%s; }
 	run_split "$FETCH" --help
 	assert_status 0
 	[[ $output == "usage: moma-fetch "* ]]
-	for o in --batch -d --date --explain --fetch-mode --help --query --stats --version --zone --zone-name; do
+	for o in -d --date --explain --fetch-mode --help --jobs --query --stats --version --zone --zone-name; do
 		grep -qE -- "[ ,]$o( |$)" <<<"$output"
 	done
 	# the help's option list and the man page's agree
-	for o in batch date explain fetch-mode query stats zone zone-name; do
+	for o in date explain fetch-mode query stats zone zone-name; do
 		grep -q "^\.It Fl -$o" "$TOP/man/moma-fetch.1"
 	done
 }
@@ -197,21 +216,29 @@ utc() { date -u -d "$1" +%s; }
 2000017	-9223372036854776000" ]
 }
 
-@test "every batch size and fetch mode gives the same stream" {
+@test "copy (the default) and stream: the same stream, alone and with -j 2" {
 	fetch --zone 10 --date 2026-12-10
 	local ref
 	ref=$(messages)
 	[ "$(wc -l <<<"$ref")" -eq 3 ]
-	for mode in stream copy pipeline single plain; do
-		for b in 1 2 3 4 5000; do
-			fetch --zone 10 --date 2026-12-10 --batch $b --fetch-mode $mode
+	for mode in stream copy; do
+		for j in 1 2; do
+			fetch --zone 10 --date 2026-12-10 --fetch-mode $mode -j $j
 			assert_status 0
 			[ "$(messages)" = "$ref" ]
 			[ "$(tail -n 1 <<<"$tsv")" = "E	3" ]
 		done
 	done
-	fetch --zone 20 --date 2026-12-10 --batch 7 --fetch-mode single
+	# --batch, which only the cursor modes of 0.1 used, is accepted and ignored
+	fetch --zone 20 --date 2026-12-10 --batch 7 --fetch-mode stream
+	assert_status 0
 	[ "$(tail -n 1 <<<"$tsv")" = "E	30000" ]
+	# the cursor modes are gone
+	for mode in pipeline single plain; do
+		run_split "$FETCH" --zone 10 --fetch-mode $mode
+		assert_status $EX_USAGE
+		[[ $stderr == *"--fetch-mode: $mode: want copy or stream"* ]]
+	done
 }
 
 @test "--fetch-mode copy (the default) and stream: the same messages, NULLs, times, --query" {
@@ -241,6 +268,7 @@ utc() { date -u -d "$1" +%s; }
 	done
 	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" --fetch-mode stream
 	ref=$(messages)
+	[ "$(wc -l <<<"$ref")" -eq 2 ]
 	fetch --zone 7 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql" --fetch-mode copy
 	assert_status 0
 	[ "$(messages)" = "$ref" ]
@@ -249,9 +277,9 @@ utc() { date -u -d "$1" +%s; }
 	[ "$(messages)" = "$ref" ]
 }
 
-@test "--fetch-mode copy: parameters bound as literals, never inside strings or comments" {
-	# COPY takes no bind parameters: $1 and $2 become literals, but a $1
-	# in a string, a quoted name, a comment or a dollar-quoted string stays.
+@test "--query of 0.1 with \$1 and \$2: still runs (bound, in stream mode); \$3 is refused" {
+	# The server binds them, so a $1 in a string, a quoted name, a
+	# comment or a dollar-quoted string is left alone, as SQL says.
 	cat >"$BATS_TEST_TMPDIR/q.sql" <<'EOT'
 SELECT ident AS id, camp AS campagne_id, abonne AS numero_abonne,
        debut AS valid_start, fin AS valid_end, modele AS template_id,
@@ -262,14 +290,45 @@ SELECT ident AS id, camp AS campagne_id, abonne AS numero_abonne,
    AND "region" IS NOT NULL
    AND debut < $2::date + 1 AND fin >= $2::date
 EOT
-	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --fetch-mode copy
+	for mode in copy stream; do
+		for j in 1 2; do
+			fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --fetch-mode $mode -j $j
+			assert_status 0
+			[ "$(messages | cut -f 1 | sort | tr '\n' ' ')" = "1 2 " ]
+		done
+	done
+	run_split "$FETCH" --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --explain
 	assert_status 0
-	[ "$(messages | cut -f 1 | sort | tr '\n' ' ')" = "1 2 " ]
-	echo 'SELECT * FROM annonces WHERE region = $3' >"$BATS_TEST_TMPDIR/q.sql"
-	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --fetch-mode copy
+	[[ $output == *"region = 7"* ]]
+	echo 'SELECT * FROM annonces WHERE region = $1::int AND $2::date IS NOT NULL AND ident > $3::int' >"$BATS_TEST_TMPDIR/q.sql"
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql"
 	assert_status $EX_CONFIG
-	[[ $stderr == *'query uses $3; moma-fetch binds $1 to $2'* ]]
+	[[ $stderr == *'query uses $3; moma-fetch binds only $1 (the zone) and $2 (the date)'* ]]
 	[ -z "$tsv" ]
+}
+
+@test "the zone and the date reach the server as values, never as SQL text" {
+	# current_setting() gives the text main checked; with -j the shard too.
+	cat >"$BATS_TEST_TMPDIR/q.sql" <<'EOT'
+SELECT ident AS id, camp AS campagne_id, abonne AS numero_abonne,
+       debut AS valid_start, fin AS valid_end, modele AS template_id,
+       delai AS ack_delay, sorte AS genre, acks AS ack_count,
+       json_build_object('titre', current_setting('moma.zone') || ' ' ||
+           current_setting('moma.date') || ' ' || current_setting('moma.shard') ||
+           '/' || current_setting('moma.shards')) AS storables
+  FROM annonces
+ WHERE region = current_setting('moma.zone')::int
+   AND debut < current_setting('moma.date')::date + 1
+   AND fin >= current_setting('moma.date')::date
+EOT
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql"
+	assert_status 0
+	[ "$(messages | cut -f 1,10)" = '1	{"titre":"7 2026-12-10 0/1"}
+2	{"titre":"7 2026-12-10 0/1"}' ]
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" -j 2
+	assert_status 0
+	[ "$(messages | cut -f 1,10)" = '1	{"titre":"7 2026-12-10 1/2"}
+2	{"titre":"7 2026-12-10 0/2"}' ]
 }
 
 @test "--query FILE: another schema, other types, the documented columns" {
@@ -285,7 +344,7 @@ EOT
 @test "--query: a value out of the frame's range names the message" {
 	fetch --zone 8 --date 2026-12-10 --query "$FIXTURES/fetch-query.sql"
 	assert_status $EX_DATAERR
-	[[ $stderr == *"message 4: column genre: 40000 out of range for a 16-bit field"* ]]
+	[[ $stderr == *"message 4: column genre: 40000 out of range -32768..32767 (a 16-bit field)"* ]]
 	[ -z "$tsv" ]
 }
 
@@ -341,8 +400,80 @@ EOT
 @test "--explain: the plan uses the foreign-key index for a small zone" {
 	run_split "$FETCH" --zone 10 --date 2026-12-10 --explain
 	assert_status 0
-	[[ $output == *"messages_campagne_id_fk_idx"* ]]
+	[[ $output == *"messages_campagne_id_fk_id_idx"* ]]
 	[[ $output != *"MOMAFRM"* ]]
+}
+
+# scan_half: a sequential scan of messages stopped halfway, which leaves
+# PostgreSQL's synchronized-scan hint there: the next sequential scan of
+# the table starts mid-table, not at block 0.
+scan_half() {
+	# numero_abonne has no index: the cursor's plan is a sequential scan.
+	pg_sql -c "BEGIN" -c "DECLARE c NO SCROLL CURSOR FOR SELECT numero_abonne FROM messages" \
+	    -c "MOVE 40000 FROM c" -c "COMMIT" >/dev/null
+}
+
+@test "the order: (campagne_id, id), the same bytes run after run and whatever -j, scans moved" {
+	local zd z d first n
+	[ "$(pg_sql -c "SHOW synchronize_seqscans")" = on ]
+	for zd in 1:2026-11-15 3:2026-11-15 20:2026-12-10; do
+		z=${zd%:*} d=${zd#*:}
+		scan_half
+		# The setup bites: a plain scan now starts mid-table (ids of the
+		# first sample campaigns come later), so without its ORDER BY the
+		# stream would come out rotated.
+		first=$(pg_sql -c "COPY (SELECT id, numero_abonne FROM messages) TO STDOUT" | head -n 1 | cut -f 1)
+		[ "$first" -gt 1000 ]
+		SOURCE_DATE_EPOCH=1700000000 fetch --zone $z --date $d
+		assert_status 0
+		cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/ref"
+		# in (campagne_id, id) order, as psql sorts them
+		diff -u <(pg_sql -c "SELECT m.id FROM messages m JOIN campagnes c ON c.id = m.campagne_id_fk
+		    WHERE c.zone_diffusion = $z AND c.valid_start < date '$d' + 1 AND c.valid_end >= date '$d'
+		    ORDER BY m.campagne_id_fk, m.id") <(grep -v $'^[HE]\t' <<<"$tsv" | cut -f 1)
+		n=$(grep -vc $'^[HE]\t' <<<"$tsv")
+		[ "$n" -gt 100 ]
+		for mode in copy stream; do
+			for j in 1 2 3; do
+				scan_half
+				SOURCE_DATE_EPOCH=1700000000 fetch --zone $z --date $d --fetch-mode $mode -j $j
+				assert_status 0
+				cmp "$BATS_TEST_TMPDIR/ref" "$BATS_TEST_TMPDIR/out"
+			done
+		done
+	done
+}
+
+@test "the carousel does not depend on the header's creation time" {
+	SOURCE_DATE_EPOCH=1 "$FETCH" --zone 3 --date 2026-11-15 | "$ENCODE" >"$BATS_TEST_TMPDIR/a.sec"
+	SOURCE_DATE_EPOCH=2000000000 "$FETCH" --zone 3 --date 2026-11-15 -j 2 | "$ENCODE" >"$BATS_TEST_TMPDIR/b.sec"
+	"$FETCH" --zone 3 --date 2026-11-15 -j 3 --fetch-mode stream | "$ENCODE" >"$BATS_TEST_TMPDIR/c.sec"
+	[ -s "$BATS_TEST_TMPDIR/a.sec" ]
+	cmp "$BATS_TEST_TMPDIR/a.sec" "$BATS_TEST_TMPDIR/b.sec"
+	cmp "$BATS_TEST_TMPDIR/a.sec" "$BATS_TEST_TMPDIR/c.sec"
+	# SOURCE_DATE_EPOCH is the header's time, and checked
+	SOURCE_DATE_EPOCH=1700000000 fetch --zone 15 --date 2026-11-15
+	[ "$(jq -r 'select(.type == "header") | .created' "$BATS_TEST_TMPDIR/dump.jsonl")" = 2023-11-14T22:13:20Z ]
+	SOURCE_DATE_EPOCH=soon run_split "$FETCH" --zone 15
+	assert_status $EX_USAGE
+	[[ $stderr == "moma-fetch: SOURCE_DATE_EPOCH: 'soon' is not a number in 0.."* ]]
+}
+
+@test "a --query in another order gets the carousel's order all the same" {
+	# The query's own ORDER BY is the reverse; moma-fetch orders by
+	# (campagne_id, id) around it.
+	cat >"$BATS_TEST_TMPDIR/q.sql" <<'EOT'
+SELECT ident AS id, camp AS campagne_id, abonne AS numero_abonne,
+       debut AS valid_start, fin AS valid_end, modele AS template_id,
+       delai AS ack_delay, sorte AS genre, acks AS ack_count,
+       contenu AS storables
+  FROM annonces WHERE ident < 4 ORDER BY camp DESC, ident DESC
+EOT
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql"
+	assert_status 0
+	[ "$(grep -v $'^[HE]\t' <<<"$tsv" | cut -f 1,2 | tr '\n' ' ')" = "1	10 2	10 3	11 " ]
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" -j 2
+	[ "$(grep -v $'^[HE]\t' <<<"$tsv" | cut -f 1,2 | tr '\n' ' ')" = "1	10 2	10 3	11 " ]
 }
 
 @test "--stats: one summary line with the row count" {
@@ -403,8 +534,6 @@ EOT
 		[ "$(messages)" = "$ref" ]
 		[ "$(tail -n 1 <<<"$tsv")" = "E	$(wc -l <<<"$ref")" ]
 	done
-	run_split "$FETCH" --zone 1 -j 2 --fetch-mode pipeline
-	assert_status $EX_USAGE
 	run_split "$FETCH" --zone 1 -j 17
 	assert_status $EX_USAGE
 }

@@ -143,8 +143,8 @@ convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b
 		    m->valid_start : m->valid_end;
 		char when[40];
 		dvbtime_format(t, when, sizeof when);
-		snprintf(err, errlen, "%s %s outside the DVB date range "
-		    "1858-11-17..2038-04-22 (16-bit MJD)",
+		snprintf(err, errlen, "%s %s out of range "
+		    "1858-11-17..2038-04-22 (the DVB date range, 16-bit MJD)",
 		    t == m->valid_start ? "valid_start" : "valid_end", when);
 		return -1;
 	}
@@ -167,8 +167,26 @@ convert(const struct frame_msg *m, const struct frame_hdr *h, struct tlv_body *b
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* One run: the streams and the per-message buffers. */
+struct enc {
+	struct stats st;
+	struct io_in in;
+	struct io_out out, rout;
+	struct frame_reader fr;
+	struct frame_writer rw;	/* -R: the rejected messages */
+	struct frame_hdr hdr;
+	struct ts_mux mux;
+	uint8_t *secs;		/* --ts: one message's sections */
+	size_t secs_cap;
+	int rfd;
+	uint64_t rejects;
+};
+
+static struct tlv_body body;
+
+/* Options, checked; returns the input's file descriptor. */
+static int
+parse_args(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "fail-on-reject", no_argument, NULL, 'F' },
@@ -185,21 +203,7 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct stats st;
-	struct io_in in;
-	struct io_out out, rout;
-	struct frame_reader fr;
-	struct frame_writer rw;
-	struct frame_hdr hdr;
-	struct frame_msg m;
-	struct sec_msg sm;
-	struct ts_mux mux;
-	static struct tlv_body body;
-	uint8_t *secs = NULL;		/* --ts: one message's sections */
-	size_t secs_cap = 0;
-	char ferr[FRAME_ERR_LEN], why[320], line[160];
-	uint64_t rejects = 0;
-	int c, fd = STDIN_FILENO, rfd = -1, rc, progress;
+	int c, fd = STDIN_FILENO;
 
 	while ((c = getopt_long(argc, argv, "hR:vV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -214,7 +218,7 @@ main(int argc, char *argv[])
 		case 'S': opt.stats = 1; break;
 		case 'T': opt.ts = 1; break;
 		case 'v': opt.verbose = 1; break;
-		case 'V': printf("moma-encode %s\n", MOMA_VERSION); return 0;
+		case 'V': printf("moma-encode %s\n", MOMA_VERSION); exit(0);
 		default: usage(EX_USAGE);
 		}
 	}
@@ -237,146 +241,218 @@ main(int argc, char *argv[])
 	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
 	    (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0)
 		err(EX_NOINPUT, "%s", argv[0]);
-	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error we report */
-	progress = opt.verbose && isatty(STDERR_FILENO);
+	return fd;
+}
 
-	stats_init(&st);
-	if (io_in_init(&in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &st) ||
-	    io_out_init(&out, STDOUT_FILENO, OUT_BUF, &st))
+/* Open the input stream; a stream of JSON lines gets a pointer to the
+ * tool that turns them into frames. */
+static void
+open_input(struct enc *e, int fd)
+{
+	char ferr[FRAME_ERR_LEN];
+	int rc;
+
+	if (io_in_init(&e->in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &e->st) ||
+	    io_out_init(&e->out, STDOUT_FILENO, OUT_BUF, &e->st))
 		err(EX_OSERR, "out of memory");
-
-	rc = frame_reader_open(&fr, &in, &hdr, ferr);
+	rc = frame_reader_open(&e->fr, &e->in, &e->hdr, ferr);
+	if (rc == FRAME_EDATA && e->in.end > e->in.pos && io_in_ptr(&e->in)[0] == '{')
+		errx(EX_DATAERR, "%s; this looks like JSON lines: "
+		    "turn them into frames with moma-dump -r", ferr);
 	if (rc == FRAME_EDATA)
 		errx(EX_DATAERR, "%s", ferr);
 	if (rc == FRAME_EIO)
 		err(EX_IOERR, "read error");
 	if (rc != FRAME_OK)
 		errx(EX_OSERR, "out of memory");
+}
 
-	if (opt.reject_path) {
-		rfd = open(opt.reject_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (rfd < 0)
-			err(EX_CANTCREAT, "%s", opt.reject_path);
-		if (io_out_init(&rout, rfd, 64 * 1024, NULL) ||
-		    frame_writer_open(&rw, &rout, &hdr) != FRAME_OK)
-			err(EX_IOERR, "%s", opt.reject_path);
+/* -R: the reject file, a frame stream with the input's header. */
+static void
+open_reject(struct enc *e)
+{
+	e->rfd = -1;
+	if (!opt.reject_path)
+		return;
+	e->rfd = open(opt.reject_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (e->rfd < 0)
+		err(EX_CANTCREAT, "%s", opt.reject_path);
+	if (io_out_init(&e->rout, e->rfd, 64 * 1024, NULL) ||
+	    frame_writer_open(&e->rw, &e->rout, &e->hdr) != FRAME_OK)
+		err(EX_IOERR, "%s", opt.reject_path);
+}
+
+/* --ts: PAT and PMT once, first (how often to repeat them depends on the
+ * bitrate, which the multiplexer sets, not this file), then the PID. */
+static void
+open_ts(struct enc *e)
+{
+	if (!opt.ts)
+		return;
+	if (opt.pat) {
+		struct ts_mux pm;
+		uint8_t psi[TS_PAT_LEN > TS_PMT_LEN ? TS_PAT_LEN : TS_PMT_LEN];
+
+		ts_mux_init(&pm, 0);
+		ts_pat_build(psi, 1, (uint16_t)opt.program, (uint16_t)opt.pmt_pid);
+		if (ts_mux_section(&pm, &e->out, psi, TS_PAT_LEN) || ts_mux_flush(&pm, &e->out))
+			err(EX_IOERR, "write error");
+		ts_mux_init(&pm, (uint16_t)opt.pmt_pid);
+		ts_pmt_build(psi, (uint16_t)opt.program, (uint16_t)opt.pid, TS_STREAM_TYPE_PRIVATE);
+		if (ts_mux_section(&pm, &e->out, psi, TS_PMT_LEN) || ts_mux_flush(&pm, &e->out))
+			err(EX_IOERR, "write error");
 	}
+	ts_mux_init(&e->mux, (uint16_t)opt.pid);
+	e->secs_cap = MSG_ROOM;
+	if ((e->secs = malloc(e->secs_cap)) == NULL)
+		err(EX_OSERR, "out of memory");
+}
 
-	if (opt.ts) {
-		/* PAT and PMT once, first: how often to repeat them depends on
-		 * the bitrate, which the multiplexer sets, not this file. */
-		if (opt.pat) {
-			struct ts_mux pm;
-			uint8_t psi[TS_PAT_LEN > TS_PMT_LEN ? TS_PAT_LEN : TS_PMT_LEN];
-			ts_mux_init(&pm, 0);
-			ts_pat_build(psi, 1, (uint16_t)opt.program, (uint16_t)opt.pmt_pid);
-			if (ts_mux_section(&pm, &out, psi, TS_PAT_LEN) || ts_mux_flush(&pm, &out))
-				err(EX_IOERR, "write error");
-			ts_mux_init(&pm, (uint16_t)opt.pmt_pid);
-			ts_pmt_build(psi, (uint16_t)opt.program, (uint16_t)opt.pid, TS_STREAM_TYPE_PRIVATE);
-			if (ts_mux_section(&pm, &out, psi, TS_PMT_LEN) || ts_mux_flush(&pm, &out))
-				err(EX_IOERR, "write error");
-		}
-		ts_mux_init(&mux, (uint16_t)opt.pid);
+/*
+ * n > 1 segments: they repeat the header, so the body moves out of their
+ * way first, to body.buf.  Returns where the sections go: the output, or
+ * with --ts the reused buffer, grown to the largest message.
+ */
+static uint8_t *
+segments_room(struct enc *e, struct sec_msg *sm, uint8_t *d, size_t size)
+{
+	memcpy(body.buf, d + SEC_HEADER_LEN, sm->body_len);
+	sm->body = body.buf;
+	if (!opt.ts) {
+		if ((d = io_out_reserve(&e->out, size)) == NULL)
+			err(EX_IOERR, "write error");
+		return d;
 	}
-
-	if (opt.ts) {
-		secs_cap = MSG_ROOM;
-		if ((secs = malloc(secs_cap)) == NULL)
+	if (size > e->secs_cap) {
+		e->secs_cap = size > 2 * e->secs_cap ? size : 2 * e->secs_cap;
+		if ((e->secs = realloc(e->secs, e->secs_cap)) == NULL)
 			err(EX_OSERR, "out of memory");
 	}
-	while ((rc = frame_read(&fr, &m, ferr)) == 1) {
-		uint8_t *d = secs;
-		st.records++;
-		if (!opt.ts && (d = io_out_reserve(&out, MSG_ROOM)) == NULL)
-			err(EX_IOERR, "write error");
-		if (convert(&m, &hdr, &body, d + SEC_HEADER_LEN, &sm, why, sizeof why) == 0) {
-			int n = sec_count(sm.body_len, opt.max_section);
-			if (n > 0) {
-				size_t size;
-				if (n == 1) {
-					size = sec_encode_single(&sm, d);
-				} else {
-					/* Segments repeat the header: the body moves
-					 * out of their way first. */
-					memcpy(body.buf, d + SEC_HEADER_LEN, sm.body_len);
-					sm.body = body.buf;
-					size = sec_total_size(sm.body_len, n);
-					if (opt.ts) {
-						/* One reused buffer for the packetizer;
-						 * it grows to the largest message. */
-						if (size > secs_cap) {
-							secs_cap = size > 2 * secs_cap ? size : 2 * secs_cap;
-							if ((secs = realloc(secs, secs_cap)) == NULL)
-								err(EX_OSERR, "out of memory");
-						}
-						d = secs;
-					} else if ((d = io_out_reserve(&out, size)) == NULL) {
-						err(EX_IOERR, "write error");
-					}
-					sec_encode(&sm, opt.max_section, n, d);
-				}
-				if (opt.ts) {
-					for (size_t o = 0; o < size; o += sec_get_size(d + o))
-						if (ts_mux_section(&mux, &out, d + o, sec_get_size(d + o)))
-							err(EX_IOERR, "write error");
-				} else {
-					io_out_commit(&out, size);
-				}
-				st.units_out += (uint64_t)n;
-				goto next;
-			}
-			snprintf(why, sizeof why,
-			    "body of %zu bytes needs more than %d sections of at most %zu bytes",
-			    sm.body_len, SEC_MAX_SEGMENTS, opt.max_section);
-		}
-		if (rfd < 0)
-			errx(EX_DATAERR, "frame %" PRIu64 " (message %" PRId64 "): %s",
-			    fr.nmsg, m.id, why);
-		warnx("frame %" PRIu64 " (message %" PRId64 "): %s (rejected)", fr.nmsg, m.id, why);
-		if (frame_write_msg(&rw, &m) != FRAME_OK)
-			err(EX_IOERR, "%s", opt.reject_path);
-		rejects++;
-next:
-		if (progress && (st.records & 0x3fff) == 0 &&
-		    stats_progress(&st, "records", line, sizeof line))
-			fprintf(stderr, "\rmoma-encode: %s ", line);
+	return e->secs;
+}
+
+/*
+ * Encode one message as its sections (or their TS packets) on the output:
+ * 0, or -1 with why the section cannot carry it.  The body is built in
+ * place after the first section's header.
+ */
+static int
+encode_msg(struct enc *e, const struct frame_msg *m, char *why, size_t whylen)
+{
+	uint8_t *d = e->secs;
+	struct sec_msg sm;
+	size_t size;
+	int n;
+
+	if (!opt.ts && (d = io_out_reserve(&e->out, MSG_ROOM)) == NULL)
+		err(EX_IOERR, "write error");
+	if (convert(m, &e->hdr, &body, d + SEC_HEADER_LEN, &sm, why, whylen) != 0)
+		return -1;
+	if ((n = sec_count(sm.body_len, opt.max_section)) < 0) {
+		snprintf(why, whylen,
+		    "body of %zu bytes needs more than %d sections of at most %zu bytes",
+		    sm.body_len, SEC_MAX_SEGMENTS, opt.max_section);
+		return -1;
 	}
-	if (progress)
-		fputs("\r\033[K", stderr);
+	if (n == 1) {
+		size = sec_encode_single(&sm, d);
+	} else {
+		size = sec_total_size(sm.body_len, n);
+		d = segments_room(e, &sm, d, size);
+		sec_encode(&sm, opt.max_section, n, d);
+	}
+	if (opt.ts) {
+		for (size_t o = 0; o < size; o += sec_get_size(d + o))
+			if (ts_mux_section(&e->mux, &e->out, d + o, sec_get_size(d + o)))
+				err(EX_IOERR, "write error");
+	} else {
+		io_out_commit(&e->out, size);
+	}
+	e->st.units_out += (uint64_t)n;
+	return 0;
+}
+
+/* A message the section cannot carry: the end of the run, or with -R a
+ * record in the reject file and a warning. */
+static void
+reject(struct enc *e, const struct frame_msg *m, const char *why)
+{
+	if (e->rfd < 0)
+		errx(EX_DATAERR, "frame %" PRIu64 " (message %" PRId64 "): %s",
+		    e->fr.nmsg, m->id, why);
+	warnx("frame %" PRIu64 " (message %" PRId64 "): %s (rejected)", e->fr.nmsg, m->id, why);
+	if (frame_write_msg(&e->rw, m) != FRAME_OK)
+		err(EX_IOERR, "%s", opt.reject_path);
+	e->rejects++;
+}
+
+/* After the last record: the reason the reading stopped, if not the
+ * trailer; the output flushed, the reject file closed, --stats. */
+static void
+finish(struct enc *e, int rc, const char *ferr)
+{
 	if (rc == FRAME_EIO)
 		err(EX_IOERR, "read error");
 	if (rc == FRAME_ENOMEM)
 		errx(EX_OSERR, "out of memory");
 	if (rc == FRAME_EDATA) {
-		if (fr.cur_id >= 0)
-			errx(EX_DATAERR, "%s (message %" PRId64 ")", ferr, fr.cur_id);
+		if (e->fr.cur_id >= 0)
+			errx(EX_DATAERR, "%s (message %" PRId64 ")", ferr, e->fr.cur_id);
 		errx(EX_DATAERR, "%s", ferr);
 	}
-	if ((opt.ts && ts_mux_flush(&mux, &out) != 0) || io_out_flush(&out) != 0)
+	if ((opt.ts && ts_mux_flush(&e->mux, &e->out) != 0) || io_out_flush(&e->out) != 0)
 		err(EX_IOERR, "write error");
-	free(secs);
-	if (rfd >= 0) {
-		if (frame_write_end(&rw) != FRAME_OK || close(rfd) != 0)
+	if (e->rfd >= 0) {
+		if (frame_write_end(&e->rw) != FRAME_OK || close(e->rfd) != 0)
 			err(EX_IOERR, "%s", opt.reject_path);
-		io_out_free(&rout);
-		if (rejects)
+		io_out_free(&e->rout);
+		if (e->rejects)
 			warnx("%" PRIu64 " of %" PRIu64 " records rejected to %s",
-			    rejects, st.records, opt.reject_path);
+			    e->rejects, e->st.records, opt.reject_path);
 	}
 	if (opt.stats) {
 		char s[400];
-		stats_summary(&st, "records", "sections", s, sizeof s);
-		fprintf(stderr, "moma-encode: stats: %s rejected=%" PRIu64, s, rejects);
+
+		stats_summary(&e->st, "records", "sections", s, sizeof s);
+		fprintf(stderr, "moma-encode: stats: %s rejected=%" PRIu64, s, e->rejects);
 		if (opt.ts)
-			fprintf(stderr, " packets=%" PRIu64, mux.packets + (opt.pat ? 2 : 0));
+			fprintf(stderr, " packets=%" PRIu64, e->mux.packets + (opt.pat ? 2 : 0));
 		fputc('\n', stderr);
 	}
-	io_in_free(&in);
-	io_out_free(&out);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct enc e;
+	struct frame_msg m;
+	char ferr[FRAME_ERR_LEN], why[320], line[160];
+	int fd, rc, progress;
+
+	fd = parse_args(argc, argv);
+	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error we report */
+	progress = opt.verbose && isatty(STDERR_FILENO);
+	stats_init(&e.st);
+	open_input(&e, fd);
+	open_reject(&e);
+	open_ts(&e);
+	while ((rc = frame_read(&e.fr, &m, ferr)) == 1) {
+		e.st.records++;
+		if (encode_msg(&e, &m, why, sizeof why) != 0)
+			reject(&e, &m, why);
+		if (progress && (e.st.records & 0x3fff) == 0 &&
+		    stats_progress(&e.st, "records", line, sizeof line))
+			fprintf(stderr, "\rmoma-encode: %s ", line);
+	}
+	if (progress)
+		fputs("\r\033[K", stderr);
+	finish(&e, rc, ferr);
+	free(e.secs);
+	io_in_free(&e.in);
+	io_out_free(&e.out);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
 		err(EX_IOERR, "write error");
-	return rejects && opt.fail_on_reject ? EX_DATAERR : 0;
+	return e.rejects && opt.fail_on_reject ? EX_DATAERR : 0;
 }
