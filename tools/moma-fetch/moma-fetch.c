@@ -117,6 +117,15 @@ static const char usage_text[] =
     "                  [--zone-name name] --zone n\n"
     "       moma-fetch --help | --version\n";
 
+/* After --help or --version: exit 0 only if standard output took it all. */
+static void
+help_exit(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err(EX_IOERR, "stdout");
+	exit(0);
+}
+
 static void
 usage(void)
 {
@@ -1144,7 +1153,7 @@ main(int argc, char **argv)
 			fputs("\nStream the messages of zone n valid on a date (default today,\n"
 			    "UTC) out of PostgreSQL as a moma frame stream on standard output.\n\n"
 			    "  --batch n          rows per FETCH in the cursor modes (default 5000)\n"
-			    "  -d conninfo        libpq connection string or URI (else PG* variables)\n"
+			    "  -d, --dbname conninfo  libpq connection string or URI (else PG* variables)\n"
 			    "  --date yyyy-mm-dd  the day whose valid campaigns are read\n"
 			    "  --explain          print the query plan and exit\n"
 			    "  --fetch-mode mode  copy (default), stream, pipeline, single or plain\n"
@@ -1156,7 +1165,8 @@ main(int argc, char **argv)
 			    "  --version          print the version\n"
 			    "  --zone n           the zone: campagnes.zone_diffusion, 0..255\n"
 			    "  --zone-name name   the zone's name for the stream header\n", stdout);
-			return 0;
+			help_exit();
+			break;
 		case O_QUERY:
 			qfile = optarg;
 			break;
@@ -1168,7 +1178,8 @@ main(int argc, char **argv)
 			break;
 		case O_VERSION:
 			printf("moma-fetch %s\n", MOMA_VERSION);
-			return 0;
+			help_exit();
+			break;
 		case O_ZONE:
 			zone = number(optarg, 0, 255, "--zone");
 			break;
