@@ -23,6 +23,12 @@ alive_in() {
   return 0
 }
 
+# running PID: the process exists and is not a zombie (a server that has
+# exited may wait a while for an init that reaps slowly).
+running() {
+  [ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
 # in_own_group CMD...: CMD in a new session (its own process group), with
 # SIGINT at its default action: what a terminal's Ctrl-C reaches.
 # Run in the background, it is its own process: $! is the group's ID.
@@ -76,7 +82,7 @@ teardown() {
   grep -q '^moma-demo: interrupted at step 3/7, stopping the servers$' "$out"
   grep -q '^moma-demo: servers stopped$' "$out"
   for p in $pids; do
-    if kill -0 "$p" 2>/dev/null; then echo "PID $p still runs" >&2; return 1; fi
+    if running "$p"; then echo "PID $p still runs: $(ps -o pid=,ppid=,stat=,args= -p "$p")" >&2; return 1; fi
   done
   [ -z "$(alive_in "$dir")" ]
   [ ! -e "$dir" ]
