@@ -2,7 +2,7 @@
 # make demo, end to end, as a new user runs it (CI runs this as root, the
 # case that once failed): the servers start, the data loads, every zone is
 # published and checked, the servers stop and the directory goes.  Then
-# Ctrl-C in the middle, and a step that fails.
+# Ctrl-C in the middle, a step that fails, and an unprivileged user.
 
 load helpers
 
@@ -36,10 +36,14 @@ in_own_group() {
   exec perl -MPOSIX -e '$SIG{INT} = "DEFAULT"; POSIX::setsid(); exec @ARGV or die "exec: $!\n"' "$@"
 }
 
-# A demo still running after a failed assertion is stopped as Ctrl-C does.
+# A demo still running after a failed assertion is stopped as Ctrl-C does;
+# a throwaway user is removed.
 teardown() {
   if [ -n "${pid:-}" ] && kill -INT -- "-$pid" 2>/dev/null; then
     wait "$pid" || true
+  fi
+  if [ -n "${demo_user:-}" ]; then
+    userdel -r "$demo_user" 2>/dev/null || true
   fi
 }
 
@@ -97,4 +101,27 @@ teardown() {
   [[ $stderr == *"moma-demo: step 1/7 failed: moma-pg exited 69 (its error is above)"* ]]
   [[ $stderr != *"unbound variable"* ]]
   [[ $output != *"[2/7]"* ]]
+}
+
+@test "make demo as an unprivileged user (as root: a throwaway one, removed after)" {
+  cd "$TOP"
+  if [ "$(id -u)" -eq 0 ]; then
+    demo_user=momademo$$
+    useradd --create-home --shell /bin/sh "$demo_user"
+    as_user=(runuser -u "$demo_user" -- env HOME="/home/$demo_user")
+  else
+    as_user=()     # already unprivileged: this is the case
+  fi
+  # the release build is up to date (the first test made it): nothing to write in $TOP
+  run "${as_user[@]}" env -u MOMA_BUILD -u MOMA_DEMO_DIR -u MOMA_DEMO_KEEP \
+    MOMA_DEMO_ROWS=$DEMO_ROWS make demo
+  assert_status 0
+  [[ $output == *"OK: the carousel holds"* ]]
+  dir=$(demo_dir <(echo "$output"))
+  [ -n "$dir" ] && [ ! -e "$dir" ]
+  if [ -n "${demo_user:-}" ]; then
+    userdel -r "$demo_user" 2>/dev/null || true
+    demo_user=
+    if id "momademo$$" >/dev/null 2>&1; then echo "user momademo$$ left behind" >&2; return 1; fi
+  fi
 }
