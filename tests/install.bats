@@ -61,6 +61,16 @@ UNITS=(moma-zone@.service moma-all.service moma-all.timer)
   done
 }
 
+@test "the example moma.env: sh reads quoted values whole; only NAME=value lines, as EnvironmentFile wants" {
+  env_file=$DEST/usr/local/etc/moma/moma.env
+  run sh -c 'set -a; . "$1"; printf "%s|%s|%s\n" "$PGOPTIONS" "$MOMA_ALL_OPTS" "$MOMA_BUCKET"' _ "$env_file"
+  assert_status 0
+  [ "$output" = "-c statement_timeout=30min|-j 2 -r 1|carousels" ]
+  # systemd's EnvironmentFile: NAME=value lines only (comments, blanks)
+  run grep -Ev '^(#.*|[A-Z_][A-Z0-9_]*=.*|)$' "$env_file"
+  [ "$status" -eq 1 ]
+}
+
 @test "make install keeps an edited moma.env and zones.conf; uninstall removes the rest, keeps those" {
   e=$DEST/usr/local/etc/moma
   echo "MOMA_BUCKET=mine" > "$e/moma.env"

@@ -78,3 +78,30 @@ messages() {
 	"$DUMP" "$BATS_TEST_TMPDIR/s" | jq -se 'map(select(.type == "message" and .id == 990001))
 		| length == 1 and .[0].numero_abonne == 4242 and .[0].storables.titre == "sur le standby"' >/dev/null
 }
+
+@test "moma(7)'s read-only role is all moma-fetch needs, on primary and standby; without SELECT, 78" {
+	# the GRANTs exactly as the guide prints them, on a database where
+	# PUBLIC may not even connect
+	sed -n '/^CREATE ROLE moma_reader/,/^\.Ed/p' "$TOP/man/moma.7" | sed '$d' > "$BATS_TEST_TMPDIR/role.sql"
+	[ "$(grep -c '^GRANT ' "$BATS_TEST_TMPDIR/role.sql")" -eq 3 ]
+	pg_sql -c "REVOKE ALL ON DATABASE moma FROM PUBLIC" -c "REVOKE ALL ON SCHEMA public FROM PUBLIC"
+	pg_sql -f "$BATS_TEST_TMPDIR/role.sql" >/dev/null
+	wait_for 30 pg_standby_caught_up
+	"$FETCH" --zone 1 --date $DATE > "$BATS_TEST_TMPDIR/owner"
+	messages "$BATS_TEST_TMPDIR/owner" > "$BATS_TEST_TMPDIR/owner.txt"
+	[ -s "$BATS_TEST_TMPDIR/owner.txt" ]
+	for on in "" on_standby; do
+		for j in 1 2; do
+			PGUSER=moma_reader $on "$FETCH" --zone 1 --date $DATE -j $j > "$BATS_TEST_TMPDIR/r"
+			messages "$BATS_TEST_TMPDIR/r" | diff -u "$BATS_TEST_TMPDIR/owner.txt" -
+		done
+		PGUSER=moma_reader $on "$FETCH" --zone 1 --date $DATE --explain | grep -q 'campagnes'
+		[ "$(PGUSER=moma_reader $on pg_sql -c 'SHOW statement_timeout')" = 30min ]
+		[ "$(PGUSER=moma_reader $on pg_sql -c 'SHOW default_transaction_read_only')" = on ]
+	done
+	pg_sql -c "REVOKE SELECT ON messages FROM moma_reader"
+	run_split env PGUSER=moma_reader "$FETCH" --zone 1 --date $DATE
+	pg_sql -c "GRANT SELECT ON messages TO moma_reader"
+	assert_status $EX_CONFIG
+	[[ $stderr == *"permission denied for table messages"* ]]
+}
