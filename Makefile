@@ -91,7 +91,8 @@ $(BUILD)/gen/%: scripts/gen/%.c $(BUILD)/libshared.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a -lm
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Only this variant's dependency files: another variant's name other objects.
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- sanitizer build, used by check --------------------------------------
 ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -104,7 +105,11 @@ asan:
 # summarised into one closing line "N passed, N failed".
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:exitcode=86
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:exitcode=86
-check: deps asan fuzz-bins
+# check never installs anything: scripts/moma-deps (or .ci/run) does.  It
+# stops first, with the command to run, when a package it needs is missing.
+check:
+	@scripts/moma-deps --check build test
+	@$(MAKE) --no-print-directory asan fuzz-bins
 	@scripts/run-tests build/asan
 
 # Fuzz targets: clang + libFuzzer; check runs each briefly, `make fuzz`
@@ -125,23 +130,44 @@ fuzz: fuzz-bins
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n || exit 1; done
 
 # ---- install -------------------------------------------------------------
+# The systemd units get the install paths substituted; configuration files
+# (zones.conf, moma.env) are installed only where none exists yet, and
+# uninstall leaves them.
 MAN1 := $(wildcard man/*.1)
 MAN5 := $(wildcard man/*.5)
+MAN7 := $(wildcard man/*.7)
 SCRIPTS := scripts/moma-zone scripts/moma-all
+SHAREDIR ?= $(PREFIX)/share/moma
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+UNITS_IN := $(wildcard systemd/*.service.in)
+UNITS := $(UNITS_IN:systemd/%.in=%) $(notdir $(wildcard systemd/*.timer))
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	           $(DESTDIR)$(SYSCONFDIR)/moma
+	           $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(SYSCONFDIR)/moma $(DESTDIR)$(SHAREDIR) \
+	           $(DESTDIR)$(SYSTEMDDIR)
 	install -m 755 $(BINS) $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/moma/zones.conf ] || \
 	    install -m 644 scripts/zones.conf $(DESTDIR)$(SYSCONFDIR)/moma/zones.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/moma/moma.env ] || \
+	    install -m 600 systemd/moma.env $(DESTDIR)$(SYSCONFDIR)/moma/moma.env
+	install -m 644 scripts/schema.sql $(DESTDIR)$(SHAREDIR)/schema.sql
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	for u in $(UNITS_IN); do \
+	    $(SUBST) $$u > $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$u .in) && \
+	    chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$u .in) || exit 1; done
+	install -m 644 $(wildcard systemd/*.timer) $(DESTDIR)$(SYSTEMDDIR)
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(BINDIR)/%) \
-	      $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
+	      $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
+	      $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%) $(DESTDIR)$(SHAREDIR)/schema.sql \
+	      $(UNITS:%=$(DESTDIR)$(SYSTEMDDIR)/%)
+	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
 
 lint:
-	mandoc -Tlint -Wwarning $(MAN1) $(MAN5)
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 
 deps:
 	@scripts/moma-deps

@@ -39,3 +39,39 @@ pg_sql() {
 pg_schema() {
 	pg_sql -f "$TOP/scripts/schema.sql" >/dev/null
 }
+
+# pg_start_standby: a streaming replica (hot standby) of the cluster
+# pg_start made, in its own short directory, on its own Unix socket
+# (scripts/moma-pg standby: pg_basebackup -R, standby.signal).  Exports
+# STANDBY_DIR and STANDBY_PORT; PG* keep naming the primary.  pg_stop_standby
+# stops it (pg_ctl, by the PID in its postmaster.pid).
+pg_start_standby() {
+	STANDBY_DIR=$(mktemp -d /tmp/moma-pgs.XXXXXX)
+	export STANDBY_DIR
+	"$PG_TOOL" standby "$STANDBY_DIR" "$PG_DIR" >/dev/null || {
+		echo "# moma-pg standby failed; logs:" >&3
+		sed 's/^/# /' "$STANDBY_DIR/basebackup.log" "$STANDBY_DIR/server.log" "$PG_DIR/server.log" >&3 2>/dev/null
+		return 1
+	}
+	STANDBY_PORT=$(cat "$STANDBY_DIR/port")
+	export STANDBY_PORT
+}
+
+pg_stop_standby() {
+	[ -n "${STANDBY_DIR:-}" ] || return 0
+	"$PG_TOOL" stop "$STANDBY_DIR"
+	rm -rf "$STANDBY_DIR"
+}
+
+# on_standby CMD...: CMD with PG* naming the standby.
+on_standby() {
+	PGHOST=$STANDBY_DIR PGPORT=$STANDBY_PORT "$@"
+}
+
+# pg_standby_caught_up: 0 once the standby has replayed all the WAL the
+# primary has written so far (poll it with wait_for).
+pg_standby_caught_up() {
+	local lsn
+	lsn=$(pg_sql -c "SELECT pg_current_wal_lsn()") || return
+	[ "$(on_standby pg_sql -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")" = t ]
+}

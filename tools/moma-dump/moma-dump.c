@@ -53,6 +53,15 @@ flush_at_exit(void)
 		io_out_flush(&out);
 }
 
+/* After --help or --version: exit 0 only if standard output took it all. */
+static void
+help_exit(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err(EX_IOERR, "stdout");
+	exit(0);
+}
+
 static void
 usage(int code)
 {
@@ -72,6 +81,8 @@ usage(int code)
 		    "  -t, --type TYPE  do not detect: frames, sections or ts\n"
 		    "  -v, --verbose    progress on standard error when it is a terminal\n"
 		    "  -V, --version    print the version\n", stdout);
+	if (code == 0)
+		help_exit();
 	exit(code);
 }
 
@@ -669,7 +680,7 @@ main(int argc, char *argv[])
 			opt.type = optarg;
 			break;
 		case 'v': opt.verbose = 1; break;
-		case 'V': printf("moma-dump %s\n", MOMA_VERSION); return 0;
+		case 'V': printf("moma-dump %s\n", MOMA_VERSION); help_exit(); break;
 		default: usage(EX_USAGE);
 		}
 	}

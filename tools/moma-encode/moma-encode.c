@@ -45,6 +45,15 @@ static struct {
 	long pid, program, pmt_pid;	/* -1: not given */
 } opt = { .max_section = SEC_MAX_LEN, .pid = -1, .program = -1, .pmt_pid = -1 };
 
+/* After --help or --version: exit 0 only if standard output took it all. */
+static void
+help_exit(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err(EX_IOERR, "stdout");
+	exit(0);
+}
+
 static void
 usage(int code)
 {
@@ -67,6 +76,8 @@ usage(int code)
 		    "  --ts               write 188-byte MPEG-2 transport packets, not sections\n"
 		    "  -v, --verbose      progress on standard error when it is a terminal\n"
 		    "  -V, --version      print the version\n", stdout);
+	if (code == 0)
+		help_exit();
 	exit(code);
 }
 
@@ -218,7 +229,7 @@ parse_args(int argc, char *argv[])
 		case 'S': opt.stats = 1; break;
 		case 'T': opt.ts = 1; break;
 		case 'v': opt.verbose = 1; break;
-		case 'V': printf("moma-encode %s\n", MOMA_VERSION); exit(0);
+		case 'V': printf("moma-encode %s\n", MOMA_VERSION); help_exit(); break;
 		default: usage(EX_USAGE);
 		}
 	}

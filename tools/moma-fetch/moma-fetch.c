@@ -51,6 +51,7 @@ static const char help_text[] =
     "\nStream the messages of zone n valid on a date (default today,\n"
     "UTC) out of PostgreSQL as a moma frame stream on standard output.\n\n"
     "  -d conninfo        libpq connection string or URI (else PG* variables)\n"
+    "  --dbname conninfo  the same as -d\n"
     "  --date yyyy-mm-dd  the day whose valid campaigns are read\n"
     "  --explain          print the query plan and exit\n"
     "  --fetch-mode mode  copy (default) or stream\n"
@@ -62,6 +63,15 @@ static const char help_text[] =
     "  --version          print the version\n"
     "  --zone n           the zone: campagnes.zone_diffusion, 0..255\n"
     "  --zone-name name   the zone's name for the stream header\n";
+
+/* After --help or --version: exit 0 only if standard output took it all. */
+static void
+help_exit(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err(EX_IOERR, "stdout");
+	exit(0);
+}
 
 static void
 usage(void)
@@ -167,7 +177,8 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
-			exit(0);
+			help_exit();
+			break;
 		case O_QUERY:
 			o->qfile = optarg;
 			break;
@@ -179,7 +190,8 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 			break;
 		case O_VERSION:
 			printf("moma-fetch %s\n", MOMA_VERSION);
-			exit(0);
+			help_exit();
+			break;
 		case O_ZONE:
 			o->zone = number(optarg, 0, 255, "--zone");
 			break;

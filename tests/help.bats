@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# --help and --version of moma-fetch, moma-encode and moma-dump: --help
+# exits 0 with the usage and every option of the manual page on standard
+# output and nothing on standard error; --version prints "name VERSION"
+# (the Makefile's); a usage error exits 64 with the usage on standard
+# error only; and neither exits 0 when standard output cannot be written.
+
+load helpers
+
+TOOLS=(moma-fetch moma-encode moma-dump)
+VERSION=$(sed -n 's/^VERSION *:= *//p' "$TOP/Makefile")
+
+# man_options TOOL: every option the manual page's option list documents
+# (.It lines before ENVIRONMENT), one per line, as typed: -j, --zone-name.
+man_options() {
+  sed -n '/^\.Sh DESCRIPTION/,/^\.Sh ENVIRONMENT/p' "$TOP/man/$1.1" | grep '^\.It Fl' |
+    grep -o 'Fl [^ ]*' | sed 's/^Fl /-/; s/\\//g; s/,$//' | sort -u
+}
+
+@test "the manual pages list options at all (the checks below are not empty)" {
+  for t in "${TOOLS[@]}"; do
+    [ "$(man_options "$t" | wc -l)" -ge 8 ]
+  done
+  man_options moma-encode | grep -qx -- '--fail-on-reject'
+  man_options moma-fetch | grep -qx -- '-j'
+}
+
+@test "--help: exit 0, usage and every documented option on stdout, nothing on stderr" {
+  for t in "${TOOLS[@]}"; do
+    run_split "$BIN/$t" --help
+    assert_status 0
+    [ -z "$stderr" ]
+    [[ ${lines[0]} == "usage: $t "* ]]
+    for o in $(man_options "$t"); do
+      grep -qE -- "(^|[ ,[])$o([ ,=]|\$)" <<<"$output" || { echo "$t --help lacks $o" >&2; return 1; }
+    done
+  done
+}
+
+@test "-h is --help" {
+  for t in "${TOOLS[@]}"; do
+    [ "$("$BIN/$t" -h)" = "$("$BIN/$t" --help)" ]
+  done
+}
+
+@test "--version: exit 0, the name and the Makefile's version on stdout" {
+  [ -n "$VERSION" ]
+  for t in "${TOOLS[@]}"; do
+    run_split "$BIN/$t" --version
+    assert_status 0
+    [ "$output" = "$t $VERSION" ]
+    [ -z "$stderr" ]
+  done
+}
+
+@test "a usage error: exit 64, the usage on stderr, nothing on stdout" {
+  for t in "${TOOLS[@]}"; do
+    run_split "$BIN/$t" --no-such-option
+    assert_status 64
+    [ -z "$output" ]
+    [[ $stderr == *"usage: $t "* ]]
+  done
+}
+
+@test "--help and --version to a full disk exit 74, not 0" {
+  [ -w /dev/full ] || { echo "no /dev/full" >&2; return 1; }
+  for t in "${TOOLS[@]}"; do
+    for o in --help --version; do
+      run_split "$BIN/$t" "$o"
+      assert_status 0
+      run bash -c '"$1" "$2" > /dev/full' _ "$BIN/$t" "$o"
+      assert_status 74
+      [[ $output == *"$t: stdout: No space left on device"* ]]
+    done
+  done
+}
