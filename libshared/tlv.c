@@ -218,8 +218,57 @@ tlv_by_tag(uint8_t tag)
 	return NULL;
 }
 
-size_t
-tlv_utf8_valid(const uint8_t *s, size_t n)
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * UTF-8 (RFC 3629) of the live bytes of the 16-byte block v loaded at p
+ * (live: bit i = byte i is part of the string).  *owed: bit i = byte i of
+ * this block must be a continuation byte (a sequence begun before it);
+ * on return, the same for the bytes after the live ones.  Returns 0 on
+ * invalid UTF-8.  The classes as signed bytes: continuation 80..BF is
+ * below -64, leads C2..DF, E0..EF, F0..F4; C0, C1 and F5..FF are never
+ * valid.  Every continuation must be owed and every owed byte be one.
+ * The first continuation after E0, ED, F0 and F4 has a narrower range
+ * (no overlong, no surrogate, nothing above U+10FFFF): checked on the
+ * bytes at p + 1, which the input's slack makes readable.
+ */
+static inline int
+utf8_block(__m128i v, const uint8_t *p, unsigned live, unsigned nlive, unsigned *owed)
+{
+	const __m128i m64 = _mm_set1_epi8(-64), m63 = _mm_set1_epi8(-63),
+	    m33 = _mm_set1_epi8(-33), m32 = _mm_set1_epi8(-32), m17 = _mm_set1_epi8(-17),
+	    m16 = _mm_set1_epi8(-16), m11 = _mm_set1_epi8(-11);
+	unsigned h = (unsigned)_mm_movemask_epi8(v) & live;
+	unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, m64)) & live;
+	unsigned l2 = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, m63),
+	    _mm_cmplt_epi8(v, m32))) & live;
+	unsigned l3 = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, m33),
+	    _mm_cmplt_epi8(v, m16))) & live;
+	unsigned l4 = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, m17),
+	    _mm_cmplt_epi8(v, m11))) & live;
+	uint32_t exp = *owed | (l2 | l3 | l4) << 1 | (l3 | l4) << 2 | l4 << 3;
+
+	if (h != (cont | l2 | l3 | l4) || (exp & live) != cont)
+		return 0;
+	*owed = exp >> nlive;
+	if (l3 | l4) {
+		__m128i n = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+		__m128i ge_a0 = _mm_cmpgt_epi8(n, _mm_set1_epi8(-97));		/* >= A0 */
+		__m128i ge_90 = _mm_cmpgt_epi8(n, _mm_set1_epi8(-113));	/* >= 90 */
+		__m128i bad = _mm_or_si128(
+		    _mm_or_si128(_mm_andnot_si128(ge_a0, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xe0))),
+			_mm_and_si128(ge_a0, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xed)))),
+		    _mm_or_si128(_mm_andnot_si128(ge_90, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xf0))),
+			_mm_and_si128(ge_90, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xf4)))));
+		if ((unsigned)_mm_movemask_epi8(bad) & live)
+			return 0;
+	}
+	return 1;
+}
+
+#endif
+
+static size_t
+utf8_valid_scalar(const uint8_t *s, size_t n)
 {
 	size_t i = 0;
 
@@ -272,6 +321,33 @@ high:
 		i += k + 1;
 	}
 	return n;
+}
+
+/*
+ * 16 bytes at a time while 17 are left (utf8_block reads one byte
+ * further); the scalar loop does the tail, and on an invalid block
+ * restarts at the last block boundary that was a sequence boundary, so
+ * the result is the exact valid prefix.
+ */
+size_t
+tlv_utf8_valid(const uint8_t *s, size_t n)
+{
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	size_t i = 0, safe = 0;
+	unsigned owed = 0;
+
+	while (n - i >= 17) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		if ((_mm_movemask_epi8(v) | owed) && !utf8_block(v, s + i, 0xffffu, 16, &owed))
+			break;
+		i += 16;
+		if (owed == 0)
+			safe = i;
+	}
+	return safe + utf8_valid_scalar(s + safe, n - safe);
+#else
+	return utf8_valid_scalar(s, n);
+#endif
 }
 
 /* ---- semantic layer ------------------------------------------------------ */
@@ -446,52 +522,6 @@ body_emit(struct tlv_body *b)
 /* ---- the one-pass fast path ------------------------------------------------ */
 
 #if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/*
- * UTF-8 (RFC 3629) of the live bytes of the 16-byte block v loaded at p
- * (live: bit i = byte i is part of the string).  *owed: bit i = byte i of
- * this block must be a continuation byte (a sequence begun before it);
- * on return, the same for the bytes after the live ones.  Returns 0 on
- * invalid UTF-8.  The classes as signed bytes: continuation 80..BF is
- * below -64, leads C2..DF, E0..EF, F0..F4; C0, C1 and F5..FF are never
- * valid.  Every continuation must be owed and every owed byte be one.
- * The first continuation after E0, ED, F0 and F4 has a narrower range
- * (no overlong, no surrogate, nothing above U+10FFFF): checked on the
- * bytes at p + 1, which the input's slack makes readable.
- */
-static inline int
-utf8_block(__m128i v, const uint8_t *p, unsigned live, unsigned nlive, unsigned *owed)
-{
-	const __m128i m64 = _mm_set1_epi8(-64), m63 = _mm_set1_epi8(-63),
-	    m33 = _mm_set1_epi8(-33), m32 = _mm_set1_epi8(-32), m17 = _mm_set1_epi8(-17),
-	    m16 = _mm_set1_epi8(-16), m11 = _mm_set1_epi8(-11);
-	unsigned h = (unsigned)_mm_movemask_epi8(v) & live;
-	unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, m64)) & live;
-	unsigned l2 = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, m63),
-	    _mm_cmplt_epi8(v, m32))) & live;
-	unsigned l3 = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, m33),
-	    _mm_cmplt_epi8(v, m16))) & live;
-	unsigned l4 = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, m17),
-	    _mm_cmplt_epi8(v, m11))) & live;
-	uint32_t exp = *owed | (l2 | l3 | l4) << 1 | (l3 | l4) << 2 | l4 << 3;
-
-	if (h != (cont | l2 | l3 | l4) || (exp & live) != cont)
-		return 0;
-	*owed = exp >> nlive;
-	if (l3 | l4) {
-		__m128i n = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
-		__m128i ge_a0 = _mm_cmpgt_epi8(n, _mm_set1_epi8(-97));		/* >= A0 */
-		__m128i ge_90 = _mm_cmpgt_epi8(n, _mm_set1_epi8(-113));	/* >= 90 */
-		__m128i bad = _mm_or_si128(
-		    _mm_or_si128(_mm_andnot_si128(ge_a0, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xe0))),
-			_mm_and_si128(ge_a0, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xed)))),
-		    _mm_or_si128(_mm_andnot_si128(ge_90, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xf0))),
-			_mm_and_si128(ge_90, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xf4)))));
-		if ((unsigned)_mm_movemask_epi8(bad) & live)
-			return 0;
-	}
-	return 1;
-}
-
 /* Four hex digits at p, or -1. */
 static inline int32_t
 hex4(const uint8_t *p)

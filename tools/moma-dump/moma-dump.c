@@ -22,6 +22,9 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "dvbtime.h"
 #include "frame.h"
@@ -128,21 +131,76 @@ sb_jstr(struct sb *b, const uint8_t *s, size_t n)
 	b->len += (size_t)w;
 }
 
-static void
-sb_time(struct sb *b, const char *key, int64_t t)
+/* Append s[0..n) (n small: the caller's sb_need covers it or this does). */
+static inline void
+sb_put(struct sb *b, const char *s, size_t n)
 {
+	sb_need(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+#define SB_LIT(b, lit) sb_put((b), (lit), sizeof(lit) - 1)
+
+/* Decimal integers without printf: a quarter of the dump's time went to
+ * vfprintf before. */
+static void
+sb_u64(struct sb *b, uint64_t v)
+{
+	char t[24], *q = t + sizeof t;
+
+	do
+		*--q = (char)('0' + v % 10);
+	while (v /= 10);
+	sb_put(b, q, (size_t)(t + sizeof t - q));
+}
+
+static void
+sb_i64(struct sb *b, int64_t v)
+{
+	if (v < 0) {
+		SB_LIT(b, "-");
+		sb_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sb_u64(b, (uint64_t)v);
+	}
+}
+
+/*
+ * ,"key":"YYYY-MM-DDTHH:MM:SSZ" (or Unix seconds outside years 0..9999).
+ * Messages of one campaign share their times: the last text of each slot
+ * (0 valid_start, 1 valid_end, 2 others) is kept and reused.
+ */
+static void
+sb_time(struct sb *b, const char *key, int64_t t, int slot)
+{
+	static struct { int64_t t; int ok; char s[40]; size_t n; } cache[3];
 	int64_t days = t / 86400 - (t % 86400 < 0);
 	int64_t y;
 	unsigned m, d;
 
+	SB_LIT(b, ",\"");
+	sb_put(b, key, strlen(key));
+	SB_LIT(b, "\":");
+	if (cache[slot].ok && cache[slot].t == t) {
+		sb_put(b, cache[slot].s, cache[slot].n);
+		return;
+	}
 	dvbtime_civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999) {
-		sb_printf(b, ",\"%s\":%" PRId64, key, t);
+		sb_i64(b, t);
 		return;
 	}
 	char s[40];
-	dvbtime_format(t, s, sizeof s);
-	sb_printf(b, ",\"%s\":\"%s\"", key, s);
+	int n = dvbtime_format(t, s + 1, sizeof s - 2);
+	if (n < 0 || (size_t)n > sizeof s - 3)
+		errx(EX_SOFTWARE, "time format overflow");
+	s[0] = '"';
+	s[n + 1] = '"';
+	memcpy(cache[slot].s, s, (size_t)n + 2);
+	cache[slot].n = (size_t)n + 2;
+	cache[slot].t = t;
+	cache[slot].ok = 1;
+	sb_put(b, s, (size_t)n + 2);
 }
 
 static void
@@ -175,6 +233,222 @@ hex(struct sb *b, const uint8_t *p, size_t n)
 }
 
 /* ---- frames -> JSON ------------------------------------------------------- */
+
+static inline const uint8_t *
+json_ws(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * The string at p (its opening quote) copied to o as Jansson writes it
+ * again, when it is valid UTF-8 with no control character and no escape
+ * but the one-letter ones (kept as they are, except \/ which Jansson
+ * writes as /).  Returns the byte after its closing quote with *w the
+ * bytes written (at most the input's), or NULL for anything else (\u
+ * escapes included: Jansson decides those).
+ */
+static const uint8_t *
+copy_string(const uint8_t *p, const uint8_t *end, char *o, size_t *w)
+{
+	const uint8_t *q = ++p;
+	char *o0 = o;
+
+	*o++ = '"';
+	for (;;) {
+#if defined(__SSE2__)
+		/* the next quote, backslash or control character, 16 bytes at a time */
+		const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
+		    c1f = _mm_set1_epi8(0x1f);
+		while (end - q >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+			    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+			if (m) {
+				q += __builtin_ctz(m);
+				break;
+			}
+			q += 16;
+		}
+#endif
+		while (q < end && *q != '"' && *q != '\\' && *q >= 0x20)
+			q++;
+		if (q >= end || *q < 0x20 || tlv_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p))
+			return NULL;
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if (*q == '"')
+			break;
+		if (end - q < 2 || strchr("\"\\/bfnrt", q[1]) == NULL || q[1] == '\0')
+			return NULL;
+		if (q[1] != '/')
+			*o++ = '\\';
+		*o++ = (char)q[1];
+		p = q += 2;
+	}
+	*o++ = '"';
+	*w = (size_t)(o - o0);
+	return q + 1;
+}
+
+/* An integer Jansson keeps as written (no "-0", at most 18 digits, no
+ * fraction or exponent) or a literal; returns the byte after it, or
+ * NULL. */
+static const uint8_t *
+plain_value(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *d;
+
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		d = p + (*p == '-');
+		if (d >= end || *d < '0' || *d > '9' ||
+		    (*d == '0' && (p != d || (d + 1 < end && d[1] >= '0' && d[1] <= '9'))))
+			return NULL;
+		const uint8_t *q = d;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q - d > 18 || (q < end && (*q == '.' || *q == 'e' || *q == 'E')))
+			return NULL;
+		return q;
+	}
+	static const char *lit[] = { "true", "false", "null" };
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(lit[i]);
+		if ((size_t)(end - p) >= n && memcmp(p, lit[i], n) == 0)
+			return p + n;
+	}
+	return NULL;
+}
+
+/*
+ * storables s[0..n) appended to b compactly, as Jansson's json_dumps
+ * (JSON_COMPACT) writes them, when they are of the plain shape: an object
+ * of at most 32 different keys whose keys and strings have no escape but
+ * the one-letter ones and whose values are strings, integers, true, false
+ * or null.  Their compact form is then the input without its whitespace
+ * (and \/ written /).  Returns 0, leaving b unchanged, for anything else:
+ * the caller asks Jansson.
+ */
+static int
+storables_compact(struct sb *b, const uint8_t *s, size_t n)
+{
+	const uint8_t *p = json_ws(s, s + n), *end = s + n;
+	size_t key[32], klen[32], nk = 0, start = b->len;	/* keys: offsets in b */
+
+	if (p >= end || *p != '{')
+		return 0;
+	sb_need(b, n + 2);
+	b->p[b->len++] = '{';
+	p = json_ws(p + 1, end);
+	if (p < end && *p == '}')
+		goto close;
+	for (;;) {
+		const uint8_t *q;
+		size_t w;
+		char *k = b->p + b->len;
+		if (p >= end || *p != '"' || nk == 32 || (q = copy_string(p, end, k, &w)) == NULL)
+			goto decline;
+		/* duplicates compared as written back: one-letter escapes are
+		 * canonical already, so equal keys are equal bytes */
+		key[nk] = k - b->p;
+		klen[nk] = w;
+		for (size_t i = 0; i < nk; i++)
+			if (klen[i] == w && memcmp(b->p + key[i], k, w) == 0)
+				goto decline;
+		nk++;
+		b->len += w;
+		p = json_ws(q, end);
+		if (p >= end || *p != ':')
+			goto decline;
+		b->p[b->len++] = ':';
+		p = json_ws(p + 1, end);
+		if (p < end && *p == '"') {
+			if ((q = copy_string(p, end, b->p + b->len, &w)) == NULL)
+				goto decline;
+			b->len += w;
+		} else {
+			if (p >= end || (q = plain_value(p, end)) == NULL)
+				goto decline;
+			memcpy(b->p + b->len, p, (size_t)(q - p));
+			b->len += (size_t)(q - p);
+		}
+		p = json_ws(q, end);
+		if (p < end && *p == ',') {
+			b->p[b->len++] = ',';
+			p = json_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			break;
+		goto decline;
+	}
+close:
+	if (json_ws(p + 1, end) != end)
+		goto decline;
+	b->p[b->len++] = '}';
+	return 1;
+decline:
+	b->len = start;
+	return 0;
+}
+
+/* ,"storables":... of a message: compact JSON, or when Jansson cannot
+ * read it (duplicate keys included: the encoder refuses them, and a dump
+ * that folded them would make a bad message look good), the bytes in hex
+ * and Jansson's error. */
+static void
+dump_storables(const uint8_t *s, size_t n)
+{
+	json_error_t je;
+
+	SB_LIT(&line, ",\"storables\":");
+	if (storables_compact(&line, s, n))
+		return;
+	json_t *j = json_loadb((const char *)s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	char *d = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	if (d) {
+		sb_put(&line, d, strlen(d));
+	} else {
+		line.len -= sizeof ",\"storables\":" - 1;
+		SB_LIT(&line, ",\"storables_hex\":");
+		hex(&line, s, n);
+		SB_LIT(&line, ",\"storables_error\":");
+		sb_jstr(&line, (const uint8_t *)je.text, strlen(je.text));
+	}
+	free(d);
+	json_decref(j);
+}
+
+/* One message line: the frame's number and fields, then storables. */
+static void
+dump_message(uint64_t frame, const struct frame_msg *m)
+{
+	SB_LIT(&line, "{\"type\":\"message\",\"frame\":");
+	sb_u64(&line, frame);
+	SB_LIT(&line, ",\"id\":");
+	sb_i64(&line, m->id);
+	SB_LIT(&line, ",\"campagne_id\":");
+	sb_i64(&line, m->campagne_id);
+	SB_LIT(&line, ",\"numero_abonne\":");
+	sb_i64(&line, m->numero_abonne);
+	SB_LIT(&line, ",\"template_id\":");
+	sb_i64(&line, m->template_id);
+	SB_LIT(&line, ",\"genre\":");
+	sb_i64(&line, m->genre);
+	SB_LIT(&line, ",\"ack_count\":");
+	sb_i64(&line, m->ack_count);
+	SB_LIT(&line, ",\"ack_delay\":");
+	sb_i64(&line, m->ack_delay);
+	sb_time(&line, "valid_start", m->valid_start, 0);
+	sb_time(&line, "valid_end", m->valid_end, 1);
+	dump_storables(m->storables, m->storables_len);
+	SB_LIT(&line, "}");
+	emit();
+}
+
 static int
 dump_frames(struct io_in *in)
 {
@@ -192,7 +466,7 @@ dump_frames(struct io_in *in)
 	sb_printf(&line, "{\"type\":\"header\",\"version\":%u,\"network_id\":%u,\"date\":",
 	    h.version, h.network_id);
 	sb_jstr(&line, (const uint8_t *)h.date, strlen(h.date));
-	sb_time(&line, "created", h.created);
+	sb_time(&line, "created", h.created, 2);
 	sb_printf(&line, ",\"zone\":");
 	sb_jstr(&line, (const uint8_t *)h.zone, strlen(h.zone));
 	sb_printf(&line, ",\"producer\":");
@@ -202,31 +476,7 @@ dump_frames(struct io_in *in)
 
 	while ((rc = frame_read(&fr, &m, ferr)) == 1) {
 		st.records++;
-		sb_printf(&line, "{\"type\":\"message\",\"frame\":%" PRIu64 ",\"id\":%" PRId64
-		    ",\"campagne_id\":%" PRId64 ",\"numero_abonne\":%" PRId64
-		    ",\"template_id\":%" PRId32 ",\"genre\":%d,\"ack_count\":%d,\"ack_delay\":%" PRId32,
-		    fr.nmsg, m.id, m.campagne_id, m.numero_abonne, m.template_id,
-		    m.genre, m.ack_count, m.ack_delay);
-		sb_time(&line, "valid_start", m.valid_start);
-		sb_time(&line, "valid_end", m.valid_end);
-		json_error_t je;
-		/* Duplicate keys are refused, not folded: the encoder refuses them
-		 * and a dump that hid them would make a bad message look good. */
-		json_t *j = json_loadb((const char *)m.storables, m.storables_len,
-		    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
-		char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		if (s) {
-			sb_printf(&line, ",\"storables\":%s}", s);
-		} else {
-			sb_printf(&line, ",\"storables_hex\":");
-			hex(&line, m.storables, m.storables_len);
-			sb_printf(&line, ",\"storables_error\":");
-			sb_jstr(&line, (const uint8_t *)je.text, strlen(je.text));
-			sb_printf(&line, "}");
-		}
-		free(s);
-		json_decref(j);
-		emit();
+		dump_message(fr.nmsg, &m);
 		if (opt.count && st.records >= opt.count)
 			return 0;
 	}
@@ -305,8 +555,8 @@ dump_section(const uint8_t *p, size_t avail, unsigned long long off)
 	    ",\"genre\":%u", off, sec_get_table_id(p), sec_get_length(p), idx, total,
 	    sec_get_target_filter(p), sec_get_network_id(p), sec_get_message_id(p),
 	    sec_get_template_id(p), sec_get_genre(p));
-	sb_time(&line, "valid_start", vs);
-	sb_time(&line, "valid_end", ve);
+	sb_time(&line, "valid_start", vs, 0);
+	sb_time(&line, "valid_end", ve, 1);
 	sb_printf(&line, ",\"ack_count\":%u,\"ack_delay\":%u,\"offset_appearance\":%u,"
 	    "\"offset_filter\":%u,\"offset_addressee\":%u,\"body_len\":%zu,\"crc\":\"0x%08x\"",
 	    sec_get_ack_count(p), sec_get_ack_delay(p), sec_get_offset_appearance(p),
