@@ -506,6 +506,39 @@ static struct {
 	uint64_t nsec;
 } sd;
 
+/* The reassembled body of the message whose last segment is p: checked
+ * (items, and the header's group offsets against them) and rendered as
+ * ,"storables":{...}.  Exits 65 on error. */
+static void
+section_storables(const uint8_t *p, unsigned long long off)
+{
+	char terr[TLV_ERR_LEN];
+	const uint8_t *body = sd.body;
+	size_t body_len = sd.body_len;
+
+	if (tlv_validate(body, body_len, terr) != 0)
+		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, sd.nsec, terr);
+	/* The offsets must be those the registry's grouping gives. */
+	uint16_t o[3] = { TLV_NO_OFFSET, TLV_NO_OFFSET, TLV_NO_OFFSET };
+	for (size_t i = 0; i < body_len; i += 2u + body[i + 1]) {
+		int g = body[i] >= 0x60 ? 2 : body[i] >= 0x40 ? 1 : body[i] >= 0x20 ? 0 : -1;
+		if (g >= 0 && o[g] == TLV_NO_OFFSET)
+			o[g] = (uint16_t)i;
+	}
+	if (o[0] != sec_get_offset_appearance(p) || o[1] != sec_get_offset_filter(p) ||
+	    o[2] != sec_get_offset_addressee(p))
+		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": offsets %u/%u/%u do not "
+		    "match the body's groups %u/%u/%u", off, sd.nsec,
+		    sec_get_offset_appearance(p), sec_get_offset_filter(p),
+		    sec_get_offset_addressee(p), o[0], o[1], o[2]);
+	sb_need(&line, body_len * 6 + 64);
+	sb_printf(&line, ",\"storables\":");
+	long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
+	if (w < 0)
+		errx(EX_SOFTWARE, "storables rendering overflow");
+	line.len += (size_t)w;
+}
+
 /*
  * Check and print the section at p (avail readable bytes), found at byte
  * off of the input: a section file offset, or in a transport stream the
@@ -561,32 +594,8 @@ dump_section(const uint8_t *p, size_t avail, unsigned long long off)
 	    "\"offset_filter\":%u,\"offset_addressee\":%u,\"body_len\":%zu,\"crc\":\"0x%08x\"",
 	    sec_get_ack_count(p), sec_get_ack_delay(p), sec_get_offset_appearance(p),
 	    sec_get_offset_filter(p), sec_get_offset_addressee(p), blen, sec_get_crc(p));
-	if (sd.expect_next == 0) {
-		char terr[TLV_ERR_LEN];
-		const uint8_t *body = sd.body;
-		size_t body_len = sd.body_len;
-		if (tlv_validate(body, body_len, terr) != 0)
-			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, sd.nsec, terr);
-		/* The offsets must be those the registry's grouping gives. */
-		uint16_t o[3] = { TLV_NO_OFFSET, TLV_NO_OFFSET, TLV_NO_OFFSET };
-		for (size_t i = 0; i < body_len; i += 2u + body[i + 1]) {
-			int g = body[i] >= 0x60 ? 2 : body[i] >= 0x40 ? 1 : body[i] >= 0x20 ? 0 : -1;
-			if (g >= 0 && o[g] == TLV_NO_OFFSET)
-				o[g] = (uint16_t)i;
-		}
-		if (o[0] != sec_get_offset_appearance(p) || o[1] != sec_get_offset_filter(p) ||
-		    o[2] != sec_get_offset_addressee(p))
-			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": offsets %u/%u/%u do not "
-			    "match the body's groups %u/%u/%u", off, sd.nsec,
-			    sec_get_offset_appearance(p), sec_get_offset_filter(p),
-			    sec_get_offset_addressee(p), o[0], o[1], o[2]);
-		sb_need(&line, body_len * 6 + 64);
-		sb_printf(&line, ",\"storables\":");
-		long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
-		if (w < 0)
-			errx(EX_SOFTWARE, "storables rendering overflow");
-		line.len += (size_t)w;
-	}
+	if (sd.expect_next == 0)
+		section_storables(p, off);
 	sb_printf(&line, "}");
 	st.records++;
 	emit();
@@ -755,132 +764,186 @@ default_header(struct frame_hdr *h)
 	snprintf(h->producer, sizeof h->producer, "moma-dump -r %s", MOMA_VERSION);
 }
 
+/* The state of -r: the frame writer, opened at the first record. */
+struct rev {
+	struct frame_writer fw;
+	struct frame_hdr h;
+	int opened, ended;
+	uint64_t messages;	/* message lines written */
+	uint8_t *raw;		/* storables_hex bytes */
+};
+
+static void
+rev_open(struct rev *r)
+{
+	if (frame_writer_open(&r->fw, &out, &r->h) != FRAME_OK)
+		err(EX_IOERR, "write error");
+	r->opened = 1;
+}
+
+static void
+rev_header(struct rev *r, json_t *o)
+{
+	const char *s;
+
+	if (r->opened)
+		lerr("a header after the first record");
+	default_header(&r->h);
+	r->h.network_id = (uint8_t)get_int(o, "network_id", 0, 0, 255);
+	if ((s = json_string_value(json_object_get(o, "date"))) != NULL) {
+		int64_t t;
+		if (strlen(s) != 10 || dvbtime_parse(s, 10, &t) != 0)
+			lerr("\"date\" must be \"YYYY-MM-DD\"");
+		memcpy(r->h.date, s, 11);
+	}
+	if ((s = json_string_value(json_object_get(o, "zone"))) != NULL)
+		snprintf(r->h.zone, sizeof r->h.zone, "%s", s);
+	if ((s = json_string_value(json_object_get(o, "producer"))) != NULL)
+		snprintf(r->h.producer, sizeof r->h.producer, "%s", s);
+	r->h.created = json_object_get(o, "created") ? get_time(o, "created") : time(NULL);
+	rev_open(r);
+}
+
+/* m's storables from exactly one of the three keys; *dumped: what to
+ * free after the write (json_dumps' text). */
+static void
+rev_storables(struct rev *r, json_t *o, struct frame_msg *m, char **dumped)
+{
+	json_t *sv = json_object_get(o, "storables");
+	json_t *sr = json_object_get(o, "storables_raw");
+	json_t *sh = json_object_get(o, "storables_hex");
+
+	if (!!sv + !!sr + !!sh != 1)
+		lerr("need exactly one of \"storables\", \"storables_raw\", \"storables_hex\"");
+	if (sv) {
+		if ((*dumped = json_dumps(sv, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+			err(EX_OSERR, "out of memory");
+		m->storables = (const uint8_t *)*dumped;
+		m->storables_len = strlen(*dumped);
+	} else if (sr) {
+		if (!json_is_string(sr))
+			lerr("\"storables_raw\" must be a string");
+		m->storables = (const uint8_t *)json_string_value(sr);
+		m->storables_len = json_string_length(sr);
+	} else {
+		if (!json_is_string(sh))
+			lerr("\"storables_hex\" must be a string");
+		size_t hl = json_string_length(sh);
+		free(r->raw);
+		if ((r->raw = malloc(hl / 2 + 1)) == NULL)
+			err(EX_OSERR, "out of memory");
+		if (unhex(json_string_value(sh), hl, r->raw))
+			lerr("\"storables_hex\" is not an even number of hex digits");
+		m->storables = r->raw;
+		m->storables_len = hl / 2;
+	}
+	if (m->storables_len > FRAME_MAX_RECORD - 1 - FRAME_MSG_FIXED)
+		lerr("storables of %zu bytes exceed the frame record maximum", m->storables_len);
+}
+
+static void
+rev_message(struct rev *r, json_t *o)
+{
+	struct frame_msg m = { 0 };
+	char *dumped = NULL;
+
+	if (!r->opened) {
+		default_header(&r->h);
+		rev_open(r);
+	}
+	m.id = get_int(o, "id", 1, INT64_MIN, INT64_MAX);
+	m.campagne_id = get_int(o, "campagne_id", 1, INT64_MIN, INT64_MAX);
+	m.numero_abonne = get_int(o, "numero_abonne", 1, INT64_MIN, INT64_MAX);
+	m.template_id = (int32_t)get_int(o, "template_id", 0, INT32_MIN, INT32_MAX);
+	m.genre = (int16_t)get_int(o, "genre", 0, INT16_MIN, INT16_MAX);
+	m.ack_count = (int16_t)get_int(o, "ack_count", 0, INT16_MIN, INT16_MAX);
+	m.ack_delay = (int32_t)get_int(o, "ack_delay", 0, INT32_MIN, INT32_MAX);
+	m.valid_start = get_time(o, "valid_start");
+	m.valid_end = get_time(o, "valid_end");
+	rev_storables(r, o, &m, &dumped);
+	if (frame_write_msg(&r->fw, &m) != FRAME_OK)
+		err(EX_IOERR, "write error");
+	free(dumped);
+	r->messages++;
+	st.records++;
+	st.units_out++;
+}
+
+/* An end line: its count, when given, must be the messages written, so
+ * that a file cut at a line boundary before it is not taken as whole.
+ * The trailer itself is computed from what was written. */
+static void
+rev_end(struct rev *r, json_t *o)
+{
+	if (json_object_get(o, "count") != NULL) {
+		int64_t n = get_int(o, "count", 1, 0, INT64_MAX);
+		if ((uint64_t)n != r->messages)
+			lerr("end line count %" PRId64 ", but %" PRIu64 " message%s before it", n,
+			    r->messages, r->messages == 1 ? "" : "s");
+	}
+	r->ended = 1;
+}
+
+/* One line of -r's input (n bytes, no newline). */
+static void
+rev_line(struct rev *r, const char *buf, size_t n)
+{
+	json_error_t je;
+	json_t *o = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+
+	if (o == NULL)
+		lerr("invalid JSON at column %d: %s", je.column, je.text);
+	if (!json_is_object(o))
+		lerr("expected a JSON object");
+	const char *type = json_string_value(json_object_get(o, "type"));
+	if (type == NULL)
+		type = "message";
+	if (r->ended)
+		lerr("a \"%s\" record after the end line", type);
+	if (strcmp(type, "header") == 0)
+		rev_header(r, o);
+	else if (strcmp(type, "message") == 0)
+		rev_message(r, o);
+	else if (strcmp(type, "end") == 0)
+		rev_end(r, o);
+	else
+		lerr("record type \"%s\" cannot be turned back into frames "
+		    "(-r reads header, message and end lines)", type);
+	json_decref(o);
+}
+
 static int
 reverse(FILE *f)
 {
-	struct frame_writer fw;
-	struct frame_hdr h = { 0 };
+	static struct rev r;
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	int opened = 0;
-	uint8_t *raw = NULL;
 
 	while ((n = getline(&buf, &cap, f)) > 0) {
-		json_error_t je;
 		lineno++;
 		st.bytes_in += (uint64_t)n;
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			n--;
-		if (n == 0)
-			continue;
-		json_t *o = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &je);
-		if (o == NULL)
-			lerr("invalid JSON at column %d: %s", je.column, je.text);
-		if (!json_is_object(o))
-			lerr("expected a JSON object");
-		const char *type = json_string_value(json_object_get(o, "type"));
-		if (type == NULL)
-			type = "message";
-		if (strcmp(type, "header") == 0) {
-			if (opened)
-				lerr("a header after the first record");
-			default_header(&h);
-			h.network_id = (uint8_t)get_int(o, "network_id", 0, 0, 255);
-			const char *s;
-			if ((s = json_string_value(json_object_get(o, "date"))) != NULL) {
-				int64_t t;
-				if (strlen(s) != 10 || dvbtime_parse(s, 10, &t) != 0)
-					lerr("\"date\" must be \"YYYY-MM-DD\"");
-				memcpy(h.date, s, 11);
-			}
-			if ((s = json_string_value(json_object_get(o, "zone"))) != NULL)
-				snprintf(h.zone, sizeof h.zone, "%s", s);
-			if ((s = json_string_value(json_object_get(o, "producer"))) != NULL)
-				snprintf(h.producer, sizeof h.producer, "%s", s);
-			json_t *c = json_object_get(o, "created");
-			h.created = c ? get_time(o, "created") : time(NULL);
-			if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
-				err(EX_IOERR, "write error");
-			opened = 1;
-		} else if (strcmp(type, "message") == 0) {
-			struct frame_msg m = { 0 };
-			char *s = NULL;
-			if (!opened) {
-				default_header(&h);
-				if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
-					err(EX_IOERR, "write error");
-				opened = 1;
-			}
-			m.id = get_int(o, "id", 1, INT64_MIN, INT64_MAX);
-			m.campagne_id = get_int(o, "campagne_id", 1, INT64_MIN, INT64_MAX);
-			m.numero_abonne = get_int(o, "numero_abonne", 1, INT64_MIN, INT64_MAX);
-			m.template_id = (int32_t)get_int(o, "template_id", 0, INT32_MIN, INT32_MAX);
-			m.genre = (int16_t)get_int(o, "genre", 0, INT16_MIN, INT16_MAX);
-			m.ack_count = (int16_t)get_int(o, "ack_count", 0, INT16_MIN, INT16_MAX);
-			m.ack_delay = (int32_t)get_int(o, "ack_delay", 0, INT32_MIN, INT32_MAX);
-			m.valid_start = get_time(o, "valid_start");
-			m.valid_end = get_time(o, "valid_end");
-			json_t *sv = json_object_get(o, "storables");
-			json_t *sr = json_object_get(o, "storables_raw");
-			json_t *sh = json_object_get(o, "storables_hex");
-			if (!!sv + !!sr + !!sh != 1)
-				lerr("need exactly one of \"storables\", \"storables_raw\", \"storables_hex\"");
-			if (sv) {
-				s = json_dumps(sv, JSON_COMPACT | JSON_ENCODE_ANY);
-				if (s == NULL)
-					err(EX_OSERR, "out of memory");
-				m.storables = (const uint8_t *)s;
-				m.storables_len = strlen(s);
-			} else if (sr) {
-				if (!json_is_string(sr))
-					lerr("\"storables_raw\" must be a string");
-				m.storables = (const uint8_t *)json_string_value(sr);
-				m.storables_len = json_string_length(sr);
-			} else {
-				if (!json_is_string(sh))
-					lerr("\"storables_hex\" must be a string");
-				size_t hl = json_string_length(sh);
-				free(raw);
-				if ((raw = malloc(hl / 2 + 1)) == NULL)
-					err(EX_OSERR, "out of memory");
-				if (unhex(json_string_value(sh), hl, raw))
-					lerr("\"storables_hex\" is not an even number of hex digits");
-				m.storables = raw;
-				m.storables_len = hl / 2;
-			}
-			if (m.storables_len > FRAME_MAX_RECORD - 1 - FRAME_MSG_FIXED)
-				lerr("storables of %zu bytes exceed the frame record maximum", m.storables_len);
-			int rc = frame_write_msg(&fw, &m);
-			if (rc != FRAME_OK)
-				err(EX_IOERR, "write error");
-			free(s);
-			st.records++;
-			st.units_out++;
-		} else if (strcmp(type, "end") == 0) {
-			/* The trailer is recomputed from what was written. */
-		} else {
-			lerr("record type \"%s\" cannot be turned back into frames "
-			    "(-r reads header, message and end lines)", type);
-		}
-		json_decref(o);
+		if (n > 0)
+			rev_line(&r, buf, (size_t)n);
 	}
 	if (ferror(f))
 		err(EX_IOERR, "read error");
-	if (!opened) {
-		default_header(&h);
-		if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
-			err(EX_IOERR, "write error");
+	if (!r.opened) {
+		default_header(&r.h);
+		rev_open(&r);
 	}
-	if (frame_write_end(&fw) != FRAME_OK)
+	if (frame_write_end(&r.fw) != FRAME_OK)
 		err(EX_IOERR, "write error");
 	free(buf);
-	free(raw);
+	free(r.raw);
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* Options into opt; returns the input's descriptor. */
+static int
+parse_args(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "count", required_argument, NULL, 'n' },
@@ -893,8 +956,8 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct io_in in;
 	int c, fd = STDIN_FILENO;
+	uint64_t v;
 
 	opt.pid = -1;
 	while ((c = getopt_long(argc, argv, "hn:rt:vV", longopts, NULL)) != -1) {
@@ -904,13 +967,11 @@ main(int argc, char *argv[])
 			if (num_parse(optarg, 0, 1, UINT64_MAX, &opt.count) != 0)
 				errx(EX_USAGE, "-n: '%s' is not a positive count", optarg);
 			break;
-		case 'P': {
-			uint64_t v;
+		case 'P':
 			if (num_parse(optarg, NUM_HEX, 0, 0x1ffe, &v) != 0)
 				errx(EX_USAGE, "--pid: '%s' is not a PID in 0..8190 (0x0000..0x1ffe)", optarg);
 			opt.pid = (int)v;
 			break;
-		}
 		case 'r': opt.reverse = 1; break;
 		case 'S': opt.stats = 1; break;
 		case 't':
@@ -919,7 +980,7 @@ main(int argc, char *argv[])
 			opt.type = optarg;
 			break;
 		case 'v': opt.verbose = 1; break;
-		case 'V': printf("moma-dump %s\n", MOMA_VERSION); return 0;
+		case 'V': printf("moma-dump %s\n", MOMA_VERSION); exit(0);
 		default: usage(EX_USAGE);
 		}
 	}
@@ -932,13 +993,72 @@ main(int argc, char *argv[])
 	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
 	    (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0)
 		err(EX_NOINPUT, "%s", argv[0]);
+	return fd;
+}
+
+/* The kind of input from its first bytes (already buffered in in). */
+static const char *
+detect_type(struct io_in *in)
+{
+	ssize_t got = io_in_fill(in, 1);
+
+	if (got < 0)
+		err(EX_IOERR, "read error");
+	if (got == 0)
+		return "sections";	/* an empty carousel */
+	if (io_in_ptr(in)[0] == FRAME_MAGIC[0])
+		return "frames";
+	if (io_in_ptr(in)[0] == SEC_TABLE_ID)
+		return "sections";
+	if (io_in_ptr(in)[0] != TS_SYNC)
+		errx(EX_DATAERR, "byte 0: unknown input: first byte 0x%02x is neither "
+		    "a frame stream ('M'), a section (0x92) nor a transport stream (0x47)",
+		    io_in_ptr(in)[0]);
+	/* The sync byte of each packet buffered, up to 8. */
+	if ((got = io_in_fill(in, 8 * TS_PKT_LEN)) < 0)
+		err(EX_IOERR, "read error");
+	if (got > 8 * TS_PKT_LEN)
+		got = 8 * TS_PKT_LEN;
+	for (ssize_t i = TS_PKT_LEN; i < got; i += TS_PKT_LEN)
+		if (io_in_ptr(in)[i] != TS_SYNC)
+			errx(EX_DATAERR, "byte %zd: unknown input: 0x47 at byte 0 but "
+			    "0x%02x at byte %zd: not a transport stream", i, io_in_ptr(in)[i], i);
+	return "ts";
+}
+
+/* fd decoded to JSON lines. */
+static void
+dump(int fd)
+{
+	struct io_in in;
+
+	if (io_in_init(&in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &st))
+		err(EX_OSERR, "out of memory");
+	if (io_in_fill(&in, 1) < 0)
+		err(EX_IOERR, "read error");
+	const char *type = opt.type ? opt.type : detect_type(&in);
+	if (opt.pid >= 0 && strcmp(type, "ts") != 0)
+		errx(EX_USAGE, "--pid is for a transport stream, not %s", type);
+	if (strcmp(type, "frames") == 0)
+		dump_frames(&in);
+	else if (strcmp(type, "ts") == 0)
+		dump_ts(&in);
+	else
+		dump_sections(&in);
+	io_in_free(&in);
+}
+
+int
+main(int argc, char *argv[])
+{
+	int fd = parse_args(argc, argv);
+
 	signal(SIGPIPE, SIG_IGN);
 	opt.progress = opt.verbose && isatty(STDERR_FILENO);
 	stats_init(&st);
 	if (io_out_init(&out, STDOUT_FILENO, 256 * 1024, &st))
 		err(EX_OSERR, "out of memory");
 	atexit(flush_at_exit);
-
 	if (opt.reverse) {
 		if (isatty(STDOUT_FILENO))
 			errx(EX_USAGE, "refusing to write a binary frame stream to a terminal");
@@ -947,45 +1067,7 @@ main(int argc, char *argv[])
 			err(EX_OSERR, "fdopen");
 		reverse(f);
 	} else {
-		if (io_in_init(&in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &st))
-			err(EX_OSERR, "out of memory");
-		ssize_t got = io_in_fill(&in, 1);
-		if (got < 0)
-			err(EX_IOERR, "read error");
-		const char *type = opt.type;
-		if (type == NULL) {
-			if (got == 0)
-				type = "sections";	/* an empty carousel */
-			else if (io_in_ptr(&in)[0] == FRAME_MAGIC[0])
-				type = "frames";
-			else if (io_in_ptr(&in)[0] == SEC_TABLE_ID)
-				type = "sections";
-			else if (io_in_ptr(&in)[0] == TS_SYNC) {
-				/* The sync byte of each packet buffered, up to 8. */
-				if ((got = io_in_fill(&in, 8 * TS_PKT_LEN)) < 0)
-					err(EX_IOERR, "read error");
-				if (got > 8 * TS_PKT_LEN)
-					got = 8 * TS_PKT_LEN;
-				for (ssize_t i = TS_PKT_LEN; i < got; i += TS_PKT_LEN)
-					if (io_in_ptr(&in)[i] != TS_SYNC)
-						errx(EX_DATAERR, "byte %zd: unknown input: 0x47 at byte 0 but "
-						    "0x%02x at byte %zd: not a transport stream", i,
-						    io_in_ptr(&in)[i], i);
-				type = "ts";
-			} else
-				errx(EX_DATAERR, "byte 0: unknown input: first byte 0x%02x is neither "
-				    "a frame stream ('M'), a section (0x92) nor a transport stream (0x47)",
-				    io_in_ptr(&in)[0]);
-		}
-		if (opt.pid >= 0 && strcmp(type, "ts") != 0)
-			errx(EX_USAGE, "--pid is for a transport stream, not %s", type);
-		if (strcmp(type, "frames") == 0)
-			dump_frames(&in);
-		else if (strcmp(type, "ts") == 0)
-			dump_ts(&in);
-		else
-			dump_sections(&in);
-		io_in_free(&in);
+		dump(fd);
 	}
 	if (opt.progress)
 		fputs("\r\033[K", stderr);
