@@ -210,6 +210,66 @@ test_text(void)
 	ok(all && exact && valid > 1000, "300000 random strings (%d valid): taken if and only if valid UTF-8", valid);
 }
 
+/* RFC 3629 by the book, one code point at a time: the reference for
+ * tlv_utf8_valid's 16-byte blocks.  Returns the valid prefix length. */
+static size_t
+utf8_ref(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t c = s[i], cp;
+		size_t k = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 :
+		    c >= 0xf0 && c <= 0xf4 ? 3 : 99;
+		if (k == 99 || n - i <= k)
+			return i;
+		cp = k == 0 ? c : c & (0x3f >> k);
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += k + 1;
+	}
+	return n;
+}
+
+static void
+test_utf8(void)
+{
+	static const uint8_t alpha[] = { 'a', 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0,
+		0xc1, 0xc2, 0xc3, 0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff };
+	static const char *ok3[] = { "\xe2\x80\x99", "\xf0\x9f\x8e\x84", "\xc3\xa9", "a" };
+	int all = 1, seen_bad_late = 0;
+
+	for (int t = 0; t < 400000; t++) {
+		uint8_t s[128];
+		size_t n = rnd() % 120, o = 0;
+		/* mostly valid text with a bad byte now and then, at any offset */
+		while (o < n) {
+			if (rnd() % 40 == 0) {
+				s[o++] = alpha[rnd() % sizeof alpha];
+			} else {
+				const char *c = ok3[rnd() % 4];
+				size_t l = strlen(c);
+				if (o + l > n)
+					break;
+				memcpy(s + o, c, l);
+				o += l;
+			}
+		}
+		size_t want = utf8_ref(s, o), got = tlv_utf8_valid(s, o);
+		seen_bad_late |= want > 32 && want < o;
+		if (got != want)
+			printf("# tlv_utf8_valid %zu, reference %zu, on %zu bytes\n", got, want, o);
+		all &= got == want;
+	}
+	ok(all && seen_bad_late, "tlv_utf8_valid gives the exact valid prefix of 400000 texts of 0..120 bytes");
+}
+
 static void
 test_errors(void)
 {
@@ -262,6 +322,7 @@ main(void)
 {
 	test_tables();
 	test_text();
+	test_utf8();
 	test_errors();
 	return tap_done();
 }
