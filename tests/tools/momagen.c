@@ -104,6 +104,11 @@ narrow_text(char *t, size_t n)
 
 	for (size_t i = 0; i < n;) {
 		size_t k = 0;
+		/* every wide character here starts with E2 or F0 */
+		if ((uint8_t)t[i] != 0xe2 && (uint8_t)t[i] != 0xf0) {
+			t[o++] = t[i++];
+			continue;
+		}
 		while (k < sizeof narrow / sizeof narrow[0] &&
 		    (strlen(narrow[k][0]) > n - i ||
 		    memcmp(t + i, narrow[k][0], strlen(narrow[k][0])) != 0))
