@@ -75,3 +75,19 @@ printf 'storables parsing on the %s typographic frames: ' "$first"
 "$build/testtools/tlvbench" "$(bench_frames "$first")"
 printf 'and on the same texts in 1-2 byte characters: '
 "$build/testtools/tlvbench" "$(bench_frames "$first" --two-byte)"
+# Instructions per record do not move with the load other processes put on
+# the cores (wall time does, by 2x or more on this shared machine): counted
+# by cachegrind on 100000 frames of each text.
+if command -v valgrind >/dev/null; then
+	ir() {   # ir FILE CMD...: instructions per record of CMD on FILE (100000 records)
+		local f=$1
+		shift
+		valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "$@" "$f" 2>&1 >/dev/null |
+			awk '/I *refs/ { gsub(",", "", $4); printf "%.0f", $4 / 100000 }'
+	}
+	t=$(bench_frames 100000) w=$(bench_frames 100000 --two-byte)
+	et=$(ir "$t" "$encode") ew=$(ir "$w" "$encode") dt=$(ir "$t" "$dump")
+	echo
+	awk -v et="$et" -v ew="$ew" -v dt="$dt" 'BEGIN {
+		printf "Instructions per record (cachegrind, 100000 frames): moma-encode %d on typographic text, %d on the same text in 1-2 byte characters (%.2fx as many); moma-dump %d.\n", et, ew, et / ew, dt }'
+fi
