@@ -83,9 +83,13 @@ printf '|---:|---|---:|---:|---:|---:|---:|---:|---:|\n'
 for size in $sizes; do
 	bench_db "$size"
 	export PGDATABASE=moma_$size
-	# Warm-up, not counted, also measures the bytes each side sends.
-	copy_bytes=$(psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" | wc -c)
-	fetch_bytes=$("$fetch" --zone 3 --date 2026-11-01 | wc -c)
+	# Warm-up, not counted, also measures the bytes each side sends
+	# (MOMA_BENCH_WARMUP=0 skips it for long runs: no MB/s then).
+	copy_bytes=0 fetch_bytes=0
+	if [ "${MOMA_BENCH_WARMUP:-1}" != 0 ]; then
+		copy_bytes=$(psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" | wc -c)
+		fetch_bytes=$("$fetch" --zone 3 --date 2026-11-01 | wc -c)
+	fi
 	: >"$times"
 	for r in $(seq "$rounds"); do
 		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
