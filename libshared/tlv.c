@@ -250,7 +250,10 @@ utf8_block(__m128i v, const uint8_t *p, unsigned live, unsigned nlive, unsigned 
 	if (h != (cont | l2 | l3 | l4) || (exp & live) != cont)
 		return 0;
 	*owed = exp >> nlive;
-	if (l3 | l4) {
+	/* Not behind an "any 3- or 4-byte lead" branch: in French text some
+	 * blocks have one and some not, and the mispredictions cost more
+	 * than the dozen instructions (measured: 15% of moma-encode's time). */
+	{
 		__m128i n = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
 		__m128i ge_a0 = _mm_cmpgt_epi8(n, _mm_set1_epi8(-97));		/* >= A0 */
 		__m128i ge_90 = _mm_cmpgt_epi8(n, _mm_set1_epi8(-113));	/* >= 90 */
