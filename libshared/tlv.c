@@ -1,39 +1,25 @@
 /*
  * tlv.c - storables JSON -> TLV body, and back (man/moma-section.5).
  *
- * Both parsers feed one semantic layer (tlv_set_*), which owns the
- * registry rules, so they can differ only in JSON syntax handling, and
- * the fuzzer checks that they do not.
+ * Two ways in feed one semantic layer (claim, set_*), which owns the
+ * registry rules: the fast scanner (scan_fast) for the shapes producers
+ * write, and Jansson for everything it declines.  The fuzzer checks that
+ * whatever the scanner takes, Jansson takes with the same bytes.
  */
 #include "tlv.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
-const struct tlv_key tlv_registry[TLV_NKEYS] = {
-	{ "titre",	0x01, TLV_TYPE_TEXT },
-	{ "texte",	0x02, TLV_TYPE_TEXT },
-	{ "signature",	0x03, TLV_TYPE_TEXT },
-	{ "code_promo",	0x04, TLV_TYPE_TEXT },
-	{ "url",	0x05, TLV_TYPE_TEXT },
-	{ "prix",	0x06, TLV_TYPE_U32 },
-	{ "chaine",	0x07, TLV_TYPE_U16 },
-	{ "duree",	0x20, TLV_TYPE_U16 },
-	{ "position",	0x21, TLV_TYPE_U8 },
-	{ "couleur",	0x22, TLV_TYPE_U24 },
-	{ "priorite",	0x23, TLV_TYPE_U8 },
-	{ "bip",	0x24, TLV_TYPE_BOOL },
-	{ "offre",	0x40, TLV_TYPE_U16 },
-	{ "age_min",	0x41, TLV_TYPE_U8 },
-	{ "langue",	0x42, TLV_TYPE_LANG },
-	{ "civilite",	0x60, TLV_TYPE_TEXT },
-	{ "nom",	0x61, TLV_TYPE_TEXT },
-	{ "prenom",	0x62, TLV_TYPE_TEXT },
-};
+#define TLV_KEY_ENTRY_(name, tag, type) { #name, tag, TLV_TYPE_##type },
+const struct tlv_key tlv_registry[] = { TLV_REGISTRY(TLV_KEY_ENTRY_) };
+#undef TLV_KEY_ENTRY_
+_Static_assert(sizeof tlv_registry / sizeof tlv_registry[0] == TLV_NKEYS, "TLV_NKEYS");
 
 static const uint64_t type_max[] = {
 	[TLV_TYPE_U8] = 0xff, [TLV_TYPE_U16] = 0xffff,
@@ -50,36 +36,32 @@ static const char *type_name[] = {
 	[TLV_TYPE_LANG] = "a 3-letter language code",
 };
 
-/* Registry indices by key length (3..10), -1 terminated: a lookup is a
- * length switch and at most four fixed-size compares. */
-static const int8_t by_len[11][5] = {
-	[3] = { 4, 11, 16, -1 },		/* url bip nom */
-	[4] = { 5, -1 },			/* prix */
-	[5] = { 0, 1, 7, 12, -1 },		/* titre texte duree offre */
-	[6] = { 6, 14, 17, -1 },		/* chaine langue prenom */
-	[7] = { 9, 13, -1 },			/* couleur age_min */
-	[8] = { 8, 10, 15, -1 },		/* position priorite civilite */
-	[9] = { 2, -1 },			/* signature */
-	[10] = { 3, -1 },			/* code_promo */
-};
+/* ---- tables derived from the registry, built once ------------------------ */
 
-static int
-key_index(const char *name, size_t len)
-{
-	if (len < 3 || len > 10)
-		return -1;
-	for (const int8_t *i = by_len[len]; *i >= 0; i++)
-		if (memcmp(tlv_registry[*i].name, name, len) == 0)
-			return *i;
-	return -1;
-}
-
-/* The registry names zero-padded to 16 bytes, for key_index16. */
-static const char names16[TLV_NKEYS][16] = {
-	"titre", "texte", "signature", "code_promo", "url", "prix", "chaine",
-	"duree", "position", "couleur", "priorite", "bip", "offre", "age_min",
-	"langue", "civilite", "nom", "prenom",
-};
+/*
+ * A key is looked up by a perfect hash of its bytes: two 8-byte loads of
+ * its first 16 bytes masked to its length, x = a ^ b, slot = (x * mul) >>
+ * (64 - bits).  tab_build looks for an odd multiplier that gives every
+ * registry name its own slot, trying 32, 64, ... 256 slots, and fills
+ * the padded names the lookup compares with.  The group masks say which
+ * registry indices fall in each of the four tag ranges.
+ */
+#define SLOTS_MAX 256
+static struct {
+	uint64_t mul;
+	unsigned shift;			/* 64 - log2(slots) */
+	int8_t slot[SLOTS_MAX];
+	char names16[TLV_NKEYS][16];	/* zero-padded */
+	uint8_t name_len[TLV_NKEYS];
+	uint32_t grp[4];		/* content, appearance, filter, addressee */
+	int ok;				/* the registry passed the checks */
+	char why[TLV_ERR_LEN];		/* why not */
+} T;
+static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+static int tab_ready;	/* set (release) once tab_init is done */
+/* pthread_once costs a call per record: look at the flag first. */
+#define TAB_INIT() do { if (!__atomic_load_n(&tab_ready, __ATOMIC_ACQUIRE)) \
+	pthread_once(&tab_once, tab_init); } while (0)
 
 /* Mask keeping the first n (0..8) bytes of an 8-byte load. */
 static inline uint64_t
@@ -94,35 +76,136 @@ first_bytes(size_t n)
 #endif
 }
 
-/*
- * key_index for a key in a buffer with at least 16 readable bytes (the
- * scanner's): two 8-byte loads, masked to the key's length, compared with
- * the padded names.  No call, no byte loop.
- */
+/* The hash input of a key of len (<= 15) bytes with 16 readable at key;
+ * *a and *b are its two masked words. */
+static inline uint64_t
+key_word(const uint8_t *key, size_t len, uint64_t *a, uint64_t *b)
+{
+	memcpy(a, key, 8);
+	memcpy(b, key + 8, 8);
+	*a &= first_bytes(len);
+	*b &= len > 8 ? first_bytes(len - 8) : 0;
+	return *a ^ *b;
+}
+
 static int
+tab_fail(const char *what, const char *name)
+{
+	snprintf(T.why, sizeof T.why, "registry: %s%s%s", what, name ? ": " : "", name ? name : "");
+	return -1;
+}
+
+/* Find the perfect hash of the hash inputs x[]; 0 or -1. */
+static int
+tab_hash(const uint64_t *x)
+{
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+	for (unsigned bits = 5; (1u << bits) <= SLOTS_MAX; bits++) {
+		for (int t = 0; t < 100000; t++) {
+			/* splitmix64: a fixed sequence, so the same tables each run */
+			uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+			uint64_t mul = (z ^ (z >> 31)) | 1;
+			uint32_t used[SLOTS_MAX / 32] = { 0 };
+			int i;
+			for (i = 0; i < TLV_NKEYS; i++) {
+				unsigned s = (unsigned)((x[i] * mul) >> (64 - bits));
+				if (used[s / 32] >> (s % 32) & 1)
+					break;
+				used[s / 32] |= 1u << (s % 32);
+			}
+			if (i < TLV_NKEYS)
+				continue;
+			T.mul = mul;
+			T.shift = 64 - bits;
+			memset(T.slot, -1, sizeof T.slot);
+			for (i = 0; i < TLV_NKEYS; i++)
+				T.slot[(x[i] * mul) >> T.shift] = (int8_t)i;
+			return 0;
+		}
+	}
+	return tab_fail("no perfect hash found", NULL);
+}
+
+static int
+tab_build(void)
+{
+	uint64_t x[TLV_NKEYS], a, b;
+
+	for (int i = 0; i < TLV_NKEYS; i++) {
+		const struct tlv_key *k = &tlv_registry[i];
+		size_t n = strlen(k->name);
+		if (n == 0 || n > TLV_NAME_MAX)
+			return tab_fail("name empty or longer than TLV_NAME_MAX bytes", k->name);
+		if (strspn(k->name, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+			return tab_fail("name not of [a-z0-9_]", k->name);
+		if (k->tag == 0 || k->tag > 0x7f || (i > 0 && k->tag <= tlv_registry[i - 1].tag))
+			return tab_fail("tags not ascending within 0x01..0x7f", k->name);
+		memcpy(T.names16[i], k->name, n);
+		T.name_len[i] = (uint8_t)n;
+		T.grp[k->tag >> 5] |= 1u << i;
+		x[i] = key_word((const uint8_t *)T.names16[i], n, &a, &b);
+		for (int j = 0; j < i; j++)
+			if (x[j] == x[i])
+				return tab_fail("two names with the same hash input", k->name);
+	}
+	return tab_hash(x);
+}
+
+static void
+tab_init(void)
+{
+	T.ok = tab_build() == 0;
+	__atomic_store_n(&tab_ready, 1, __ATOMIC_RELEASE);
+}
+
+int
+tlv_registry_check(char *err, unsigned *slots)
+{
+	TAB_INIT();
+	if (slots)
+		*slots = T.ok ? 1u << (64 - T.shift) : 0;
+	if (!T.ok) {
+		snprintf(err, TLV_ERR_LEN, "%s", T.why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Registry index of a key with 16 readable bytes at key, or -1. */
+static inline int
 key_index16(const uint8_t *key, size_t len)
 {
 	uint64_t a, b, na, nb;
 
-	if (len < 3 || len > 10)
+	if (len == 0 || len > TLV_NAME_MAX || !T.ok)
 		return -1;
-	memcpy(&a, key, 8);
-	memcpy(&b, key + 8, 8);
-	a &= first_bytes(len);
-	b &= len > 8 ? first_bytes(len - 8) : 0;
-	for (const int8_t *i = by_len[len]; *i >= 0; i++) {
-		memcpy(&na, names16[*i], 8);
-		memcpy(&nb, names16[*i] + 8, 8);
-		if (a == na && b == nb)
-			return *i;
-	}
-	return -1;
+	int i = T.slot[(key_word(key, len, &a, &b) * T.mul) >> T.shift];
+	if (i < 0)
+		return -1;
+	memcpy(&na, T.names16[i], 8);
+	memcpy(&nb, T.names16[i] + 8, 8);
+	return a == na && b == nb && len == T.name_len[i] ? i : -1;
+}
+
+static int
+key_index(const char *name, size_t len)
+{
+	uint8_t k[16] = { 0 };
+
+	if (len == 0 || len > TLV_NAME_MAX)
+		return -1;
+	memcpy(k, name, len);
+	return key_index16(k, len);
 }
 
 const struct tlv_key *
 tlv_lookup(const char *name, size_t len)
 {
-	int i = len ? key_index(name, len) : -1;
+	TAB_INIT();
+	int i = key_index(name, len);
 	return i < 0 ? NULL : &tlv_registry[i];
 }
 
@@ -135,8 +218,60 @@ tlv_by_tag(uint8_t tag)
 	return NULL;
 }
 
-size_t
-tlv_utf8_valid(const uint8_t *s, size_t n)
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * UTF-8 (RFC 3629) of the live bytes of the 16-byte block v loaded at p
+ * (live: bit i = byte i is part of the string).  *owed: bit i = byte i of
+ * this block must be a continuation byte (a sequence begun before it);
+ * on return, the same for the bytes after the live ones.  Returns 0 on
+ * invalid UTF-8.  The classes as signed bytes: continuation 80..BF is
+ * below -64, leads C2..DF, E0..EF, F0..F4; C0, C1 and F5..FF are never
+ * valid.  Every continuation must be owed and every owed byte be one.
+ * The first continuation after E0, ED, F0 and F4 has a narrower range
+ * (no overlong, no surrogate, nothing above U+10FFFF): checked on the
+ * bytes at p + 1, which the input's slack makes readable.
+ */
+static inline int
+utf8_block(__m128i v, const uint8_t *p, unsigned live, unsigned nlive, unsigned *owed)
+{
+	const __m128i m64 = _mm_set1_epi8(-64), m63 = _mm_set1_epi8(-63),
+	    m33 = _mm_set1_epi8(-33), m32 = _mm_set1_epi8(-32), m17 = _mm_set1_epi8(-17),
+	    m16 = _mm_set1_epi8(-16), m11 = _mm_set1_epi8(-11);
+	unsigned h = (unsigned)_mm_movemask_epi8(v) & live;
+	unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, m64)) & live;
+	unsigned l2 = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, m63),
+	    _mm_cmplt_epi8(v, m32))) & live;
+	unsigned l3 = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, m33),
+	    _mm_cmplt_epi8(v, m16))) & live;
+	unsigned l4 = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, m17),
+	    _mm_cmplt_epi8(v, m11))) & live;
+	uint32_t exp = *owed | (l2 | l3 | l4) << 1 | (l3 | l4) << 2 | l4 << 3;
+
+	if (h != (cont | l2 | l3 | l4) || (exp & live) != cont)
+		return 0;
+	*owed = exp >> nlive;
+	/* Not behind an "any 3- or 4-byte lead" branch: in French text some
+	 * blocks have one and some not, and the mispredictions cost more
+	 * than the dozen instructions (measured: 15% of moma-encode's time). */
+	{
+		__m128i n = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+		__m128i ge_a0 = _mm_cmpgt_epi8(n, _mm_set1_epi8(-97));		/* >= A0 */
+		__m128i ge_90 = _mm_cmpgt_epi8(n, _mm_set1_epi8(-113));	/* >= 90 */
+		__m128i bad = _mm_or_si128(
+		    _mm_or_si128(_mm_andnot_si128(ge_a0, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xe0))),
+			_mm_and_si128(ge_a0, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xed)))),
+		    _mm_or_si128(_mm_andnot_si128(ge_90, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xf0))),
+			_mm_and_si128(ge_90, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xf4)))));
+		if ((unsigned)_mm_movemask_epi8(bad) & live)
+			return 0;
+	}
+	return 1;
+}
+
+#endif
+
+static size_t
+utf8_valid_scalar(const uint8_t *s, size_t n)
 {
 	size_t i = 0;
 
@@ -191,6 +326,33 @@ high:
 	return n;
 }
 
+/*
+ * 16 bytes at a time while 17 are left (utf8_block reads one byte
+ * further); the scalar loop does the tail, and on an invalid block
+ * restarts at the last block boundary that was a sequence boundary, so
+ * the result is the exact valid prefix.
+ */
+size_t
+tlv_utf8_valid(const uint8_t *s, size_t n)
+{
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	size_t i = 0, safe = 0;
+	unsigned owed = 0;
+
+	while (n - i >= 17) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		if ((_mm_movemask_epi8(v) | owed) && !utf8_block(v, s + i, 0xffffu, 16, &owed))
+			break;
+		i += 16;
+		if (owed == 0)
+			safe = i;
+	}
+	return safe + utf8_valid_scalar(s + safe, n - safe);
+#else
+	return utf8_valid_scalar(s, n);
+#endif
+}
+
 /* ---- semantic layer ------------------------------------------------------ */
 
 static void
@@ -200,22 +362,30 @@ body_reset(struct tlv_body *b)
 	b->len = 0;
 }
 
-/* fast: key has 16 readable bytes (the scanner's buffer). */
-static int
-claim(struct tlv_body *b, const char *key, size_t klen, int fast, char *err)
+/* "unknown key \"k\"" or "duplicate key \"k\"", the key shown as JSON and
+ * cut at 24 bytes. */
+static void
+key_error(char *err, int duplicate, const char *key, size_t klen)
 {
-	int i = fast ? key_index16((const uint8_t *)key, klen) : key_index(key, klen);
 	char shown[24 * 6 + 3];
+	size_t n = klen < 24 ? klen : 24;
+	long w = tlv_json_string((const uint8_t *)key, n, shown, sizeof shown);
+
+	if (w < 0)
+		strcpy(shown, "\"?\"");
+	else
+		shown[w] = '\0';
+	snprintf(err, TLV_ERR_LEN, duplicate ? "duplicate key %s%s" : "unknown key %s%s",
+	    shown, klen > n ? " (cut)" : "");
+}
+
+static int
+claim(struct tlv_body *b, const char *key, size_t klen, char *err)
+{
+	int i = key_index(key, klen);
 
 	if (i < 0 || (b->seen >> i & 1)) {
-		size_t n = klen < 24 ? klen : 24;
-		long w = tlv_json_string((const uint8_t *)key, n, shown, sizeof shown);
-		if (w < 0)
-			strcpy(shown, "\"?\"");
-		else
-			shown[w] = '\0';
-		snprintf(err, TLV_ERR_LEN, i < 0 ? "unknown key %s%s" : "duplicate key %s%s",
-		    shown, klen > n ? " (cut)" : "");
+		key_error(err, i >= 0, key, klen);
 		return -1;
 	}
 	b->seen |= 1u << i;
@@ -290,13 +460,6 @@ set_bool(struct tlv_body *b, int i, int v, char *err)
 	return 0;
 }
 
-/* Registry index ranges of the four groups (tags ascending with the
- * index): content 0..6, appearance 7..11, filter 12..14, addressee 15..17. */
-#define GRP_CONTENT	0x0007fu
-#define GRP_APPEARANCE	0x00f80u
-#define GRP_FILTER	0x07000u
-#define GRP_ADDRESSEE	0x38000u
-
 /* Write the items of bits (a group) at p; returns the end. */
 static inline uint8_t *
 emit_items(const struct tlv_body *b, uint32_t bits, uint8_t *p)
@@ -342,14 +505,14 @@ static void
 body_emit_to(struct tlv_body *b, uint8_t *dst)
 {
 	uint32_t bits = b->present;
-	uint8_t *p = emit_items(b, bits & GRP_CONTENT, dst);
+	uint8_t *p = emit_items(b, bits & T.grp[0], dst);
 
-	b->off_appearance = bits & GRP_APPEARANCE ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
-	p = emit_items(b, bits & GRP_APPEARANCE, p);
-	b->off_filter = bits & GRP_FILTER ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
-	p = emit_items(b, bits & GRP_FILTER, p);
-	b->off_addressee = bits & GRP_ADDRESSEE ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
-	p = emit_items(b, bits & GRP_ADDRESSEE, p);
+	b->off_appearance = bits & T.grp[1] ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
+	p = emit_items(b, bits & T.grp[1], p);
+	b->off_filter = bits & T.grp[2] ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
+	p = emit_items(b, bits & T.grp[2], p);
+	b->off_addressee = bits & T.grp[3] ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
+	p = emit_items(b, bits & T.grp[3], p);
 	b->len = (size_t)(p - dst);
 }
 
@@ -359,428 +522,100 @@ body_emit(struct tlv_body *b)
 	body_emit_to(b, b->buf);
 }
 
-/* ---- the fast scanner ------------------------------------------------------ */
-
-/* Character classes inside a JSON string. */
-enum { C_QUOTE = 1, C_BSLASH, C_CTRL, C_HIGH, C_PLAIN };
-static const uint8_t str_class[256] = {
-	[0x00 ... 0x1f] = C_CTRL, [0x20 ... 0x21] = C_PLAIN, ['"'] = C_QUOTE,
-	[0x23 ... 0x5b] = C_PLAIN, ['\\'] = C_BSLASH, [0x5d ... 0x7f] = C_PLAIN,
-	[0x80 ... 0xff] = C_HIGH,
-};
-
-struct scan {
-	const uint8_t *p, *start, *end;
-	char *err;
-};
-
-static int
-syntax(struct scan *s, const char *what)
-{
-	snprintf(s->err, TLV_ERR_LEN, "invalid JSON at byte %zu: %s",
-	    (size_t)(s->p - s->start), what);
-	return -1;
-}
-
-static inline void
-skip_ws(struct scan *s)
-{
-	/* JSON whitespace is all <= ' ': one compare in the common case. */
-	while (s->p < s->end && *s->p <= ' ' &&
-	    (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-		s->p++;
-}
-
-static int
-hex4(struct scan *s, uint32_t *v)
-{
-	*v = 0;
-	if (s->end - s->p < 4)
-		return syntax(s, "truncated \\u escape");
-	for (int i = 0; i < 4; i++) {
-		uint8_t c = s->p[i];
-		uint32_t d;
-		if (c >= '0' && c <= '9') d = c - '0';
-		else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-		else return syntax(s, "bad hex digit in \\u escape");
-		*v = *v << 4 | d;
-	}
-	s->p += 4;
-	return 0;
-}
-
-#if defined(__SSE2__)
-/*
- * UTF-8 check for the common case, 16 bytes at a time: ASCII and 2-byte
- * sequences (C2..DF then 80..BF) only.  s must be readable up to n rounded
- * up to 16 (the scanner's slack).  Returns 1 valid, 0 invalid, -1 when a
- * byte of another kind (a 3- or 4-byte sequence, or garbage) is present:
- * then the scalar validator decides.
- */
-static int
-utf8_valid16(const uint8_t *s, size_t n)
-{
-	const __m128i c2 = _mm_set1_epi8((char)0xc2), df = _mm_set1_epi8((char)0xdf),
-	    x80 = _mm_set1_epi8((char)0x80), xbf = _mm_set1_epi8((char)0xbf);
-	unsigned carry = 0;	/* the previous block ended with a lead byte */
-
-	for (size_t i = 0; i < n; i += 16) {
-		size_t k = n - i < 16 ? n - i : 16;
-		unsigned live = k == 16 ? 0xffffu : (1u << k) - 1;
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned h = (unsigned)_mm_movemask_epi8(v) & live;
-		if (h == 0) {
-			if (carry)
-				return 0;
-			continue;
-		}
-		unsigned lead = (unsigned)_mm_movemask_epi8(_mm_and_si128(
-		    _mm_cmpeq_epi8(_mm_max_epu8(v, c2), v), _mm_cmpeq_epi8(_mm_min_epu8(v, df), v))) & live;
-		unsigned cont = (unsigned)_mm_movemask_epi8(_mm_and_si128(
-		    _mm_cmpeq_epi8(_mm_max_epu8(v, x80), v), _mm_cmpeq_epi8(_mm_min_epu8(v, xbf), v))) & live;
-		if (h & ~(lead | cont))
-			return -1;
-		/* every continuation right after a lead, every lead followed by one */
-		if ((((lead << 1) | carry) & live) != cont)
-			return 0;
-		carry = lead >> (k - 1) & 1;
-	}
-	return carry ? 0 : 1;
-}
-#endif
-
-/* UTF-8 check of the scanner's output (dst has SCAN_SLACK bytes after n). */
-static int
-scanned_utf8_ok(const uint8_t *dst, size_t n)
-{
-#if defined(__SSE2__)
-	int r = utf8_valid16(dst, n);
-	if (r >= 0)
-		return r;
-#endif
-	return tlv_utf8_valid(dst, n) == n;
-}
-
-/*
- * Scan a string whose opening quote is at s->p; unescape into dst, which
- * has room for cap + SCAN_SLACK bytes.  *n = unescaped length, or cap + 1
- * when it does not fit (the rest is still scanned).  Plain runs are found
- * 16 bytes at a time; bytes >= 0x80 are copied as they are and the UTF-8
- * of the result is validated at the end, which is equivalent to
- * validating the raw bytes because escapes only ever produce complete,
- * valid sequences (a broken raw sequence next to one stays broken).
- */
-#define SCAN_SLACK 16
-static int
-scan_string(struct scan *s, uint8_t *dst, size_t cap, size_t *n)
-{
-	size_t o = 0;
-	unsigned high = 0;	/* bit 7 set once any byte >= 0x80 was copied */
-
-	s->p++;
-	for (;;) {
-#if defined(__SSE2__)
-		const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
-		    c1f = _mm_set1_epi8(0x1f);
-		while (s->end - s->p >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s->p);
-			__m128i special = _mm_or_si128(
-			    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
-			    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
-			unsigned m = (unsigned)_mm_movemask_epi8(special);
-			unsigned h = (unsigned)_mm_movemask_epi8(v);
-			if (o <= cap)
-				_mm_storeu_si128((__m128i *)(void *)(dst + o), v);
-			if (m == 0) {
-				high |= h ? 0x80 : 0;
-				o += 16;
-				s->p += 16;
-				continue;
-			}
-			unsigned k = (unsigned)__builtin_ctz(m);
-			high |= (h & ((1u << k) - 1)) ? 0x80 : 0;
-			o += k;
-			s->p += k;
-			goto special;
-		}
-#endif
-		while (s->p < s->end && str_class[*s->p] >= C_HIGH) {
-			if (o < cap + SCAN_SLACK)
-				dst[o] = *s->p;
-			high |= *s->p;
-			o++;
-			s->p++;
-		}
-		if (s->p >= s->end)
-			return syntax(s, "unterminated string");
-#if defined(__SSE2__)
-special:
-#endif
-		switch (str_class[*s->p]) {
-		case C_QUOTE: {
-			s->p++;
-			if (o > cap) {
-				*n = cap + 1;
-				return 0;
-			}
-			if ((high & 0x80) && !scanned_utf8_ok(dst, o)) {
-				/* Point at the string's first invalid byte in the input. */
-				s->p -= o - tlv_utf8_valid(dst, o) + 1;
-				return syntax(s, "invalid UTF-8");
-			}
-			*n = o;
-			return 0;
-		}
-		case C_CTRL:
-			return syntax(s, "control character in string");
-		case C_BSLASH: {
-			uint8_t e, buf[4];
-			size_t k = 1;
-			if (++s->p >= s->end)
-				return syntax(s, "unterminated string");
-			e = *s->p++;
-			switch (e) {
-			case '"': case '\\': case '/': buf[0] = e; break;
-			case 'b': buf[0] = '\b'; break;
-			case 'f': buf[0] = '\f'; break;
-			case 'n': buf[0] = '\n'; break;
-			case 'r': buf[0] = '\r'; break;
-			case 't': buf[0] = '\t'; break;
-			case 'u': {
-				uint32_t cp, lo;
-				if (hex4(s, &cp))
-					return -1;
-				if (cp >= 0xdc00 && cp <= 0xdfff)
-					return syntax(s, "lone low surrogate");
-				if (cp >= 0xd800 && cp <= 0xdbff) {
-					if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
-						return syntax(s, "lone high surrogate");
-					s->p += 2;
-					if (hex4(s, &lo))
-						return -1;
-					if (lo < 0xdc00 || lo > 0xdfff)
-						return syntax(s, "bad low surrogate");
-					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				}
-				if (cp == 0)
-					return syntax(s, "\\u0000 is not allowed");
-				if (cp < 0x80) { buf[0] = (uint8_t)cp; }
-				else if (cp < 0x800) {
-					buf[0] = (uint8_t)(0xc0 | cp >> 6); buf[1] = (uint8_t)(0x80 | (cp & 0x3f)); k = 2;
-				} else if (cp < 0x10000) {
-					buf[0] = (uint8_t)(0xe0 | cp >> 12); buf[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-					buf[2] = (uint8_t)(0x80 | (cp & 0x3f)); k = 3;
-				} else {
-					buf[0] = (uint8_t)(0xf0 | cp >> 18); buf[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
-					buf[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f)); buf[3] = (uint8_t)(0x80 | (cp & 0x3f)); k = 4;
-				}
-				high |= buf[0];
-				break;
-			}
-			default:
-				s->p--;
-				return syntax(s, "bad escape");
-			}
-			if (o + k <= cap + SCAN_SLACK)
-				memcpy(dst + o, buf, k);
-			o += k;
-			break;
-		}
-		default:	/* C_PLAIN / C_HIGH: only reached from the SSE2 path */
-			break;
-		}
-	}
-}
-
-/* Scan a number per RFC 8259.  *is_int: no fraction or exponent. */
-static int
-scan_number(struct scan *s, int *neg, uint64_t *mag, int *ovf, int *is_int)
-{
-	*neg = *ovf = 0;
-	*mag = 0;
-	*is_int = 1;
-	if (*s->p == '-') {
-		*neg = 1;
-		s->p++;
-	}
-	if (s->p >= s->end || *s->p < '0' || *s->p > '9')
-		return syntax(s, "bad number");
-	if (*s->p == '0') {
-		s->p++;
-		if (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-			return syntax(s, "leading zero in number");
-	} else {
-		while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
-			unsigned d = (unsigned)(*s->p++ - '0');
-			if (*mag > (UINT64_MAX - d) / 10)
-				*ovf = 1;
-			else
-				*mag = *mag * 10 + d;
-		}
-	}
-	if (s->p < s->end && *s->p == '.') {
-		*is_int = 0;
-		s->p++;
-		if (s->p >= s->end || *s->p < '0' || *s->p > '9')
-			return syntax(s, "bad fraction");
-		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-			s->p++;
-	}
-	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-		*is_int = 0;
-		s->p++;
-		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-			s->p++;
-		if (s->p >= s->end || *s->p < '0' || *s->p > '9')
-			return syntax(s, "bad exponent");
-		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-			s->p++;
-	}
-	return 0;
-}
-
-static int
-literal(struct scan *s, const char *word)
-{
-	size_t n = strlen(word);
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
-		return syntax(s, "unexpected character");
-	s->p += n;
-	return 0;
-}
-
-int
-tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
-{
-	struct scan s = { .p = json, .start = json, .end = json + len, .err = err };
-	uint8_t key[32 + SCAN_SLACK];
-	size_t klen;
-
-	body_reset(b);
-	skip_ws(&s);
-	if (s.p >= s.end)
-		return syntax(&s, "empty, expected an object");
-	if (*s.p != '{')
-		return syntax(&s, "storables must be a JSON object");
-	s.p++;
-	skip_ws(&s);
-	if (s.p < s.end && *s.p == '}') {
-		s.p++;
-		goto done;
-	}
-	for (;;) {
-		if (s.p >= s.end || *s.p != '"')
-			return syntax(&s, "expected a key string");
-		if (scan_string(&s, key, 32, &klen))
-			return -1;
-		int i = claim(b, (const char *)key, klen > 32 ? 32 : klen, 1, err);
-		if (i < 0)
-			return -1;
-		skip_ws(&s);
-		if (s.p >= s.end || *s.p != ':')
-			return syntax(&s, "expected ':'");
-		s.p++;
-		skip_ws(&s);
-		if (s.p >= s.end)
-			return syntax(&s, "expected a value");
-		switch (*s.p) {
-		case '"': {
-			size_t n;
-			if (scan_string(&s, b->text[i], TLV_TEXT_MAX, &n))
-				return -1;
-			if (set_text(b, i, b->text[i], n, err))
-				return -1;
-			break;
-		}
-		case 't':
-			if (literal(&s, "true") || set_bool(b, i, 1, err))
-				return -1;
-			break;
-		case 'f':
-			if (literal(&s, "false") || set_bool(b, i, 0, err))
-				return -1;
-			break;
-		case 'n':
-			if (literal(&s, "null"))
-				return -1;
-			break;
-		case '{': case '[':
-			return wrong_type(i, err);
-		default: {
-			int neg, ovf, is_int;
-			uint64_t mag;
-			if (scan_number(&s, &neg, &mag, &ovf, &is_int))
-				return -1;
-			if (!is_int) {
-				if (tlv_registry[i].type == TLV_TYPE_TEXT ||
-				    tlv_registry[i].type == TLV_TYPE_LANG ||
-				    tlv_registry[i].type == TLV_TYPE_BOOL)
-					return wrong_type(i, err);
-				snprintf(err, TLV_ERR_LEN, "key \"%s\": expected an integer, not a fraction or exponent",
-				    tlv_registry[i].name);
-				return -1;
-			}
-			if (set_int(b, i, neg, mag, ovf, err))
-				return -1;
-		}
-		}
-		skip_ws(&s);
-		if (s.p < s.end && *s.p == ',') {
-			s.p++;
-			skip_ws(&s);
-			continue;
-		}
-		if (s.p < s.end && *s.p == '}') {
-			s.p++;
-			break;
-		}
-		return syntax(&s, "expected ',' or '}'");
-	}
-done:
-	skip_ws(&s);
-	if (s.p != s.end)
-		return syntax(&s, "data after the object");
-	body_emit(b);
-	return 0;
-}
-
-/* ---- the one-pass fast path --------------------------------------------------- */
+/* ---- the one-pass fast path ------------------------------------------------ */
 
 #if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/*
- * Perfect hash of a key's first eight bytes (masked to its length) over
- * the registry: (a * FAST_MUL) >> 59 gives 18 distinct slots of 32.  Found
- * by a search over random odd multipliers; the table below is checked
- * against the registry by the unit tests (tlv_scan_fast on every key).
- * The slots are those of little-endian loads; elsewhere the fast path
- * declines everything.
- */
-#define FAST_MUL 0x2e47dc0e959f3a51ull
-static const int8_t fast_slot[32] = {
-	17, 3, -1, 1, 10, -1, -1, -1, -1, -1, 5, -1, 14, 8, 11, -1,
-	-1, 9, 6, 15, 2, 0, 7, 16, 13, -1, -1, -1, 12, -1, -1, 4,
-};
-static const uint8_t name_len[TLV_NKEYS] = {
-	5, 5, 9, 10, 3, 4, 6, 5, 8, 7, 8, 3, 5, 7, 6, 8, 3, 6,
-};
+/* Four hex digits at p, or -1. */
+static inline int32_t
+hex4(const uint8_t *p)
+{
+	int32_t v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		uint8_t c = p[i], d;
+		if ((uint8_t)(c - '0') <= 9)
+			d = (uint8_t)(c - '0');
+		else if ((uint8_t)((c | 0x20) - 'a') <= 5)
+			d = (uint8_t)((c | 0x20) - 'a' + 10);
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
 
 /*
- * A string value whose first byte is at p: no escape but the one-letter
- * ones, at most cap bytes once unescaped, valid UTF-8 of ASCII and 2-byte
- * sequences.  Copies it to dst (cap + 16 writable bytes) and returns the
- * byte after the closing quote, or NULL to decline.  One pass: the UTF-8
- * check runs on the block just loaded, which one-letter escapes (ASCII,
- * never inside a sequence) do not change.
+ * The escape at p (p[0] is the backslash, p < end): its bytes written
+ * at dst (4 writable bytes), *w their count.  Returns the byte after the
+ * escape, or NULL to decline (a bad escape, \u0000, a lone surrogate,
+ * or an escape cut by the end: errors that Jansson names).
+ */
+static inline const uint8_t *
+fast_escape(const uint8_t *p, const uint8_t *end, uint8_t *dst, size_t *w)
+{
+	int32_t cp, lo;
+
+	if (end - p < 2)
+		return NULL;
+	*w = 1;
+	switch (p[1]) {
+	case '"': case '\\': case '/': dst[0] = p[1]; return p + 2;
+	case 'b': dst[0] = '\b'; return p + 2;
+	case 'f': dst[0] = '\f'; return p + 2;
+	case 'n': dst[0] = '\n'; return p + 2;
+	case 'r': dst[0] = '\r'; return p + 2;
+	case 't': dst[0] = '\t'; return p + 2;
+	case 'u': break;
+	default: return NULL;
+	}
+	if (end - p < 6 || (cp = hex4(p + 2)) <= 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+		return NULL;
+	p += 6;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || (lo = hex4(p + 2)) < 0xdc00 ||
+		    lo > 0xdfff)
+			return NULL;
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		p += 6;
+	}
+	if (cp < 0x80) {
+		dst[0] = (uint8_t)cp;
+	} else if (cp < 0x800) {
+		dst[0] = (uint8_t)(0xc0 | cp >> 6);
+		dst[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		*w = 2;
+	} else if (cp < 0x10000) {
+		dst[0] = (uint8_t)(0xe0 | cp >> 12);
+		dst[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+		dst[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		*w = 3;
+	} else {
+		dst[0] = (uint8_t)(0xf0 | cp >> 18);
+		dst[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
+		dst[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+		dst[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		*w = 4;
+	}
+	return p;
+}
+
+/*
+ * A string value whose first byte is at p: valid UTF-8, any JSON escape,
+ * at most cap bytes once unescaped.  Copies it to dst (cap + 16 writable
+ * bytes) and returns the byte after the closing quote, or NULL to
+ * decline.  One pass, 16 bytes at a time: the block is stored as it is,
+ * and the bytes before the first quote, backslash or control character
+ * are taken; the UTF-8 check runs on them when any is >= 0x80 or a
+ * sequence is still open.  An escape (ASCII) never sits inside a raw
+ * sequence, and its own bytes are valid UTF-8 by construction.
  */
 static const uint8_t *
 fast_string(const uint8_t *p, const uint8_t *end, uint8_t *dst, size_t cap, size_t *n)
 {
 	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
-	    c1f = _mm_set1_epi8(0x1f), m63 = _mm_set1_epi8(-63), m64 = _mm_set1_epi8(-64),
-	    m32 = _mm_set1_epi8(-32);
+	    c1f = _mm_set1_epi8(0x1f);
 	size_t o = 0;
-	unsigned carry = 0;	/* the last byte taken was a 2-byte lead */
+	unsigned owed = 0;	/* continuation bytes owed by the last sequence */
 
 	for (;;) {
 		if (p >= end || o > cap)
@@ -793,41 +628,20 @@ fast_string(const uint8_t *p, const uint8_t *end, uint8_t *dst, size_t cap, size
 		_mm_storeu_si128((__m128i *)(void *)(dst + o), v);
 		/* The bytes taken: all 16, or those before the special one. */
 		unsigned k = m ? (unsigned)__builtin_ctz(m) : 16, live = (1u << k) - 1;
-		if ((h & live) | carry) {
-			/* UTF-8 of the raw bytes, 16 at a time, as signed bytes:
-			 * continuation 80..BF is below -64, a 2-byte lead C2..DF
-			 * is -62..-33; anything else high (C0, C1, E0..FF) is left
-			 * to the general path, which validates 3- and 4-byte
-			 * sequences and names the bad byte.  Every continuation
-			 * must follow a lead and every lead be followed by one. */
-			unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, m64)) & live;
-			unsigned lead = (unsigned)_mm_movemask_epi8(_mm_and_si128(
-			    _mm_cmpgt_epi8(v, m63), _mm_cmplt_epi8(v, m32))) & live;
-			if ((h & live) != (cont | lead) || (((lead << 1) | carry) & live) != cont)
-				return NULL;
-			carry = k ? lead >> (k - 1) & 1 : carry;
-		}
+		if (((h & live) | owed) && !utf8_block(v, p, live, k, &owed))
+			return NULL;
 		o += k;
 		p += k;
 		if (m == 0)
 			continue;
-		if (p >= end || carry)
+		if (p >= end || owed)
 			return NULL;
 		if (*p == '"')
 			break;
-		if (*p != '\\' || p + 1 >= end || o >= cap)
+		size_t w;
+		if (*p != '\\' || o >= cap || (p = fast_escape(p, end, dst + o, &w)) == NULL)
 			return NULL;
-		switch (p[1]) {
-		case '"': case '\\': case '/': dst[o] = p[1]; break;
-		case 'b': dst[o] = '\b'; break;
-		case 'f': dst[o] = '\f'; break;
-		case 'n': dst[o] = '\n'; break;
-		case 'r': dst[o] = '\r'; break;
-		case 't': dst[o] = '\t'; break;
-		default: return NULL;	/* \u and bad escapes: the general path */
-		}
-		o++;
-		p += 2;
+		o += w;
 	}
 	if (o > cap)
 		return NULL;
@@ -841,6 +655,57 @@ fast_spaces(const uint8_t *p, const uint8_t *end)
 	/* jsonb's text form puts one space after ':' and ','. */
 	while (p < end && *p == ' ')
 		p++;
+	return p;
+}
+
+/* The value of key i at p (p < end); returns the byte after it, or NULL
+ * to decline. */
+static inline const uint8_t *
+fast_value(const uint8_t *p, const uint8_t *end, struct tlv_body *b, int i)
+{
+	uint8_t t = tlv_registry[i].type, c = *p;
+
+	if (c == '"') {
+		size_t n;
+		if (t != TLV_TYPE_TEXT && t != TLV_TYPE_LANG)
+			return NULL;
+		if ((p = fast_string(p + 1, end, b->text[i], TLV_TEXT_MAX, &n)) == NULL)
+			return NULL;
+		if (t == TLV_TYPE_LANG && (n != 3 ||
+		    (uint8_t)(b->text[i][0] - 'a') > 25 || (uint8_t)(b->text[i][1] - 'a') > 25 ||
+		    (uint8_t)(b->text[i][2] - 'a') > 25))
+			return NULL;
+		b->tlen[i] = (uint8_t)n;
+		b->present |= 1u << i;
+	} else if ((uint8_t)(c - '0') <= 9) {
+		uint64_t x = 0;
+		const uint8_t *d = p;
+		if (t == TLV_TYPE_TEXT || t == TLV_TYPE_BOOL || t == TLV_TYPE_LANG)
+			return NULL;
+		/* At most ten digits: no overflow of x, and 2^32 - 1 has ten. */
+		while (p < end && (uint8_t)(*p - '0') <= 9 && p - d < 11)
+			x = x * 10 + (uint64_t)(*p++ - '0');
+		if (p - d > 10 || (c == '0' && p - d > 1) || x > type_max[t] ||
+		    (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
+			return NULL;
+		b->ival[i] = x;
+		b->present |= 1u << i;
+	} else if (c == 't' || c == 'f') {
+		int v1 = c == 't';
+		size_t w = v1 ? 4 : 5;
+		if (t != TLV_TYPE_BOOL || (size_t)(end - p) < w ||
+		    memcmp(p, v1 ? "true" : "false", w) != 0)
+			return NULL;
+		p += w;
+		b->ival[i] = (uint64_t)v1;
+		b->present |= 1u << i;
+	} else if (c == 'n') {
+		if ((size_t)(end - p) < 4 || memcmp(p, "null", 4) != 0)
+			return NULL;
+		p += 4;
+	} else {
+		return NULL;
+	}
 	return p;
 }
 
@@ -869,68 +734,16 @@ scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 		if (qm == 0)
 			return 0;
 		size_t klen = (size_t)__builtin_ctz(qm);
-		uint64_t ka, kb, na, nb;
-		memcpy(&ka, p, 8);
-		memcpy(&kb, p + 8, 8);
-		ka &= first_bytes(klen);
-		kb &= klen > 8 ? first_bytes(klen - 8) : 0;
-		int i = fast_slot[(ka * FAST_MUL) >> 59];
-		if (i < 0)
-			return 0;
-		memcpy(&na, names16[i], 8);
-		memcpy(&nb, names16[i] + 8, 8);
-		if (ka != na || kb != nb || klen != name_len[i] || (b->seen >> i & 1))
+		int i = key_index16(p, klen);
+		if (i < 0 || (b->seen >> i & 1) || p + klen >= end)
 			return 0;
 		b->seen |= 1u << i;
-		p += klen + 1;
-		p = fast_spaces(p, end);
+		p = fast_spaces(p + klen + 1, end);
 		if (p >= end || *p != ':')
 			return 0;
 		p = fast_spaces(p + 1, end);
-		if (p >= end)
+		if (p >= end || (p = fast_value(p, end, b, i)) == NULL)
 			return 0;
-		uint8_t t = tlv_registry[i].type, c = *p;
-		if (c == '"') {
-			size_t n;
-			if (t != TLV_TYPE_TEXT && t != TLV_TYPE_LANG)
-				return 0;
-			if ((p = fast_string(p + 1, end, b->text[i], TLV_TEXT_MAX, &n)) == NULL)
-				return 0;
-			if (t == TLV_TYPE_LANG && (n != 3 ||
-			    (uint8_t)(b->text[i][0] - 'a') > 25 || (uint8_t)(b->text[i][1] - 'a') > 25 ||
-			    (uint8_t)(b->text[i][2] - 'a') > 25))
-				return 0;
-			b->tlen[i] = (uint8_t)n;
-			b->present |= 1u << i;
-		} else if ((uint8_t)(c - '0') <= 9) {
-			uint64_t x = 0;
-			const uint8_t *d = p;
-			if (t == TLV_TYPE_TEXT || t == TLV_TYPE_BOOL || t == TLV_TYPE_LANG)
-				return 0;
-			/* At most ten digits: no overflow of x, and 2^32 - 1 has ten. */
-			while (p < end && (uint8_t)(*p - '0') <= 9 && p - d < 11)
-				x = x * 10 + (uint64_t)(*p++ - '0');
-			if (p - d > 10 || (c == '0' && p - d > 1) || x > type_max[t] ||
-			    (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
-				return 0;
-			b->ival[i] = x;
-			b->present |= 1u << i;
-		} else if (c == 't' || c == 'f') {
-			int v1 = c == 't';
-			size_t w = v1 ? 4 : 5;
-			if (t != TLV_TYPE_BOOL || (size_t)(end - p) < w ||
-			    memcmp(p, v1 ? "true" : "false", w) != 0)
-				return 0;
-			p += w;
-			b->ival[i] = (uint64_t)v1;
-			b->present |= 1u << i;
-		} else if (c == 'n') {
-			if ((size_t)(end - p) < 4 || memcmp(p, "null", 4) != 0)
-				return 0;
-			p += 4;
-		} else {
-			return 0;
-		}
 		p = fast_spaces(p, end);
 		if (p < end && *p == ',') {
 			p = fast_spaces(p + 1, end);
@@ -956,6 +769,7 @@ scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 int
 tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 {
+	TAB_INIT();
 	if (!scan_fast(json, len, b))
 		return 0;
 	body_emit(b);
@@ -972,6 +786,7 @@ int
 tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst,
     char *err)
 {
+	TAB_INIT();
 	if (scan_fast(json, len, b)) {
 		body_emit_to(b, dst);
 		return 0;
@@ -983,29 +798,94 @@ tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t 
 	return 0;
 }
 
-/* ---- the Jansson path (oracle) --------------------------------------------- */
+/* ---- the Jansson path ------------------------------------------------------- */
+
+/*
+ * Jansson's error in moma's words: invalid UTF-8 at the first bad byte
+ * (Jansson stops at the first one it meets, which is the input's first),
+ * a duplicate key by its decoded name, the rest as Jansson says it.
+ */
+static void
+jansson_error(const uint8_t *json, size_t len, const json_error_t *je, char *err)
+{
+	enum json_error_code code = json_error_code(je);
+
+	if (code == json_error_invalid_utf8) {
+		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %zu: invalid UTF-8",
+		    tlv_utf8_valid(json, len));
+		return;
+	}
+	if (code == json_error_duplicate_key) {
+		/* je->text: duplicate object key near '"raw key"' */
+		const char *q = strstr(je->text, "near '");
+		json_t *k = NULL;
+		if (q != NULL) {
+			q += 6;
+			size_t n = strlen(q);
+			if (n > 0 && q[n - 1] == '\'')
+				n--;
+			k = json_loadb(q, n, JSON_DECODE_ANY, NULL);
+		}
+		if (json_is_string(k)) {
+			key_error(err, 1, json_string_value(k), json_string_length(k));
+			json_decref(k);
+			return;
+		}
+		json_decref(k);
+	}
+	snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %d: %.100s", je->position, je->text);
+}
+
+/* The value v of key index i into b. */
+static int
+jansson_value(struct tlv_body *b, int i, json_t *v, char *err)
+{
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+		return 0;
+	case JSON_STRING:
+		return set_text(b, i, (const uint8_t *)json_string_value(v), json_string_length(v), err);
+	case JSON_INTEGER: {
+		json_int_t x = json_integer_value(v);
+		uint64_t mag = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+		return set_int(b, i, x < 0, mag, 0, err);
+	}
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return set_bool(b, i, json_is_true(v), err);
+	case JSON_REAL:
+		if (tlv_registry[i].type == TLV_TYPE_TEXT || tlv_registry[i].type == TLV_TYPE_LANG ||
+		    tlv_registry[i].type == TLV_TYPE_BOOL)
+			return wrong_type(i, err);
+		snprintf(err, TLV_ERR_LEN, "key \"%s\": expected an integer, not a fraction or exponent",
+		    tlv_registry[i].name);
+		return -1;
+	default:
+		return wrong_type(i, err);
+	}
+}
 
 int
-tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
+tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
 {
 	json_error_t je;
-	json_t *root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &je);
 	const char *k;
-	json_t *v;
+	json_t *root, *v;
 	int rc = -1;
 
+	TAB_INIT();
 	body_reset(b);
 	/* Jansson stops at a raw NUL after a number and accepts
 	 * {"prix":1<NUL>}; RFC 8259 allows no NUL outside strings (and none
 	 * raw inside), so refuse it before asking Jansson. */
 	const uint8_t *nul = memchr(json, 0, len);
 	if (nul != NULL) {
-		json_decref(root);
 		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %zu: NUL byte", (size_t)(nul - json));
 		return -1;
 	}
+	root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
-		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %d: %.100s", je.position, je.text);
+		jansson_error(json, len, &je, err);
 		return -1;
 	}
 	if (!json_is_object(root)) {
@@ -1013,49 +893,21 @@ tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
 		goto out;
 	}
 	json_object_foreach(root, k, v) {
-		int i = claim(b, k, strlen(k), 0, err);
-		if (i < 0)
+		int i = claim(b, k, strlen(k), err);
+		if (i < 0 || jansson_value(b, i, v, err) != 0)
 			goto out;
-		switch (json_typeof(v)) {
-		case JSON_NULL:
-			break;
-		case JSON_STRING:
-			if (set_text(b, i, (const uint8_t *)json_string_value(v),
-			    json_string_length(v), err))
-				goto out;
-			break;
-		case JSON_INTEGER: {
-			json_int_t x = json_integer_value(v);
-			uint64_t mag = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
-			if (set_int(b, i, x < 0, mag, 0, err))
-				goto out;
-			break;
-		}
-		case JSON_TRUE:
-		case JSON_FALSE:
-			if (set_bool(b, i, json_is_true(v), err))
-				goto out;
-			break;
-		case JSON_REAL:
-			if (tlv_registry[i].type == TLV_TYPE_TEXT ||
-			    tlv_registry[i].type == TLV_TYPE_LANG ||
-			    tlv_registry[i].type == TLV_TYPE_BOOL) {
-				wrong_type(i, err);
-				goto out;
-			}
-			snprintf(err, TLV_ERR_LEN, "key \"%s\": expected an integer, not a fraction or exponent",
-			    tlv_registry[i].name);
-			goto out;
-		default:
-			wrong_type(i, err);
-			goto out;
-		}
 	}
 	body_emit(b);
 	rc = 0;
 out:
 	json_decref(root);
 	return rc;
+}
+
+int
+tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
+{
+	return tlv_from_json(json, len, b, err);
 }
 
 /* ---- decoding ---------------------------------------------------------------- */

@@ -17,10 +17,17 @@
  *
  * storables rules: a JSON object (RFC 8259) of known keys; a null value
  * means "absent"; a duplicate key, an unknown key, a value of the wrong
- * type or out of range, or invalid JSON is an error.  Two parsers accept
- * exactly the same inputs and build the same bytes: tlv_from_json, a
- * purpose-built scanner for the encoder's hot path, and tlv_from_jansson,
- * built on the Jansson library, which is the fuzzers' oracle.
+ * type or out of range, or invalid JSON is an error.  One JSON reader is
+ * moma's own: tlv_scan_fast, a one-pass scanner for the shapes producers
+ * write (the encoder's hot path), which takes or declines; what it
+ * declines goes to Jansson (tlv_from_json), which decides, with the NUL
+ * and duplicate-key rules of moma-section(5).  The fuzzer holds the fast
+ * path to Jansson's verdict and bytes.
+ *
+ * The registry is the one list below (TLV_REGISTRY); the lookup tables
+ * (perfect hash of the names, padded names, group masks) are computed
+ * from it once, at first use.  Adding a key: one TLV_REGISTRY line and
+ * its row in moma-section(5).
  */
 #ifndef MOMA_TLV_H
 #define MOMA_TLV_H
@@ -29,7 +36,37 @@
 #include <stdint.h>
 
 #define TLV_TEXT_MAX	254	/* UTF-8 bytes after the 0x15 prefix */
-#define TLV_NKEYS	18
+#define TLV_NAME_MAX	15	/* bytes of a key name (16-byte padded compares) */
+
+/* The tag registry (man/moma-section.5, TAG REGISTRY), in ascending tag
+ * order: X(name, tag, type).  Tags 0x01-0x1f content, 0x20-0x3f
+ * appearance, 0x40-0x5f filter, 0x60-0x7f addressee. */
+#define TLV_REGISTRY(X) \
+	X(titre,	0x01, TEXT) \
+	X(texte,	0x02, TEXT) \
+	X(signature,	0x03, TEXT) \
+	X(code_promo,	0x04, TEXT) \
+	X(url,		0x05, TEXT) \
+	X(prix,		0x06, U32) \
+	X(chaine,	0x07, U16) \
+	X(duree,	0x20, U16) \
+	X(position,	0x21, U8) \
+	X(couleur,	0x22, U24) \
+	X(priorite,	0x23, U8) \
+	X(bip,		0x24, BOOL) \
+	X(offre,	0x40, U16) \
+	X(age_min,	0x41, U8) \
+	X(langue,	0x42, LANG) \
+	X(civilite,	0x60, TEXT) \
+	X(nom,		0x61, TEXT) \
+	X(prenom,	0x62, TEXT)
+
+#define TLV_KEY_INDEX_(name, tag, type) TLV_KEY_##name,
+enum { TLV_REGISTRY(TLV_KEY_INDEX_) TLV_NKEYS };
+#undef TLV_KEY_INDEX_
+/* The builder's seen/present masks hold one bit per key. */
+_Static_assert(TLV_NKEYS <= 32, "the registry has more keys than a uint32_t mask has bits");
+
 #define TLV_BODY_MAX	(TLV_NKEYS * (2 + 1 + TLV_TEXT_MAX))
 #define TLV_ERR_LEN	160
 #define TLV_NO_OFFSET	0xffff
@@ -44,7 +81,7 @@ struct tlv_key {
 	uint8_t type;		/* enum tlv_type */
 };
 
-/* The registry in ascending tag order, TLV_NKEYS entries. */
+/* The registry in ascending tag order, TLV_NKEYS entries (TLV_REGISTRY). */
 extern const struct tlv_key tlv_registry[TLV_NKEYS];
 
 /* Registry entry for a key (len bytes, not NUL-terminated) or a tag,
@@ -66,10 +103,13 @@ struct tlv_body {
 };
 
 /*
- * Build the body for storables json[0..len) with the fast scanner.
- * Returns 0, or -1 with a message in err (TLV_ERR_LEN bytes) such as
- * "invalid JSON at byte 17: ..." or "key \"prix\": 5000000000 out of
- * range 0..4294967295".  b is overwritten.
+ * Build the body for storables json[0..len) with Jansson (any valid JSON
+ * layout).  Returns 0, or -1 with a message in err (TLV_ERR_LEN bytes)
+ * such as "invalid JSON at byte 17: ..." or "key \"prix\": 5000000000 out
+ * of range 0..4294967295".  b is overwritten.  A raw NUL byte anywhere
+ * and invalid UTF-8 are reported by moma ("invalid JSON at byte N: NUL
+ * byte", "... invalid UTF-8", N the first bad byte), a duplicate key as
+ * "duplicate key \"name\"", other syntax errors with Jansson's text.
  */
 int tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err);
 
@@ -92,17 +132,29 @@ int tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint
     char *err);
 
 /*
- * The one-pass fast path alone, over the same padded input: the common
- * case (an object of known keys, strings with no escape but the
- * one-letter ones and only 1- and 2-byte UTF-8, integers without sign,
- * fraction or exponent, spaces only as jsonb writes them).  Returns 1
- * with b built exactly as tlv_from_json would, or 0 when it declines:
- * anything else, errors included, which tlv_from_json then decides.
+ * The one-pass fast path alone, over the same padded input: the shapes
+ * producers write (an object of known keys with no escape in them;
+ * strings of any valid UTF-8, validated 16 bytes at a time, with every
+ * JSON escape, \uXXXX and surrogate pairs included; integers without
+ * sign, fraction or exponent; spaces only as jsonb writes them, one after
+ * ':' and ',').  Returns 1 with b built exactly as tlv_from_json would, or
+ * 0 when it declines: anything else, errors included, which tlv_from_json
+ * then decides.  Without SSE2 (or on big-endian) it declines everything.
  */
 int tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b);
 
-/* The same with Jansson; identical results (the fuzz oracle). */
+/* tlv_from_json under the name of the fuzz oracle (Jansson). */
 int tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err);
+
+/*
+ * Build the tables derived from TLV_REGISTRY if not yet done, and check
+ * the registry: tags ascending within 0x01..0x7f, names of 1 to
+ * TLV_NAME_MAX bytes of [a-z0-9_], all different, and a perfect hash
+ * found for them.  Returns 0, or -1 with the reason in err.  The other
+ * functions build the tables themselves; this is for the tests.  *slots
+ * (if not NULL) is the hash's table size.
+ */
+int tlv_registry_check(char *err, unsigned *slots);
 
 /*
  * Check that body[0..len) is a sequence of well-formed items with known

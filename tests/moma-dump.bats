@@ -176,3 +176,26 @@ setup() {
   assert_status $EX_DATAERR
   [ "$stderr" = 'moma-encode: byte 17: header date is not "YYYY-MM-DD"' ]
 }
+
+@test "-r: an end line's count must match the messages before it, and nothing may follow it" {
+  "$GEN" -n 5 > in.jsonl
+  frames_of in.jsonl a.frames
+  "$DUMP" a.frames > a.jsonl
+  "$DUMP" -r a.jsonl > b.frames
+  [ "$("$DUMP" b.frames | jq -s '.[-1].count')" -eq 5 ]
+  # a file that lost a message line but kept its end line is refused
+  { head -n 5 a.jsonl; tail -n 1 a.jsonl; } > cut.jsonl
+  run_split "$DUMP" -r cut.jsonl
+  assert_status $EX_DATAERR
+  [ "$stderr" = 'moma-dump: line 6: end line count 5, but 4 messages before it' ]
+  # records after the end line
+  { cat a.jsonl; sed -n 2p a.jsonl; } > after.jsonl
+  run_split "$DUMP" -r after.jsonl
+  assert_status $EX_DATAERR
+  [ "$stderr" = 'moma-dump: line 8: a "message" record after the end line' ]
+  # an end line without a count, or none at all, is not checked
+  { head -n 6 a.jsonl; echo '{"type":"end"}'; } > nocount.jsonl
+  "$DUMP" -r nocount.jsonl > c.frames
+  head -n 6 a.jsonl | "$DUMP" -r > d.frames
+  cmp c.frames d.frames
+}

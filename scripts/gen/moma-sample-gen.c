@@ -15,7 +15,8 @@
  * the same bytes: one splitmix64 stream per table seeded from -s.
  *
  * storables use only keys of the encoder's tag registry, 3 to 6 keys and
- * about 150 to 250 bytes of JSON, texts with accents (UTF-8).
+ * about 150 to 250 bytes of JSON, texts in French typography (UTF-8 of 1
+ * to 4 bytes: accents, U+2019, U+202F, the euro sign, some emoji).
  */
 #include <err.h>
 #include <getopt.h>
@@ -114,12 +115,24 @@ putts(int64_t t)
 }
 
 /* ---- storables -------------------------------------------------------- */
+/*
+ * French marketing copy as operators write it: the typographic apostrophe
+ * U+2019, the narrow no-break space U+202F before ! ? ; : and inside
+ * guillemets, prices with U+202F before the euro sign, the ellipsis and
+ * the en dash, accents, and an emoji on about one message in twelve
+ * (EMOJI_RATE).  Nearly every message holds a 3-byte character, as in
+ * production.  NNBSP and APOS keep the source readable.
+ */
+#define NNBSP "\u202F"
+#define APOS "\u2019"
+#define EMOJI_RATE 12
 static const char *titres[] = {
-	"Offre spéciale fêtes", "Votre bouquet évolue", "Nouveauté : chaîne découverte",
-	"Rappel d'échéance", "Soirée cinéma gratuite", "Été en musique",
+	"Offre spéciale fêtes" NNBSP "!", "Votre bouquet évolue", "Nouveauté" NNBSP ": chaîne découverte",
+	"Rappel d" APOS "échéance", "Soirée cinéma gratuite" NNBSP "!", "L" APOS "été en musique",
 	"Le sport en clair ce week-end", "Mise à jour de votre décodeur",
-	"Cadeau de fidélité", "Programme jeunesse à la une", "Élections : édition spéciale",
-	"Météo marine renforcée",
+	"Cadeau de fidélité" NNBSP "!", "Programme jeunesse à la une", "Élections" NNBSP ": édition spéciale",
+	"Météo marine renforcée", "Dernière chance" NNBSP "!", "Prêt pour Noël" NNBSP "?",
+	"-50" NNBSP "% sur l" APOS "option cinéma", "Vos séries préférées… en 4K",
 };
 static const char *mots[] = {
 	"profitez", "de", "notre", "offre", "exclusive", "réservée", "aux", "abonnés",
@@ -127,7 +140,12 @@ static const char *mots[] = {
 	"en", "haute", "définition", "sans", "engagement", "à", "partir", "du",
 	"décembre", "été", "événement", "théâtre", "cinéma", "documentaires", "océan",
 	"île", "lagon", "marché", "génération", "très", "bientôt", "chez", "vous",
+	"l" APOS "offre", "jusqu" APOS "au", "d" APOS "été", "c" APOS "est", "qu" APOS "à",
+	"l" APOS "application", "9,99" NNBSP "€", "29" NNBSP "€/mois", "…", "–",
+	"«" NNBSP "exclusif" NNBSP "»", "maintenant" NNBSP "!", "prêt" NNBSP "?", "offert" NNBSP ";",
 };
+static const char *emoji[] = { "\U0001F384", "\U0001F381", "\u26BD", "\U0001F3AC",
+	"\U0001F4FA", "\u2728", "\U0001F31E", "\U0001F389" };
 static const char *noms[] = { "Dupont", "Nguyen", "Hoarau", "Payet", "Wamytan",
 	"Tjibaou", "Diallo", "Traoré", "Lebœuf", "Gaëlle", "Béranger", "Citron" };
 static const char *prenoms[] = { "Émilie", "José", "Anaïs", "Noé", "Loïc",
@@ -193,7 +211,12 @@ storables(struct jbuf *j)
 
 	j->n = 0;
 	jcat(j, "{");
-	jstr(j, "titre", PICK(titres));
+	if (rnd(EMOJI_RATE) == 0) {
+		snprintf(b, sizeof b, "%s %s", PICK(titres), PICK(emoji));
+		jstr(j, "titre", b);
+	} else {
+		jstr(j, "titre", PICK(titres));
+	}
 	for (int i = 0; i < extra; i++) {
 		int k = (int)rnd(K_N);
 		if (used[k]) {

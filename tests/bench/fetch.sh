@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # tests/bench/fetch.sh [-r rounds] [-n sizes] [-m variants]: moma-fetch
-# against the COPY floor.  Not run by the tests.
+# against the COPY floor.  Not run by the tests.  MOMA_BENCH_EXTRA_ROUNDS
+# (default 2) more rounds of the noisy rows (COPY, copy-x2, the -j 2
+# variants), after the others.
 #
 # For each size (default "1000000 10000000") a database moma_SIZE holds
 # SIZE messages, all in zone 3 and valid on 2026-11-01 (moma-sample -z 3
@@ -35,7 +37,7 @@ build=${MOMA_BUILD:-$top/build/release}
 fetch=$build/bin/moma-fetch
 encode=$build/bin/moma-encode
 dir=${MOMA_BENCH_PG:-/tmp/moma-bench-pg}
-rounds=5 sizes="1000000 10000000"
+rounds=5 sizes="1000000 10000000" extra=${MOMA_BENCH_EXTRA_ROUNDS:-2}
 variants="copy:5000 copy:5000:2 stream:5000 stream:5000:2"
 while getopts r:n:m: o; do
 	case $o in
@@ -84,9 +86,13 @@ printf '|---:|---|---:|---:|---:|---:|---:|---:|---:|\n'
 for size in $sizes; do
 	bench_db "$size"
 	export PGDATABASE=moma_$size
-	# Warm-up, not counted, also measures the bytes each side sends.
-	copy_bytes=$(psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" | wc -c)
-	fetch_bytes=$("$fetch" --zone 3 --date 2026-11-01 | wc -c)
+	# Warm-up, not counted, also measures the bytes each side sends
+	# (MOMA_BENCH_WARMUP=0 skips it for long runs: no MB/s then).
+	copy_bytes=0 fetch_bytes=0
+	if [ "${MOMA_BENCH_WARMUP:-1}" != 0 ]; then
+		copy_bytes=$(psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" | wc -c)
+		fetch_bytes=$("$fetch" --zone 3 --date 2026-11-01 | wc -c)
+	fi
 	: >"$times"
 	for r in $(seq "$rounds"); do
 		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
@@ -94,6 +100,14 @@ for size in $sizes; do
 		bench_time copy-ordered "$times" psql -Xqc "COPY (SELECT * FROM ($query) AS q ORDER BY campagne_id, id) TO STDOUT (FORMAT binary)"
 		for v in $variants; do run_variant "$v"; done
 		bench_time "fetch|encode" "$times" bash -c 'set -o pipefail; "$1" --zone 3 --date 2026-11-01 | "$2"' _ "$fetch" "$encode"
+	done
+	# The rows that swing most between runs (two backends at once, on
+	# cores shared with the client) get more rounds, still interleaved
+	# with their baseline.
+	for r in $(seq "$extra"); do
+		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
+		bench_time copy-x2 "$times" bash -c copy_x2
+		for v in $variants; do [[ $v != *:2 ]] || run_variant "$v"; done
 	done
 	base=$(bench_median "$times" copy)
 	for v in copy copy-ordered copy-x2 $(for v in $variants; do name_of "$v"; done) "fetch|encode"; do
@@ -120,23 +134,25 @@ for size in $sizes; do
 				    n, mode, f1 * 1e6 / n, (f2 > 0 ? sprintf("%.2f", f2 * 1e6 / n) : "-"), copy * 1e6 / n,
 				    f * 1e6 / n, n / f / 1e6, one / f }' >>"$bench_tmp/cpu"
 	done
-	label="$((size / 1000000)) M"
+	label=$(bench_label "$size")
 	for mode in copy stream; do
 		v=fetch-$mode-5000 what="moma-fetch"
 		[ $mode = copy ] || what="moma-fetch --fetch-mode $mode"
 		grep -q "^$v " "$times" || continue
 		bench_row "$what vs COPY" "$label" "$(bench_median "$times" $v)" COPY "$base" \
-			"$size" "$fetch_bytes" "$(bench_maxrss "$times" $v)" 0.95 16 ">= 0.95x, < 16 MiB"
+			"$size" "$fetch_bytes" "$(bench_maxrss "$times" $v)" 0.95 16 ">= 0.95x, < 16 MiB" \
+			"$(bench_spread "$times" $v copy)"
 		grep -q "^$v-j2 " "$times" || continue
 		bench_row "$what -j 2 vs COPY" "$label" "$(bench_median "$times" $v-j2)" COPY "$base" \
-			"$size" "$fetch_bytes" "$(bench_maxrss "$times" $v-j2)" 1.7 16 ">= 1.7x, < 16 MiB"
+			"$size" "$fetch_bytes" "$(bench_maxrss "$times" $v-j2)" 1.7 16 ">= 1.7x, < 16 MiB" \
+			"$(bench_spread "$times" $v-j2 copy)"
 	done
 	bench_row "(the carousel order at the server: COPY ... ORDER BY campagne_id, id vs COPY)" "$label" \
 		"$(bench_median "$times" copy-ordered)" COPY "$base" "$size" "$copy_bytes" 0 0.91 "" "at most +10%"
 	bench_row "(ceiling of -j 2: two bare COPY halves vs COPY)" "$label" "$(bench_median "$times" copy-x2)" COPY "$base" \
-		"$size" "$copy_bytes" 0 1.7 "" "(>= 1.7x if -j 2 can be)"
+		"$size" "$copy_bytes" 0 1.7 "" "(>= 1.7x if -j 2 can be)" "$(bench_spread "$times" copy-x2 copy)"
 	bench_row "moma-fetch \\| moma-encode > /dev/null vs COPY" "$label" "$(bench_median "$times" "fetch|encode")" \
-		COPY "$base" "$size" 0 0 0.91 "" "within 1.1x"
+		COPY "$base" "$size" 0 0 0.91 "" "within 1.1x" "$(bench_spread "$times" "fetch|encode" copy)"
 done
 echo
 [ ! -s "$bench_tmp/cpu" ] || cat "$bench_tmp/cpu"

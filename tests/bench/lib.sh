@@ -11,15 +11,22 @@
 #                                 NAME's command and its waited-for children
 #   bench_median FILE NAME        median wall of NAME's lines in FILE
 #   bench_maxrss FILE NAME        largest RSS (KiB) of NAME's lines in FILE
-#   bench_frames SIZE             path of SIZE momagen frames, regenerated
-#                                 when momagen's source changes
+#   bench_spread FILE NAME BASE   "min-max (rounds)" of the per-round speed
+#                                 ratio BASE's wall / NAME's wall (the k-th
+#                                 line of each is round k); BASE "=S": a
+#                                 fixed time S instead of a baseline
+#   bench_frames SIZE [--two-byte]  path of SIZE momagen frames (typographic
+#                                 text, or the same in 1-2 byte characters),
+#                                 regenerated when momagen's source changes
 #   bench_db SIZE                 make database moma_SIZE hold SIZE sample
 #                                 messages (zone 3, valid 2026-11-01),
 #                                 reloaded when the sample generator, the
 #                                 loader or the schema changes
-#   bench_row MEASURE SIZE MOMA_S BASE BASE_S ROWS BYTES RSS_KIB MIN MAXRSS TARGET
+#   bench_row MEASURE SIZE MOMA_S BASE BASE_S ROWS BYTES RSS_KIB MIN MAXRSS TARGET [SPREAD]
 #                                 one row of the summary table (run's
-#                                 "where moma stands") into $MOMA_BENCH_SUMMARY
+#                                 "where moma stands") into $MOMA_BENCH_SUMMARY;
+#                                 SPREAD from bench_spread
+#   bench_label SIZE              "1 M", "40 M"
 #
 # Needs $top, $build and $bench_tmp (a scratch directory) set by the caller.
 
@@ -55,6 +62,27 @@ bench_median() {
 		awk '{ a[++k] = $1 } END { if (k) printf "%.3f\n", k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }'
 }
 
+bench_spread() {
+	awk -v v="$2" -v b="$3" '
+	BEGIN { fixed = substr(b, 1, 1) == "="; if (fixed) bs = substr(b, 2) + 0 }
+	$1 == v { m[++nm] = $2 }
+	!fixed && $1 == b { s[++ns] = $2 }
+	END {
+		n = nm
+		if (!fixed && ns < n) n = ns
+		for (k = 1; k <= n; k++) {
+			r = m[k] > 0 ? (fixed ? bs : s[k]) / m[k] : 0
+			if (k == 1 || r < lo) lo = r
+			if (k == 1 || r > hi) hi = r
+		}
+		if (n) printf "%.2f-%.2fx (%d)\n", lo, hi, n; else print "-"
+	}' "$1"
+}
+
+bench_label() {
+	awk -v n="$1" 'BEGIN { if (n % 1000000 == 0) printf "%d M\n", n / 1000000; else printf "%.1f M\n", n / 1e6 }'
+}
+
 bench_maxrss() {
 	awk -v v="$2" '$1 == v && $3 > m { m = $3 } END { print m + 0 }' "$1"
 }
@@ -68,14 +96,14 @@ bench_stamp() {
 }
 
 bench_frames() {
-	local size=$1 data=${MOMA_BENCH_DATA:-$top/tests/bench/data}
-	local f=$data/frames-$size stamp
-	stamp=$(bench_stamp "momagen --frames -n $size -s 1" \
+	local size=$1 two=${2:-} data=${MOMA_BENCH_DATA:-$top/tests/bench/data}
+	local f=$data/frames-$size${two:+-two-byte} stamp
+	stamp=$(bench_stamp "momagen --frames -n $size -s 1 $two" \
 		"$top/tests/tools/momagen.c" "$top/libshared/frame.c" "$top/libshared/frame.h")
 	mkdir -p "$data"
 	if [ ! -s "$f" ] || [ "$(cat "$f.stamp" 2>/dev/null)" != "$stamp" ]; then
 		echo "# bench: generating $size frames into $f (generator changed or no data)" >&2
-		"$build/testtools/momagen" --frames -n "$size" -s 1 >"$f.tmp"
+		"$build/testtools/momagen" --frames -n "$size" -s 1 $two >"$f.tmp"
 		mv "$f.tmp" "$f"
 		echo "$stamp" >"$f.stamp"
 	fi
@@ -107,7 +135,8 @@ bench_db() {
 bench_row() {
 	[ -n "${MOMA_BENCH_SUMMARY:-}" ] || return 0
 	awk -v what="$1" -v size="$2" -v ms="$3" -v base="$4" -v bs="$5" -v rows="$6" \
-	    -v bytes="$7" -v rss="$8" -v min="$9" -v maxrss="${10}" -v target="${11}" 'BEGIN {
+	    -v bytes="$7" -v rss="$8" -v min="$9" -v maxrss="${10}" -v target="${11}" \
+	    -v spread="${12:--}" 'BEGIN {
 		speed = ms > 0 ? bs / ms : 0
 		met = (bs == 0 || speed >= min) && (maxrss == "" || rss / 1024 <= maxrss + 0)
 		b = bs > 0 ? sprintf("%s %.2f", base, bs) : "-"
@@ -115,7 +144,7 @@ bench_row() {
 		rs = rows > 0 ? sprintf("%.2f M", rows / ms / 1e6) : "-"
 		by = bytes > 0 ? sprintf("%.0f", bytes / ms / 1e6) : "-"
 		mem = rss > 0 ? sprintf("%.1f", rss / 1024) : "-"
-		printf "| %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s |\n",
-		    what, size, ms, b, sp, rs, by, mem, target, (met ? "yes" : "**no**")
+		printf "| %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		    what, size, ms, b, sp, (bs > 0 ? spread : "-"), rs, by, mem, target, (met ? "yes" : "**no**")
 	}' >>"$MOMA_BENCH_SUMMARY"
 }

@@ -14,6 +14,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${MOMA_BUILD:-$top/build/release}
 pgdir=${MOMA_BENCH_PG:-/tmp/moma-bench-pg}
 rounds=3 sizes="1000000 10000000"
+# MOMA_BENCH_PIPELINE_ONLY_DEFAULT=1: moma-zone with default options only
+# (long runs); MOMA_BENCH_WARMUP=0: no warm-up COPY.
+all=yes
+[ "${MOMA_BENCH_PIPELINE_ONLY_DEFAULT:-0}" = 0 ] || all=
 while getopts r:n: o; do
 	case $o in
 	r) rounds=$OPTARG ;; n) sizes=$OPTARG ;;
@@ -63,17 +67,24 @@ printf '|---:|---|---:|---:|---:|---:|---|---:|\n'
 for size in $sizes; do
 	bench_db "$size"
 	export PGDATABASE=moma_$size
-	psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" >/dev/null   # warm-up
+	[ "${MOMA_BENCH_WARMUP:-1}" = 0 ] || psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)" >/dev/null   # warm-up
 	: >"$times"
 	for r in $(seq "$rounds"); do
 		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
 		zone "moma-zone" ""
+		[ -z "$all" ] || zone "moma-zone(fetch-j2)" "-j 2"
+		[ -z "$all" ] || zone "moma-zone(fetch-stream)" "--fetch-mode stream"
+	done
+	# More rounds for the noisiest row (fetch -j 2: two backends on the
+	# cores the S3 server and the other stages share).
+	for r in $(seq "${MOMA_BENCH_EXTRA_ROUNDS:-2}"); do
+		[ -n "$all" ] || break
+		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
 		zone "moma-zone(fetch-j2)" "-j 2"
-		zone "moma-zone(fetch-stream)" "--fetch-mode stream"
 	done
 	base=$(bench_median "$times" copy)
 	bytes=$(sed -E 's/.* bytes=([0-9]+) .*/\1/' "$bench_tmp/line.moma-zone")
-	for v in copy moma-zone "moma-zone(fetch-j2)" "moma-zone(fetch-stream)"; do
+	for v in copy moma-zone ${all:+"moma-zone(fetch-j2)" "moma-zone(fetch-stream)"}; do
 		m=$(bench_median "$times" "$v")
 		rss=-
 		[ "$v" = copy ] || rss="$(stage_rss "$v" 1)/$(stage_rss "$v" 2)/$(stage_rss "$v" 3)"
@@ -84,17 +95,20 @@ for size in $sizes; do
 	done
 	# The last runs' summaries: each stage's seconds blocked reading and
 	# writing say which one set the pace (README, moma-zone).
-	for v in moma-zone "moma-zone(fetch-j2)" "moma-zone(fetch-stream)"; do
+	for v in moma-zone ${all:+"moma-zone(fetch-j2)" "moma-zone(fetch-stream)"}; do
 		printf '|  | %s: `%s` |  |  |  |  |  |  |\n' "$v" \
 		    "$(sed -E 's/.*(rows=[^ ]+).*(seconds=[^ ]+) (fetch=[^ ]+) (encode=[^ ]+) (put=[^ ]+).*/\1 \2 \3 \4 \5/' "$bench_tmp/line.$v")"
 	done
-	label="$((size / 1000000)) M"
+	# For the picture (run's SVG): the last default run's stages.
+	[ -z "${MOMA_BENCH_SUMMARY:-}" ] || echo "$size $(bench_median "$times" moma-zone) $(bench_median "$times" copy) $(cat "$bench_tmp/line.moma-zone")" \
+		>>"$MOMA_BENCH_SUMMARY.stages"
+	label=$(bench_label "$size")
 	bench_row "moma-zone into S3 vs COPY floor" "$label" "$(bench_median "$times" moma-zone)" COPY "$base" \
-		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor"
-	bench_row "moma-zone, fetch -j 2" "$label" "$(bench_median "$times" "moma-zone(fetch-j2)")" COPY "$base" \
-		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor"
-	bench_row "moma-zone, fetch --fetch-mode stream" "$label" "$(bench_median "$times" "moma-zone(fetch-stream)")" COPY "$base" \
-		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor"
+		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor" "$(bench_spread "$times" moma-zone copy)"
+	[ -z "$all" ] || bench_row "moma-zone, fetch -j 2" "$label" "$(bench_median "$times" "moma-zone(fetch-j2)")" COPY "$base" \
+		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor" "$(bench_spread "$times" "moma-zone(fetch-j2)" copy)"
+	[ -z "$all" ] || bench_row "moma-zone, fetch --fetch-mode stream" "$label" "$(bench_median "$times" "moma-zone(fetch-stream)")" COPY "$base" \
+		"$size" "$bytes" 0 0.769 "" "wall <= 1.3x floor" "$(bench_spread "$times" "moma-zone(fetch-stream)" copy)"
 	for st in 1:moma-fetch 2:moma-encode; do
 		bench_row "${st#*:} in moma-zone, memory" "$label" "$(bench_median "$times" moma-zone)" - 0 \
 			0 0 "$(stage_rss moma-zone "${st%%:*}")" 0 16 "< 16 MiB"

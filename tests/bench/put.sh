@@ -127,10 +127,11 @@ if [ -n "${MOMA_BENCH_SUMMARY:-}" ]; then
     trss=$(awk -v r="$(bench_maxrss "$work/times" "$tool")" 'BEGIN { printf "%.0f", r / 1024 }')
     if [ "$tool" = curl ]; then
       bench_row "moma-put vs curl -T ($size_mib MiB)" "-" "$m" "$tool" "$(bench_median "$work/times" "$tool")" \
-        0 "$bytes" "$mrss" 0.9 "" ">= 0.9x"
+        0 "$bytes" "$mrss" 0.9 "" ">= 0.9x" "$(bench_spread "$work/times" moma-put "$tool")"
     else
       bench_row "moma-put vs $tool ($size_mib MiB)" "-" "$m" "$tool" "$(bench_median "$work/times" "$tool")" \
-        0 "$bytes" "$mrss" 1 "$trss" "faster, less memory ($tool: $trss MiB)"
+        0 "$bytes" "$mrss" 1 "$trss" "faster, less memory ($tool: $trss MiB)" \
+        "$(bench_spread "$work/times" moma-put "$tool")"
     fi
   done
   bench_row "moma-put memory, -j 4 x 8 MiB parts" "-" "$m" - 0 0 0 "$mrss" 0 48 "<= (4+1) x 8 + 8 MiB"

@@ -1,12 +1,13 @@
 /*
  * momagen - deterministic random messages for tests and the bench.
  *
- *   momagen [-n count] [-s seed] [-z network_id] [--frames | --jsonl]
+ *   momagen [-n count] [-s seed] [-z network_id] [--frames | --jsonl] [--two-byte]
  *
  * --jsonl (default) writes moma-dump -r input lines (a header line, then
  * one message per line); --frames writes the frame stream directly, fast
  * enough to make 10 M records for the bench.  storables have 3 to 6 keys
- * of the tag registry, French texts with accents up to ~120 characters.
+ * of the tag registry, French texts up to ~120 characters in French
+ * typography (below); --two-byte writes them in 1- and 2-byte characters.
  */
 #include <err.h>
 #include <getopt.h>
@@ -38,15 +39,38 @@ below(uint64_t n)
 	return next() % n;
 }
 
+/*
+ * French marketing copy in its typography: U+2019 apostrophes, U+202F
+ * (narrow no-break space) before ! ? : ; and inside guillemets, the euro
+ * sign, the ellipsis, the en dash, accents, and an emoji in about one
+ * title in twelve.  --two-byte writes the same texts with each 3- and
+ * 4-byte character replaced by a 2-byte one (narrow[] below), the bench's
+ * baseline for the cost of typography.
+ */
+#define NNBSP "\u202F"
+#define APOS "\u2019"
 static const char *words[] = {
-	"Découvrez", "l'offre", "spéciale", "Noël", "chaînes", "été", "à", "prix",
+	"Découvrez", "l" APOS "offre", "spéciale", "Noël", "chaînes", "été", "à", "prix",
 	"réduit", "abonnés", "Réunion", "Calédonie", "Caraïbes", "cinéma", "séries",
-	"sport", "en", "direct", "dès", "maintenant", "profitez", "exclusivité",
-	"économisez", "jusqu'à", "mois", "offerts", "télévision", "HD", "événement",
+	"sport", "en", "direct", "dès", "maintenant" NNBSP "!", "profitez", "exclusivité",
+	"économisez", "jusqu" APOS "à", "mois", "offerts", "télévision", "HD", "événement",
 	"fête", "nouveautés", "documentaires", "enfants", "musique", "décodeur",
 	"à", "la", "le", "les", "pour", "votre", "famille", "ce", "week-end",
 	"\"Bouquet", "Évasion\"", "ôtez", "où", "naïf", "garçon", "Œuvre",
+	"9,99" NNBSP "€", "…", "–", "«" NNBSP "exclusif" NNBSP "»", "prêt" NNBSP "?",
+	"d" APOS "été", "c" APOS "est",
 };
+static const char *emoji[] = { "\U0001F384", "\U0001F381", "\u26BD", "\U0001F3AC",
+	"\U0001F4FA", "\u2728", "\U0001F389" };
+#define NEMOJI (sizeof emoji / sizeof emoji[0])
+/* --two-byte: each wide character of the texts and its 2-byte stand-in. */
+static const char *narrow[][2] = {
+	{ APOS, "\u02BC" }, { NNBSP, "\u00A0" }, { "€", "\u00A4" }, { "…", "\u00B7" },
+	{ "–", "\u00AF" }, { "\U0001F384", "\u00A9" }, { "\U0001F381", "\u00A9" },
+	{ "\u26BD", "\u00AE" }, { "\U0001F3AC", "\u00A9" }, { "\U0001F4FA", "\u00AE" },
+	{ "\u2728", "\u00B0" }, { "\U0001F389", "\u00A9" },
+};
+static int two_byte;
 #define NWORDS (sizeof words / sizeof words[0])
 
 /* A text of at most max bytes, made of words. */
@@ -70,6 +94,34 @@ text(char *dst, size_t max)
 		n = 5;
 	}
 	return n;
+}
+
+/* The --two-byte form of t[0..n), in place (it only shrinks). */
+static size_t
+narrow_text(char *t, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = 0;
+		/* every wide character here starts with E2 or F0 */
+		if ((uint8_t)t[i] != 0xe2 && (uint8_t)t[i] != 0xf0) {
+			t[o++] = t[i++];
+			continue;
+		}
+		while (k < sizeof narrow / sizeof narrow[0] &&
+		    (strlen(narrow[k][0]) > n - i ||
+		    memcmp(t + i, narrow[k][0], strlen(narrow[k][0])) != 0))
+			k++;
+		if (k == sizeof narrow / sizeof narrow[0]) {
+			t[o++] = t[i++];
+			continue;
+		}
+		memcpy(t + o, narrow[k][1], 2);
+		o += 2;
+		i += strlen(narrow[k][0]);
+	}
+	return o;
 }
 
 /* JSON-escape s into d, return length. */
@@ -108,6 +160,14 @@ storables(char *out)
 			out[o++] = ',';
 		if (pick < 7) {
 			size_t l = text(t, pick == 1 ? 120 : pick == 0 ? 50 : 30);
+			if (pick == 0 && below(12) == 0) {	/* an emoji in the title */
+				const char *e = emoji[below(NEMOJI)];
+				t[l++] = ' ';
+				memcpy(t + l, e, strlen(e));
+				l += strlen(e);
+			}
+			if (two_byte)
+				l = narrow_text(t, l);
 			o += (size_t)sprintf(out + o, "\"%s\":\"", tk[pick]);
 			o += jesc(out + o, t, l);
 			out[o++] = '"';
@@ -130,17 +190,18 @@ main(int argc, char *argv[])
 	int frames = 0, zone = 1, c;
 	static const struct option lo[] = {
 		{ "frames", no_argument, NULL, 'f' }, { "jsonl", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 } };
+		{ "two-byte", no_argument, NULL, '2' }, { NULL, 0, NULL, 0 } };
 
 	while ((c = getopt_long(argc, argv, "n:s:z:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': frames = 1; break;
 		case 'j': frames = 0; break;
+		case '2': two_byte = 1; break;
 		case 'n': count = strtoull(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'z': zone = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: momagen [-n count] [-s seed] [-z network_id] [--frames | --jsonl]\n");
+			fprintf(stderr, "usage: momagen [-n count] [-s seed] [-z network_id] [--frames | --jsonl] [--two-byte]\n");
 			return EX_USAGE;
 		}
 	}

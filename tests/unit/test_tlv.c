@@ -198,8 +198,7 @@ test_tlv_fast(void)
 	const char *declined[] = {
 		"", "{", "[]", " {}", "{} ", "{\"inconnu\":1}", "{\"nomx\":1}", "{\"no\":1}",
 		"{\"titre\":\"a\",\"titre\":\"b\"}", "{\"t\\u0069tre\":\"x\"}",
-		"{\"titre\":\"No\\u00ebl\"}", "{\"titre\":\"\\x\"}", "{\"titre\":\"a\nb\"}",
-		"{\"titre\":\"€ 3-byte\"}", "{\"titre\":\"🎄\"}", "{\"titre\":\"\xc3\"}",
+		"{\"titre\":\"\\x\"}", "{\"titre\":\"a\nb\"}", "{\"titre\":\"\xc3\"}",
 		"{\"titre\":\"\xc3\\\"\"}", "{\"titre\":\"\xa9\"}", "{\"titre\":\"\xc1\xa9\"}",
 		"{\"titre\":\"\xc3\xc3\xa9\"}", "{\"titre\":\"\xff\"}",
 		"{\"prix\":01}", "{\"prix\":-0}", "{\"prix\":1.5}", "{\"prix\":1e3}",

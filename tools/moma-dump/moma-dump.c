@@ -6,7 +6,7 @@
  * every 188 bytes a transport stream carrying such sections (ts.h).  Every
  * record is verified (lengths, checksums, CRCs) and the byte offset of
  * anything wrong is reported.  -r reads JSON lines and writes a frame
- * stream, so moma-encode can be driven without a database.
+ * stream, so moma-encode can be driven without a database (reverse.c).
  */
 #include <err.h>
 #include <errno.h>
@@ -22,6 +22,11 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "moma-dump.h"
 
 #include "dvbtime.h"
 #include "frame.h"
@@ -41,8 +46,8 @@ static struct {
 	int pid;		/* --pid: TS sections' PID, -1: auto */
 } opt;
 
-static struct stats st;
-static struct io_out out;
+struct stats st;
+struct io_out out;
 
 /* On an error exit, what was decoded before the error still goes out:
  * the last good record is the best clue to what broke. */
@@ -139,21 +144,76 @@ sb_jstr(struct sb *b, const uint8_t *s, size_t n)
 	b->len += (size_t)w;
 }
 
-static void
-sb_time(struct sb *b, const char *key, int64_t t)
+/* Append s[0..n) (n small: the caller's sb_need covers it or this does). */
+static inline void
+sb_put(struct sb *b, const char *s, size_t n)
 {
+	sb_need(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+#define SB_LIT(b, lit) sb_put((b), (lit), sizeof(lit) - 1)
+
+/* Decimal integers without printf: a quarter of the dump's time went to
+ * vfprintf before. */
+static void
+sb_u64(struct sb *b, uint64_t v)
+{
+	char t[24], *q = t + sizeof t;
+
+	do
+		*--q = (char)('0' + v % 10);
+	while (v /= 10);
+	sb_put(b, q, (size_t)(t + sizeof t - q));
+}
+
+static void
+sb_i64(struct sb *b, int64_t v)
+{
+	if (v < 0) {
+		SB_LIT(b, "-");
+		sb_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sb_u64(b, (uint64_t)v);
+	}
+}
+
+/*
+ * ,"key":"YYYY-MM-DDTHH:MM:SSZ" (or Unix seconds outside years 0..9999).
+ * Messages of one campaign share their times: the last text of each slot
+ * (0 valid_start, 1 valid_end, 2 others) is kept and reused.
+ */
+static void
+sb_time(struct sb *b, const char *key, int64_t t, int slot)
+{
+	static struct { int64_t t; int ok; char s[40]; size_t n; } cache[3];
 	int64_t days = t / 86400 - (t % 86400 < 0);
 	int64_t y;
 	unsigned m, d;
 
+	SB_LIT(b, ",\"");
+	sb_put(b, key, strlen(key));
+	SB_LIT(b, "\":");
+	if (cache[slot].ok && cache[slot].t == t) {
+		sb_put(b, cache[slot].s, cache[slot].n);
+		return;
+	}
 	dvbtime_civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999) {
-		sb_printf(b, ",\"%s\":%" PRId64, key, t);
+		sb_i64(b, t);
 		return;
 	}
 	char s[40];
-	dvbtime_format(t, s, sizeof s);
-	sb_printf(b, ",\"%s\":\"%s\"", key, s);
+	int n = dvbtime_format(t, s + 1, sizeof s - 2);
+	if (n < 0 || (size_t)n > sizeof s - 3)
+		errx(EX_SOFTWARE, "time format overflow");
+	s[0] = '"';
+	s[n + 1] = '"';
+	memcpy(cache[slot].s, s, (size_t)n + 2);
+	cache[slot].n = (size_t)n + 2;
+	cache[slot].t = t;
+	cache[slot].ok = 1;
+	sb_put(b, s, (size_t)n + 2);
 }
 
 static void
@@ -186,6 +246,222 @@ hex(struct sb *b, const uint8_t *p, size_t n)
 }
 
 /* ---- frames -> JSON ------------------------------------------------------- */
+
+static inline const uint8_t *
+json_ws(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * The string at p (its opening quote) copied to o as Jansson writes it
+ * again, when it is valid UTF-8 with no control character and no escape
+ * but the one-letter ones (kept as they are, except \/ which Jansson
+ * writes as /).  Returns the byte after its closing quote with *w the
+ * bytes written (at most the input's), or NULL for anything else (\u
+ * escapes included: Jansson decides those).
+ */
+static const uint8_t *
+copy_string(const uint8_t *p, const uint8_t *end, char *o, size_t *w)
+{
+	const uint8_t *q = ++p;
+	char *o0 = o;
+
+	*o++ = '"';
+	for (;;) {
+#if defined(__SSE2__)
+		/* the next quote, backslash or control character, 16 bytes at a time */
+		const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
+		    c1f = _mm_set1_epi8(0x1f);
+		while (end - q >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+			    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+			if (m) {
+				q += __builtin_ctz(m);
+				break;
+			}
+			q += 16;
+		}
+#endif
+		while (q < end && *q != '"' && *q != '\\' && *q >= 0x20)
+			q++;
+		if (q >= end || *q < 0x20 || tlv_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p))
+			return NULL;
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if (*q == '"')
+			break;
+		if (end - q < 2 || strchr("\"\\/bfnrt", q[1]) == NULL || q[1] == '\0')
+			return NULL;
+		if (q[1] != '/')
+			*o++ = '\\';
+		*o++ = (char)q[1];
+		p = q += 2;
+	}
+	*o++ = '"';
+	*w = (size_t)(o - o0);
+	return q + 1;
+}
+
+/* An integer Jansson keeps as written (no "-0", at most 18 digits, no
+ * fraction or exponent) or a literal; returns the byte after it, or
+ * NULL. */
+static const uint8_t *
+plain_value(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *d;
+
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		d = p + (*p == '-');
+		if (d >= end || *d < '0' || *d > '9' ||
+		    (*d == '0' && (p != d || (d + 1 < end && d[1] >= '0' && d[1] <= '9'))))
+			return NULL;
+		const uint8_t *q = d;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q - d > 18 || (q < end && (*q == '.' || *q == 'e' || *q == 'E')))
+			return NULL;
+		return q;
+	}
+	static const char *lit[] = { "true", "false", "null" };
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(lit[i]);
+		if ((size_t)(end - p) >= n && memcmp(p, lit[i], n) == 0)
+			return p + n;
+	}
+	return NULL;
+}
+
+/*
+ * storables s[0..n) appended to b compactly, as Jansson's json_dumps
+ * (JSON_COMPACT) writes them, when they are of the plain shape: an object
+ * of at most 32 different keys whose keys and strings have no escape but
+ * the one-letter ones and whose values are strings, integers, true, false
+ * or null.  Their compact form is then the input without its whitespace
+ * (and \/ written /).  Returns 0, leaving b unchanged, for anything else:
+ * the caller asks Jansson.
+ */
+static int
+storables_compact(struct sb *b, const uint8_t *s, size_t n)
+{
+	const uint8_t *p = json_ws(s, s + n), *end = s + n;
+	size_t key[32], klen[32], nk = 0, start = b->len;	/* keys: offsets in b */
+
+	if (p >= end || *p != '{')
+		return 0;
+	sb_need(b, n + 2);
+	b->p[b->len++] = '{';
+	p = json_ws(p + 1, end);
+	if (p < end && *p == '}')
+		goto close;
+	for (;;) {
+		const uint8_t *q;
+		size_t w;
+		char *k = b->p + b->len;
+		if (p >= end || *p != '"' || nk == 32 || (q = copy_string(p, end, k, &w)) == NULL)
+			goto decline;
+		/* duplicates compared as written back: one-letter escapes are
+		 * canonical already, so equal keys are equal bytes */
+		key[nk] = k - b->p;
+		klen[nk] = w;
+		for (size_t i = 0; i < nk; i++)
+			if (klen[i] == w && memcmp(b->p + key[i], k, w) == 0)
+				goto decline;
+		nk++;
+		b->len += w;
+		p = json_ws(q, end);
+		if (p >= end || *p != ':')
+			goto decline;
+		b->p[b->len++] = ':';
+		p = json_ws(p + 1, end);
+		if (p < end && *p == '"') {
+			if ((q = copy_string(p, end, b->p + b->len, &w)) == NULL)
+				goto decline;
+			b->len += w;
+		} else {
+			if (p >= end || (q = plain_value(p, end)) == NULL)
+				goto decline;
+			memcpy(b->p + b->len, p, (size_t)(q - p));
+			b->len += (size_t)(q - p);
+		}
+		p = json_ws(q, end);
+		if (p < end && *p == ',') {
+			b->p[b->len++] = ',';
+			p = json_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			break;
+		goto decline;
+	}
+close:
+	if (json_ws(p + 1, end) != end)
+		goto decline;
+	b->p[b->len++] = '}';
+	return 1;
+decline:
+	b->len = start;
+	return 0;
+}
+
+/* ,"storables":... of a message: compact JSON, or when Jansson cannot
+ * read it (duplicate keys included: the encoder refuses them, and a dump
+ * that folded them would make a bad message look good), the bytes in hex
+ * and Jansson's error. */
+static void
+dump_storables(const uint8_t *s, size_t n)
+{
+	json_error_t je;
+
+	SB_LIT(&line, ",\"storables\":");
+	if (storables_compact(&line, s, n))
+		return;
+	json_t *j = json_loadb((const char *)s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	char *d = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	if (d) {
+		sb_put(&line, d, strlen(d));
+	} else {
+		line.len -= sizeof ",\"storables\":" - 1;
+		SB_LIT(&line, ",\"storables_hex\":");
+		hex(&line, s, n);
+		SB_LIT(&line, ",\"storables_error\":");
+		sb_jstr(&line, (const uint8_t *)je.text, strlen(je.text));
+	}
+	free(d);
+	json_decref(j);
+}
+
+/* One message line: the frame's number and fields, then storables. */
+static void
+dump_message(uint64_t frame, const struct frame_msg *m)
+{
+	SB_LIT(&line, "{\"type\":\"message\",\"frame\":");
+	sb_u64(&line, frame);
+	SB_LIT(&line, ",\"id\":");
+	sb_i64(&line, m->id);
+	SB_LIT(&line, ",\"campagne_id\":");
+	sb_i64(&line, m->campagne_id);
+	SB_LIT(&line, ",\"numero_abonne\":");
+	sb_i64(&line, m->numero_abonne);
+	SB_LIT(&line, ",\"template_id\":");
+	sb_i64(&line, m->template_id);
+	SB_LIT(&line, ",\"genre\":");
+	sb_i64(&line, m->genre);
+	SB_LIT(&line, ",\"ack_count\":");
+	sb_i64(&line, m->ack_count);
+	SB_LIT(&line, ",\"ack_delay\":");
+	sb_i64(&line, m->ack_delay);
+	sb_time(&line, "valid_start", m->valid_start, 0);
+	sb_time(&line, "valid_end", m->valid_end, 1);
+	dump_storables(m->storables, m->storables_len);
+	SB_LIT(&line, "}");
+	emit();
+}
+
 static int
 dump_frames(struct io_in *in)
 {
@@ -203,7 +479,7 @@ dump_frames(struct io_in *in)
 	sb_printf(&line, "{\"type\":\"header\",\"version\":%u,\"network_id\":%u,\"date\":",
 	    h.version, h.network_id);
 	sb_jstr(&line, (const uint8_t *)h.date, strlen(h.date));
-	sb_time(&line, "created", h.created);
+	sb_time(&line, "created", h.created, 2);
 	sb_printf(&line, ",\"zone\":");
 	sb_jstr(&line, (const uint8_t *)h.zone, strlen(h.zone));
 	sb_printf(&line, ",\"producer\":");
@@ -213,31 +489,7 @@ dump_frames(struct io_in *in)
 
 	while ((rc = frame_read(&fr, &m, ferr)) == 1) {
 		st.records++;
-		sb_printf(&line, "{\"type\":\"message\",\"frame\":%" PRIu64 ",\"id\":%" PRId64
-		    ",\"campagne_id\":%" PRId64 ",\"numero_abonne\":%" PRId64
-		    ",\"template_id\":%" PRId32 ",\"genre\":%d,\"ack_count\":%d,\"ack_delay\":%" PRId32,
-		    fr.nmsg, m.id, m.campagne_id, m.numero_abonne, m.template_id,
-		    m.genre, m.ack_count, m.ack_delay);
-		sb_time(&line, "valid_start", m.valid_start);
-		sb_time(&line, "valid_end", m.valid_end);
-		json_error_t je;
-		/* Duplicate keys are refused, not folded: the encoder refuses them
-		 * and a dump that hid them would make a bad message look good. */
-		json_t *j = json_loadb((const char *)m.storables, m.storables_len,
-		    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
-		char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		if (s) {
-			sb_printf(&line, ",\"storables\":%s}", s);
-		} else {
-			sb_printf(&line, ",\"storables_hex\":");
-			hex(&line, m.storables, m.storables_len);
-			sb_printf(&line, ",\"storables_error\":");
-			sb_jstr(&line, (const uint8_t *)je.text, strlen(je.text));
-			sb_printf(&line, "}");
-		}
-		free(s);
-		json_decref(j);
-		emit();
+		dump_message(fr.nmsg, &m);
 		if (opt.count && st.records >= opt.count)
 			return 0;
 	}
@@ -266,6 +518,39 @@ static struct {
 	uint8_t cur_hdr[SEC_HEADER_LEN];
 	uint64_t nsec;
 } sd;
+
+/* The reassembled body of the message whose last segment is p: checked
+ * (items, and the header's group offsets against them) and rendered as
+ * ,"storables":{...}.  Exits 65 on error. */
+static void
+section_storables(const uint8_t *p, unsigned long long off)
+{
+	char terr[TLV_ERR_LEN];
+	const uint8_t *body = sd.body;
+	size_t body_len = sd.body_len;
+
+	if (tlv_validate(body, body_len, terr) != 0)
+		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, sd.nsec, terr);
+	/* The offsets must be those the registry's grouping gives. */
+	uint16_t o[3] = { TLV_NO_OFFSET, TLV_NO_OFFSET, TLV_NO_OFFSET };
+	for (size_t i = 0; i < body_len; i += 2u + body[i + 1]) {
+		int g = body[i] >= 0x60 ? 2 : body[i] >= 0x40 ? 1 : body[i] >= 0x20 ? 0 : -1;
+		if (g >= 0 && o[g] == TLV_NO_OFFSET)
+			o[g] = (uint16_t)i;
+	}
+	if (o[0] != sec_get_offset_appearance(p) || o[1] != sec_get_offset_filter(p) ||
+	    o[2] != sec_get_offset_addressee(p))
+		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": offsets %u/%u/%u do not "
+		    "match the body's groups %u/%u/%u", off, sd.nsec,
+		    sec_get_offset_appearance(p), sec_get_offset_filter(p),
+		    sec_get_offset_addressee(p), o[0], o[1], o[2]);
+	sb_need(&line, body_len * 6 + 64);
+	sb_printf(&line, ",\"storables\":");
+	long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
+	if (w < 0)
+		errx(EX_SOFTWARE, "storables rendering overflow");
+	line.len += (size_t)w;
+}
 
 /*
  * Check and print the section at p (avail readable bytes), found at byte
@@ -316,38 +601,14 @@ dump_section(const uint8_t *p, size_t avail, unsigned long long off)
 	    ",\"genre\":%u", off, sec_get_table_id(p), sec_get_length(p), idx, total,
 	    sec_get_target_filter(p), sec_get_network_id(p), sec_get_message_id(p),
 	    sec_get_template_id(p), sec_get_genre(p));
-	sb_time(&line, "valid_start", vs);
-	sb_time(&line, "valid_end", ve);
+	sb_time(&line, "valid_start", vs, 0);
+	sb_time(&line, "valid_end", ve, 1);
 	sb_printf(&line, ",\"ack_count\":%u,\"ack_delay\":%u,\"offset_appearance\":%u,"
 	    "\"offset_filter\":%u,\"offset_addressee\":%u,\"body_len\":%zu,\"crc\":\"0x%08x\"",
 	    sec_get_ack_count(p), sec_get_ack_delay(p), sec_get_offset_appearance(p),
 	    sec_get_offset_filter(p), sec_get_offset_addressee(p), blen, sec_get_crc(p));
-	if (sd.expect_next == 0) {
-		char terr[TLV_ERR_LEN];
-		const uint8_t *body = sd.body;
-		size_t body_len = sd.body_len;
-		if (tlv_validate(body, body_len, terr) != 0)
-			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, sd.nsec, terr);
-		/* The offsets must be those the registry's grouping gives. */
-		uint16_t o[3] = { TLV_NO_OFFSET, TLV_NO_OFFSET, TLV_NO_OFFSET };
-		for (size_t i = 0; i < body_len; i += 2u + body[i + 1]) {
-			int g = body[i] >= 0x60 ? 2 : body[i] >= 0x40 ? 1 : body[i] >= 0x20 ? 0 : -1;
-			if (g >= 0 && o[g] == TLV_NO_OFFSET)
-				o[g] = (uint16_t)i;
-		}
-		if (o[0] != sec_get_offset_appearance(p) || o[1] != sec_get_offset_filter(p) ||
-		    o[2] != sec_get_offset_addressee(p))
-			errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": offsets %u/%u/%u do not "
-			    "match the body's groups %u/%u/%u", off, sd.nsec,
-			    sec_get_offset_appearance(p), sec_get_offset_filter(p),
-			    sec_get_offset_addressee(p), o[0], o[1], o[2]);
-		sb_need(&line, body_len * 6 + 64);
-		sb_printf(&line, ",\"storables\":");
-		long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
-		if (w < 0)
-			errx(EX_SOFTWARE, "storables rendering overflow");
-		line.len += (size_t)w;
-	}
+	if (sd.expect_next == 0)
+		section_storables(p, off);
 	sb_printf(&line, "}");
 	st.records++;
 	emit();
@@ -434,214 +695,9 @@ out:
 	return 0;
 }
 
-/* ---- JSON lines -> frames ---------------------------------------------------- */
-static unsigned long lineno;
-
-__attribute__((noreturn, format(printf, 1, 2))) static void
-lerr(const char *fmt, ...)
-{
-	va_list ap;
-	char msg[300];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	errx(EX_DATAERR, "line %lu: %s", lineno, msg);
-}
-
-static int64_t
-get_int(json_t *o, const char *k, int required, int64_t lo, int64_t hi)
-{
-	json_t *v = json_object_get(o, k);
-	if (v == NULL) {
-		if (required)
-			lerr("missing \"%s\"", k);
-		return 0;
-	}
-	if (!json_is_integer(v))
-		lerr("\"%s\" must be an integer", k);
-	json_int_t x = json_integer_value(v);
-	if (x < lo || x > hi)
-		lerr("\"%s\" %lld out of range %lld..%lld", k, (long long)x, (long long)lo, (long long)hi);
-	return x;
-}
-
-static int64_t
-get_time(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	int64_t t;
-
-	if (v == NULL)
-		lerr("missing \"%s\"", k);
-	if (json_is_integer(v))
-		return json_integer_value(v);
-	if (!json_is_string(v) ||
-	    dvbtime_parse(json_string_value(v), json_string_length(v), &t) != 0)
-		lerr("\"%s\" must be \"YYYY-MM-DDTHH:MM:SSZ\" or Unix seconds", k);
-	return t;
-}
-
+/* Options into opt; returns the input's descriptor. */
 static int
-unhex(const char *s, size_t n, uint8_t *dst)
-{
-	if (n % 2)
-		return -1;
-	for (size_t i = 0; i < n; i += 2) {
-		int v = 0;
-		for (int j = 0; j < 2; j++) {
-			char c = s[i + j];
-			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-			    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-			if (d < 0)
-				return -1;
-			v = v << 4 | d;
-		}
-		dst[i / 2] = (uint8_t)v;
-	}
-	return 0;
-}
-
-/* The header -r writes when the input has none, and the defaults for
- * fields a header line leaves out. */
-static void
-default_header(struct frame_hdr *h)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	*h = (struct frame_hdr){ .version = FRAME_VERSION, .created = now };
-	gmtime_r(&now, &tm);
-	strftime(h->date, sizeof h->date, "%Y-%m-%d", &tm);
-	snprintf(h->producer, sizeof h->producer, "moma-dump -r %s", MOMA_VERSION);
-}
-
-static int
-reverse(FILE *f)
-{
-	struct frame_writer fw;
-	struct frame_hdr h = { 0 };
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int opened = 0;
-	uint8_t *raw = NULL;
-
-	while ((n = getline(&buf, &cap, f)) > 0) {
-		json_error_t je;
-		lineno++;
-		st.bytes_in += (uint64_t)n;
-		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-			n--;
-		if (n == 0)
-			continue;
-		json_t *o = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &je);
-		if (o == NULL)
-			lerr("invalid JSON at column %d: %s", je.column, je.text);
-		if (!json_is_object(o))
-			lerr("expected a JSON object");
-		const char *type = json_string_value(json_object_get(o, "type"));
-		if (type == NULL)
-			type = "message";
-		if (strcmp(type, "header") == 0) {
-			if (opened)
-				lerr("a header after the first record");
-			default_header(&h);
-			h.network_id = (uint8_t)get_int(o, "network_id", 0, 0, 255);
-			const char *s;
-			if ((s = json_string_value(json_object_get(o, "date"))) != NULL) {
-				int64_t t;
-				if (strlen(s) != 10 || dvbtime_parse(s, 10, &t) != 0)
-					lerr("\"date\" must be \"YYYY-MM-DD\"");
-				memcpy(h.date, s, 11);
-			}
-			if ((s = json_string_value(json_object_get(o, "zone"))) != NULL)
-				snprintf(h.zone, sizeof h.zone, "%s", s);
-			if ((s = json_string_value(json_object_get(o, "producer"))) != NULL)
-				snprintf(h.producer, sizeof h.producer, "%s", s);
-			json_t *c = json_object_get(o, "created");
-			h.created = c ? get_time(o, "created") : time(NULL);
-			if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
-				err(EX_IOERR, "write error");
-			opened = 1;
-		} else if (strcmp(type, "message") == 0) {
-			struct frame_msg m = { 0 };
-			char *s = NULL;
-			if (!opened) {
-				default_header(&h);
-				if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
-					err(EX_IOERR, "write error");
-				opened = 1;
-			}
-			m.id = get_int(o, "id", 1, INT64_MIN, INT64_MAX);
-			m.campagne_id = get_int(o, "campagne_id", 1, INT64_MIN, INT64_MAX);
-			m.numero_abonne = get_int(o, "numero_abonne", 1, INT64_MIN, INT64_MAX);
-			m.template_id = (int32_t)get_int(o, "template_id", 0, INT32_MIN, INT32_MAX);
-			m.genre = (int16_t)get_int(o, "genre", 0, INT16_MIN, INT16_MAX);
-			m.ack_count = (int16_t)get_int(o, "ack_count", 0, INT16_MIN, INT16_MAX);
-			m.ack_delay = (int32_t)get_int(o, "ack_delay", 0, INT32_MIN, INT32_MAX);
-			m.valid_start = get_time(o, "valid_start");
-			m.valid_end = get_time(o, "valid_end");
-			json_t *sv = json_object_get(o, "storables");
-			json_t *sr = json_object_get(o, "storables_raw");
-			json_t *sh = json_object_get(o, "storables_hex");
-			if (!!sv + !!sr + !!sh != 1)
-				lerr("need exactly one of \"storables\", \"storables_raw\", \"storables_hex\"");
-			if (sv) {
-				s = json_dumps(sv, JSON_COMPACT | JSON_ENCODE_ANY);
-				if (s == NULL)
-					err(EX_OSERR, "out of memory");
-				m.storables = (const uint8_t *)s;
-				m.storables_len = strlen(s);
-			} else if (sr) {
-				if (!json_is_string(sr))
-					lerr("\"storables_raw\" must be a string");
-				m.storables = (const uint8_t *)json_string_value(sr);
-				m.storables_len = json_string_length(sr);
-			} else {
-				if (!json_is_string(sh))
-					lerr("\"storables_hex\" must be a string");
-				size_t hl = json_string_length(sh);
-				free(raw);
-				if ((raw = malloc(hl / 2 + 1)) == NULL)
-					err(EX_OSERR, "out of memory");
-				if (unhex(json_string_value(sh), hl, raw))
-					lerr("\"storables_hex\" is not an even number of hex digits");
-				m.storables = raw;
-				m.storables_len = hl / 2;
-			}
-			if (m.storables_len > FRAME_MAX_RECORD - 1 - FRAME_MSG_FIXED)
-				lerr("storables of %zu bytes exceed the frame record maximum", m.storables_len);
-			int rc = frame_write_msg(&fw, &m);
-			if (rc != FRAME_OK)
-				err(EX_IOERR, "write error");
-			free(s);
-			st.records++;
-			st.units_out++;
-		} else if (strcmp(type, "end") == 0) {
-			/* The trailer is recomputed from what was written. */
-		} else {
-			lerr("record type \"%s\" cannot be turned back into frames "
-			    "(-r reads header, message and end lines)", type);
-		}
-		json_decref(o);
-	}
-	if (ferror(f))
-		err(EX_IOERR, "read error");
-	if (!opened) {
-		default_header(&h);
-		if (frame_writer_open(&fw, &out, &h) != FRAME_OK)
-			err(EX_IOERR, "write error");
-	}
-	if (frame_write_end(&fw) != FRAME_OK)
-		err(EX_IOERR, "write error");
-	free(buf);
-	free(raw);
-	return 0;
-}
-
-int
-main(int argc, char *argv[])
+parse_args(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "count", required_argument, NULL, 'n' },
@@ -654,8 +710,8 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct io_in in;
 	int c, fd = STDIN_FILENO;
+	uint64_t v;
 
 	opt.pid = -1;
 	while ((c = getopt_long(argc, argv, "hn:rt:vV", longopts, NULL)) != -1) {
@@ -665,13 +721,11 @@ main(int argc, char *argv[])
 			if (num_parse(optarg, 0, 1, UINT64_MAX, &opt.count) != 0)
 				errx(EX_USAGE, "-n: '%s' is not a positive count", optarg);
 			break;
-		case 'P': {
-			uint64_t v;
+		case 'P':
 			if (num_parse(optarg, NUM_HEX, 0, 0x1ffe, &v) != 0)
 				errx(EX_USAGE, "--pid: '%s' is not a PID in 0..8190 (0x0000..0x1ffe)", optarg);
 			opt.pid = (int)v;
 			break;
-		}
 		case 'r': opt.reverse = 1; break;
 		case 'S': opt.stats = 1; break;
 		case 't':
@@ -693,13 +747,72 @@ main(int argc, char *argv[])
 	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
 	    (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0)
 		err(EX_NOINPUT, "%s", argv[0]);
+	return fd;
+}
+
+/* The kind of input from its first bytes (already buffered in in). */
+static const char *
+detect_type(struct io_in *in)
+{
+	ssize_t got = io_in_fill(in, 1);
+
+	if (got < 0)
+		err(EX_IOERR, "read error");
+	if (got == 0)
+		return "sections";	/* an empty carousel */
+	if (io_in_ptr(in)[0] == FRAME_MAGIC[0])
+		return "frames";
+	if (io_in_ptr(in)[0] == SEC_TABLE_ID)
+		return "sections";
+	if (io_in_ptr(in)[0] != TS_SYNC)
+		errx(EX_DATAERR, "byte 0: unknown input: first byte 0x%02x is neither "
+		    "a frame stream ('M'), a section (0x92) nor a transport stream (0x47)",
+		    io_in_ptr(in)[0]);
+	/* The sync byte of each packet buffered, up to 8. */
+	if ((got = io_in_fill(in, 8 * TS_PKT_LEN)) < 0)
+		err(EX_IOERR, "read error");
+	if (got > 8 * TS_PKT_LEN)
+		got = 8 * TS_PKT_LEN;
+	for (ssize_t i = TS_PKT_LEN; i < got; i += TS_PKT_LEN)
+		if (io_in_ptr(in)[i] != TS_SYNC)
+			errx(EX_DATAERR, "byte %zd: unknown input: 0x47 at byte 0 but "
+			    "0x%02x at byte %zd: not a transport stream", i, io_in_ptr(in)[i], i);
+	return "ts";
+}
+
+/* fd decoded to JSON lines. */
+static void
+dump(int fd)
+{
+	struct io_in in;
+
+	if (io_in_init(&in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &st))
+		err(EX_OSERR, "out of memory");
+	if (io_in_fill(&in, 1) < 0)
+		err(EX_IOERR, "read error");
+	const char *type = opt.type ? opt.type : detect_type(&in);
+	if (opt.pid >= 0 && strcmp(type, "ts") != 0)
+		errx(EX_USAGE, "--pid is for a transport stream, not %s", type);
+	if (strcmp(type, "frames") == 0)
+		dump_frames(&in);
+	else if (strcmp(type, "ts") == 0)
+		dump_ts(&in);
+	else
+		dump_sections(&in);
+	io_in_free(&in);
+}
+
+int
+main(int argc, char *argv[])
+{
+	int fd = parse_args(argc, argv);
+
 	signal(SIGPIPE, SIG_IGN);
 	opt.progress = opt.verbose && isatty(STDERR_FILENO);
 	stats_init(&st);
 	if (io_out_init(&out, STDOUT_FILENO, 256 * 1024, &st))
 		err(EX_OSERR, "out of memory");
 	atexit(flush_at_exit);
-
 	if (opt.reverse) {
 		if (isatty(STDOUT_FILENO))
 			errx(EX_USAGE, "refusing to write a binary frame stream to a terminal");
@@ -708,45 +821,7 @@ main(int argc, char *argv[])
 			err(EX_OSERR, "fdopen");
 		reverse(f);
 	} else {
-		if (io_in_init(&in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &st))
-			err(EX_OSERR, "out of memory");
-		ssize_t got = io_in_fill(&in, 1);
-		if (got < 0)
-			err(EX_IOERR, "read error");
-		const char *type = opt.type;
-		if (type == NULL) {
-			if (got == 0)
-				type = "sections";	/* an empty carousel */
-			else if (io_in_ptr(&in)[0] == FRAME_MAGIC[0])
-				type = "frames";
-			else if (io_in_ptr(&in)[0] == SEC_TABLE_ID)
-				type = "sections";
-			else if (io_in_ptr(&in)[0] == TS_SYNC) {
-				/* The sync byte of each packet buffered, up to 8. */
-				if ((got = io_in_fill(&in, 8 * TS_PKT_LEN)) < 0)
-					err(EX_IOERR, "read error");
-				if (got > 8 * TS_PKT_LEN)
-					got = 8 * TS_PKT_LEN;
-				for (ssize_t i = TS_PKT_LEN; i < got; i += TS_PKT_LEN)
-					if (io_in_ptr(&in)[i] != TS_SYNC)
-						errx(EX_DATAERR, "byte %zd: unknown input: 0x47 at byte 0 but "
-						    "0x%02x at byte %zd: not a transport stream", i,
-						    io_in_ptr(&in)[i], i);
-				type = "ts";
-			} else
-				errx(EX_DATAERR, "byte 0: unknown input: first byte 0x%02x is neither "
-				    "a frame stream ('M'), a section (0x92) nor a transport stream (0x47)",
-				    io_in_ptr(&in)[0]);
-		}
-		if (opt.pid >= 0 && strcmp(type, "ts") != 0)
-			errx(EX_USAGE, "--pid is for a transport stream, not %s", type);
-		if (strcmp(type, "frames") == 0)
-			dump_frames(&in);
-		else if (strcmp(type, "ts") == 0)
-			dump_ts(&in);
-		else
-			dump_sections(&in);
-		io_in_free(&in);
+		dump(fd);
 	}
 	if (opt.progress)
 		fputs("\r\033[K", stderr);
