@@ -15,7 +15,7 @@ MANDIR  ?= $(PREFIX)/share/man
 SYSCONFDIR ?= $(PREFIX)/etc
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-VERSION := 0.1.0
+VERSION := $(shell cat scripts/VERSION)
 
 CFLAGS  ?= -O2 -g
 # Our flags are added to the user's, never replace them.
@@ -138,6 +138,8 @@ MAN5 := $(wildcard man/*.5)
 MAN7 := $(wildcard man/*.7)
 SCRIPTS := scripts/moma-zone scripts/moma-all
 SHAREDIR ?= $(PREFIX)/share/moma
+# moma-zone and moma-all source moma-lib.sh from $(BINDIR)/../lib/moma.
+MOMALIBDIR = $(BINDIR)/../lib/moma
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 UNITS_IN := $(wildcard systemd/*.service.in)
 UNITS := $(UNITS_IN:systemd/%.in=%) $(notdir $(wildcard systemd/*.timer))
@@ -147,6 +149,8 @@ install: all
 	           $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(SYSCONFDIR)/moma $(DESTDIR)$(SHAREDIR) \
 	           $(DESTDIR)$(SYSTEMDDIR)
 	install -m 755 $(BINS) $(SCRIPTS) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(MOMALIBDIR)
+	install -m 644 scripts/moma-lib.sh scripts/VERSION $(DESTDIR)$(MOMALIBDIR)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/moma/zones.conf ] || \
 	    install -m 644 scripts/zones.conf $(DESTDIR)$(SYSCONFDIR)/moma/zones.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/moma/moma.env ] || \
@@ -163,8 +167,9 @@ uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(BINDIR)/%) \
 	      $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
 	      $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%) $(DESTDIR)$(SHAREDIR)/schema.sql \
-	      $(UNITS:%=$(DESTDIR)$(SYSTEMDDIR)/%)
-	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
+	      $(UNITS:%=$(DESTDIR)$(SYSTEMDDIR)/%) $(DESTDIR)$(MOMALIBDIR)/moma-lib.sh \
+	      $(DESTDIR)$(MOMALIBDIR)/VERSION
+	-rmdir $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MOMALIBDIR) 2>/dev/null
 
 lint:
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)

@@ -82,3 +82,16 @@ UNITS=(moma-zone@.service moma-all.service moma-all.timer)
   left=$(cd "$DEST/usr/local" && find . -type f | sort)
   [ "$left" = "$(printf './etc/moma/moma.env\n./etc/moma/zones.conf')" ] || { echo "left: $left" >&2; return 1; }
 }
+
+@test "the installed moma-zone and moma-all find their library and version" {
+  p=$DEST/usr/local
+  [ -f "$p/lib/moma/moma-lib.sh" ]
+  run "$p/bin/moma-zone" --version
+  assert_status 0
+  [ "$output" = "moma-zone $(cat "$TOP/scripts/VERSION")" ]
+  run "$p/bin/moma-all" --version
+  assert_status 0
+  [ "$output" = "moma-all $(cat "$TOP/scripts/VERSION")" ]
+  # the same version as the tools built with it
+  [ "$("$p/bin/moma-put" --version)" = "moma-put $(cat "$TOP/scripts/VERSION")" ]
+}
