@@ -11,8 +11,7 @@
 
 #include "tap.h"
 
-static uint64_t rs = 0x243f6a8885a308d3ull;
-static uint64_t rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return rs; }
+/* rnd(): tap.h's xorshift, the same sequence in every run. */
 
 /*
  * json[0..n) followed by 16 pad bytes: the fast path's verdict (*fast),
