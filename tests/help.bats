@@ -8,7 +8,7 @@
 load helpers
 
 TOOLS=(moma-fetch moma-encode moma-dump)
-VERSION=$(sed -n 's/^VERSION *:= *//p' "$TOP/Makefile")
+VERSION=$(cat "$TOP/scripts/VERSION")   # the Makefile builds with it
 
 # man_options TOOL: every option the manual page's option list documents
 # (.It lines before ENVIRONMENT), one per line, as typed: -j, --zone-name.
