@@ -117,7 +117,8 @@ static struct {
 	unsigned max_parts;
 	const char *prepare, *complete, *abort;
 	const char *profile, *region, *endpoint, *content_type;
-	int insecure;
+	const char *sse, *sse_kms_key_id, *storage_class;
+	int insecure, path_style;
 } opt = { .jobs = 4, .retries = 6, .part_size = 8 * MIB, .max_parts = PARTS_MAX };
 
 static struct s3_conf conf;
@@ -134,9 +135,11 @@ usage(void)
 	fprintf(stderr,
 	    "usage: moma-put [-hkv] [-j jobs] [-p part-size] [-r retries] "
 	    "[--content-type type]\n"
-	    "                [--endpoint-url url] [--profile name] "
-	    "[--region region] [--stats]\n"
-	    "                [--prepare state] s3://bucket/key\n"
+	    "                [--endpoint-url url] [--path-style] [--profile name] "
+	    "[--region region]\n"
+	    "                [--sse AES256|aws:kms] [--sse-kms-key-id id] "
+	    "[--storage-class class]\n"
+	    "                [--stats] [--prepare state] s3://bucket/key\n"
 	    "       moma-put [-kv] [-r retries] [--stats] "
 	    "--complete state | --abort state\n");
 	exit(EX_USAGE);
@@ -343,6 +346,23 @@ xferinfo_cb(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un
 	return x->interruptible && got_signal ? 1 : 0;
 }
 
+/*
+ * Renew temporary credentials that expire within 5 minutes, before a
+ * request is built or sent again.  A failure is only a warning: the old
+ * credentials may still work, and the server says when they do not.
+ */
+static void
+refresh_creds(void)
+{
+	char e[S3_ERR_LEN];
+	int r = s3_conf_refresh(&conf, e, sizeof e);
+
+	if (r < 0)
+		warnx("credentials: %s", e);
+	else if (r > 0 && opt.verbose)
+		warnx("credentials renewed: %s", conf.creds.desc);
+}
+
 static void
 xfer_free(struct xfer *x)
 {
@@ -372,6 +392,7 @@ xfer_init(struct xfer *x, enum op op, unsigned partno, const char *url,
 	x->body_len = len;
 	x->hdrs = hdrs;
 	x->interruptible = op != OP_ABORT;
+	refresh_creds();
 	if (hdrs == NULL || (x->e = curl_easy_init()) == NULL ||
 	    s3_easy_setup(x->e, &conf) != 0)
 		errx(EX_SOFTWARE, "cannot set up a request: out of memory");
@@ -386,6 +407,8 @@ xfer_init(struct xfer *x, enum op op, unsigned partno, const char *url,
 	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
 	SET(CURLOPT_XFERINFODATA, x);
+	if (rc == CURLE_OK && s3_easy_creds(x->e, &x->hdrs, &conf) != 0)
+		rc = CURLE_OUT_OF_MEMORY;
 	switch (op) {
 	case OP_PUT:
 	case OP_PART:
@@ -563,6 +586,11 @@ run_sync(struct xfer *x, int attempts, struct verdict *v, struct s3_xml *xml)
 		uint64_t d;
 
 		xfer_rewind(x);
+		if (a > 1) {
+			refresh_creds();
+			if (s3_easy_creds(x->e, &x->hdrs, &conf) != 0)
+				errx(EX_SOFTWARE, "out of memory");
+		}
 		nrequests++;
 		r = judge(x, curl_easy_perform(x->e), v, xml);
 		if (r == 0)
@@ -1104,6 +1132,7 @@ upload_stream(void)
 					h = s3_header(h, "Content-MD5", first->md5_b64);
 				if (h != NULL)
 					h = s3_header(h, "Content-Type", opt.content_type);
+				h = s3_object_headers(h, &conf);
 				xfer_init(&x, OP_PUT, 0, target.url, first->buf,
 				    first->len, h);
 				if (run_sync(&x, opt.retries + 1, &v, &xml) != 0)
@@ -1120,6 +1149,7 @@ upload_stream(void)
 
 			if (h != NULL)
 				h = s3_header(h, "Content-Type", opt.content_type);
+			h = s3_object_headers(h, &conf);
 			xfer_init(&x, OP_CREATE, 0, url, NULL, 0, h);
 			free(url);
 			if (run_sync(&x, opt.retries + 1, &v, &xml) != 0)
@@ -1417,7 +1447,8 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_CONTENT_TYPE = 256, O_ENDPOINT, O_PROFILE, O_REGION, O_STATS,
-	    O_VERSION, O_PREPARE, O_COMPLETE, O_ABORT };
+	    O_VERSION, O_PREPARE, O_COMPLETE, O_ABORT, O_PATH_STYLE, O_SSE,
+	    O_SSE_KMS_KEY_ID, O_STORAGE_CLASS };
 	static const struct option longopts[] = {
 		{ "abort", required_argument, NULL, O_ABORT },
 		{ "complete", required_argument, NULL, O_COMPLETE },
@@ -1428,11 +1459,15 @@ main(int argc, char *argv[])
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "no-verify-ssl", no_argument, NULL, 'k' },
 		{ "part-size", required_argument, NULL, 'p' },
+		{ "path-style", no_argument, NULL, O_PATH_STYLE },
 		{ "prepare", required_argument, NULL, O_PREPARE },
 		{ "profile", required_argument, NULL, O_PROFILE },
 		{ "region", required_argument, NULL, O_REGION },
 		{ "retries", required_argument, NULL, 'r' },
+		{ "sse", required_argument, NULL, O_SSE },
+		{ "sse-kms-key-id", required_argument, NULL, O_SSE_KMS_KEY_ID },
 		{ "stats", no_argument, NULL, O_STATS },
+		{ "storage-class", required_argument, NULL, O_STORAGE_CLASS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -1464,11 +1499,15 @@ main(int argc, char *argv[])
 				usage();
 			}
 			break;
+		case O_PATH_STYLE: opt.path_style = 1; break;
 		case O_PREPARE: opt.prepare = optarg; break;
 		case O_PROFILE: opt.profile = optarg; break;
 		case O_REGION: opt.region = optarg; break;
 		case 'r': opt.retries = (int)parse_num(optarg, "retries", 0, 100); break;
+		case O_SSE: opt.sse = optarg; break;
+		case O_SSE_KMS_KEY_ID: opt.sse_kms_key_id = optarg; break;
 		case O_STATS: opt.stats = 1; break;
+		case O_STORAGE_CLASS: opt.storage_class = optarg; break;
 		case 'v': opt.verbose = 1; break;
 		case O_VERSION:
 			printf("moma-put " MOMA_VERSION "\n");
@@ -1485,12 +1524,21 @@ main(int argc, char *argv[])
 	if ((e = getenv("MOMA_PUT_MAX_PARTS")) != NULL && *e)
 		opt.max_parts = (unsigned)parse_num(e, "MOMA_PUT_MAX_PARTS", 1, PARTS_MAX);
 
+	/* Before the configuration: the credential chain may ask STS, a
+	 * container agent or the instance metadata service. */
+	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+		errx(EX_SOFTWARE, "curl_global_init failed");
 	if (s3_conf_load(&conf, opt.profile, opt.region, opt.endpoint,
 	    errbuf, sizeof errbuf) != 0)
 		errx(EX_CONFIG, "%s", errbuf);
+	if (s3_conf_object(&conf, opt.sse, opt.sse_kms_key_id,
+	    opt.storage_class, opt.path_style, errbuf, sizeof errbuf) != 0) {
+		warnx("%s", errbuf);
+		usage();
+	}
+	if (opt.verbose)
+		warnx("credentials: %s", conf.creds.desc);
 	conf.insecure = opt.insecure;
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-		errx(EX_SOFTWARE, "curl_global_init failed");
 	srand48((long)(stats_now_ns() ^ (uint64_t)getpid() << 16));
 	stats_init(&st);
 
