@@ -94,6 +94,11 @@ no_secret_in() {
   run_split "$PUT" --profile nosuch "s3://$BKT/none" <small
   assert_status "$EX_CONFIG"
   [[ $stderr == *"profile [nosuch] not found"* ]]
+  mkdir -p .aws
+  printf '[default]\naws_access_key_id = x\n' >.aws/credentials
+  run_split "$PUT" "s3://$BKT/none" <small
+  assert_status "$EX_CONFIG"
+  [[ $stderr == *"profile [default]: aws_access_key_id without aws_secret_access_key"* ]]
 }
 
 @test "environment session token: radosgw checks it (a wrong one is refused)" {
@@ -254,4 +259,26 @@ no_secret_in() {
     assert_status 0
     [[ $(rgw_head "$BKT" kmsid) == *"$RGW_KMS_KEY"* ]]
   fi
+}
+
+@test "virtual-hosted addressing against radosgw (rgw_dns_name, MOMA_PUT_RESOLVE); --path-style" {
+  user_keys
+  local port=${RGW_URL##*:}
+  mkdir -p .aws
+  printf '[default]\ns3 =\n    addressing_style = virtual\n' >.aws/config
+  export AWS_ENDPOINT_URL=http://$RGW_DNS:$port
+  # The bucket's host name leads to radosgw, the bare endpoint's to a
+  # closed port of 127.0.0.2: no name server is asked, and only
+  # virtual-hosted requests can succeed.
+  export MOMA_PUT_RESOLVE=$BKT.$RGW_DNS:$port:127.0.0.1,$RGW_DNS:$port:127.0.0.2
+  put_check vhost small
+  head -c $((6 * 1024 * 1024)) /dev/urandom >six
+  put_check vhostbig six -p 5M
+  run_split "$PUT" -r 0 --path-style "s3://$BKT/pstyle" <small
+  assert_status "$EX_UNAVAILABLE"
+  [[ $stderr == *"connect to $RGW_DNS port $port"* ]]
+  printf '[default]\ns3 =\n    addressing_style = sideways\n' >.aws/config
+  run_split "$PUT" "s3://$BKT/bad" <small
+  assert_status "$EX_CONFIG"
+  [[ $stderr == *"addressing_style 'sideways'"* ]]
 }

@@ -167,15 +167,18 @@ creds_config_file(void)
 
 /*
  * Look key up in section of the INI file path; *seen is set if the
- * section exists.  Indented lines continue a nested setting ("s3 =") and
- * are skipped.  Returns a malloc'd value, or NULL.
+ * section exists.  Indented lines are the settings nested under a
+ * "parent =" line (the config file's "s3 =" block): with parent NULL
+ * they are skipped, else only those under parent are looked at.
+ * Returns a malloc'd value, or NULL.
  */
 static char *
-ini_get(const char *path, const char *section, const char *key, int *seen)
+ini_get(const char *path, const char *section, const char *parent,
+    const char *key, int *seen)
 {
 	FILE *f;
 	char line[4096], *p, *eq, *val = NULL;
-	int in = 0;
+	int in = 0, under = 0;
 
 	if (path == NULL || (f = fopen(path, "r")) == NULL)
 		return NULL;
@@ -191,14 +194,19 @@ ini_get(const char *path, const char *section, const char *key, int *seen)
 			if (e != NULL) {
 				*e = '\0';
 				in = strcmp(trim(p + 1), section) == 0;
+				under = 0;
 				if (in && seen != NULL)
 					*seen = 1;
 			}
 			continue;
 		}
-		if (!in || indented || (eq = strchr(p, '=')) == NULL)
+		if (!in || (eq = strchr(p, '=')) == NULL)
 			continue;
 		*eq = '\0';
+		if (!indented)
+			under = parent != NULL && strcmp(trim(p), parent) == 0;
+		if (indented != (parent != NULL) || (indented && !under))
+			continue;
 		if (strcmp(trim(p), key) == 0)
 			val = strdup(trim(eq + 1));
 	}
@@ -206,24 +214,19 @@ ini_get(const char *path, const char *section, const char *key, int *seen)
 	return val;
 }
 
-/*
- * key of profile: the credentials file's [name] first, then the config
- * file's [profile name] ([default] for the default profile).  *seen (may
- * be NULL) is set if either file has the profile.  A malloc'd value or
- * NULL; empty values count as unset.
- */
-char *
-creds_profile_get(const char *profile, const char *key, int *seen)
+/* key (nested under parent when not NULL) of profile; see creds.h. */
+static char *
+profile_get(const char *profile, const char *parent, const char *key, int *seen)
 {
 	char *cred = creds_credentials_file(), *cfg = creds_config_file();
 	char *sect = NULL, *v;
 
-	v = ini_get(cred, profile, key, seen);
+	v = ini_get(cred, profile, parent, key, seen);
 	if (v == NULL) {
 		if (strcmp(profile, "default") == 0)
-			v = ini_get(cfg, "default", key, seen);
+			v = ini_get(cfg, "default", parent, key, seen);
 		if (v == NULL && asprintf(&sect, "profile %s", profile) >= 0)
-			v = ini_get(cfg, sect, key, seen);
+			v = ini_get(cfg, sect, parent, key, seen);
 	}
 	if (v != NULL && *v == '\0') {
 		free(v);
@@ -233,6 +236,18 @@ creds_profile_get(const char *profile, const char *key, int *seen)
 	free(cred);
 	free(cfg);
 	return v;
+}
+
+char *
+creds_profile_get(const char *profile, const char *key, int *seen)
+{
+	return profile_get(profile, NULL, key, seen);
+}
+
+char *
+creds_profile_get_nested(const char *profile, const char *parent, const char *key)
+{
+	return profile_get(profile, parent, key, NULL);
 }
 
 static int
@@ -863,8 +878,12 @@ process(struct creds *out, const char *cmd, const char *profile, char *err,
 		return -1;
 	}
 	if (pid == 0) {
-		/* Only async-signal-safe calls: moma-put has threads. */
-		if (dup2(fds[1], STDOUT_FILENO) >= 0)
+		/* Only async-signal-safe calls: moma-put has threads.  The
+		 * standard input is the object being uploaded: not for it. */
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null >= 0 && dup2(null, STDIN_FILENO) >= 0 &&
+		    dup2(fds[1], STDOUT_FILENO) >= 0)
 			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
@@ -1077,8 +1096,10 @@ from_profile(struct creds *out, const char *name, const char *region,
 		free(role);
 		return rc;
 	}
-	if (profile_static(out, name, found, err, errlen) != 0 || *found)
-		return *found ? 0 : -1;
+	if (profile_static(out, name, found, err, errlen) != 0)
+		return -1;
+	if (*found)
+		return 0;
 	if ((cmd = creds_profile_get(name, "credential_process", NULL)) != NULL) {
 		*found = 1;
 		rc = process(out, cmd, name, err, errlen);

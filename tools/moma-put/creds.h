@@ -78,6 +78,11 @@ void creds_free(struct creds *cr);
  */
 char *creds_profile_get(const char *profile, const char *key, int *seen);
 
+/* The same for a setting nested under "parent =", as the config file's
+ * "s3 =" block holds "addressing_style = virtual". */
+char *creds_profile_get_nested(const char *profile, const char *parent,
+    const char *key);
+
 /* AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, AWS_CONFIG_FILE or
  * ~/.aws/config: malloc'd paths, NULL without HOME. */
 char *creds_credentials_file(void);

@@ -35,6 +35,40 @@ env(const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* The profile's s3 addressing_style, and MOMA_PUT_RESOLVE. */
+static int
+addressing(struct s3_conf *c, const char *prof, char *err, size_t errlen)
+{
+	char *st = creds_profile_get_nested(prof, "s3", "addressing_style");
+	const char *r = env("MOMA_PUT_RESOLVE");
+	int rc = 0;
+
+	if (st != NULL && strcmp(st, "virtual") == 0)
+		c->virtual_hosted = 1;
+	else if (st != NULL && strcmp(st, "path") == 0)
+		c->path_style = 1;
+	else if (st != NULL && strcmp(st, "auto") != 0) {
+		seterr(err, errlen, "profile [%s]: s3 addressing_style '%.32s': "
+		    "expected auto, virtual or path", prof, st);
+		rc = -1;
+	}
+	free(st);
+	while (rc == 0 && r != NULL && *r) {
+		size_t n = strcspn(r, ",");
+		char *one = strndup(r, n);
+		struct curl_slist *l = one ? curl_slist_append(c->resolve, one) : NULL;
+
+		free(one);
+		if (l == NULL) {
+			seterr(err, errlen, "%s", strerror(ENOMEM));
+			rc = -1;
+		} else
+			c->resolve = l;
+		r += n + (r[n] == ',');
+	}
+	return rc;
+}
+
 int
 s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
     const char *endpoint, char *err, size_t errlen)
@@ -86,6 +120,8 @@ s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
 	}
 	if (env("AWS_CA_BUNDLE") && (c->ca_bundle = strdup(env("AWS_CA_BUNDLE"))) == NULL)
 		goto nomem;
+	if (addressing(c, prof, err, errlen) != 0)
+		goto fail;
 	if (creds_load(&c->creds, profile, c->region, err, errlen) != 0)
 		goto fail;
 	return 0;
@@ -100,6 +136,7 @@ void
 s3_conf_free(struct s3_conf *c)
 {
 	creds_free(&c->creds);
+	curl_slist_free_all(c->resolve);
 	free(c->region);
 	free(c->endpoint);
 	free(c->ca_bundle);
@@ -158,7 +195,7 @@ s3_conf_object(struct s3_conf *c, const char *sse, const char *kms_key_id,
 	c->sse = sse;
 	c->sse_kms_key_id = kms_key_id;
 	c->storage_class = storage_class;
-	c->path_style = path_style;
+	c->path_style |= path_style;
 	return 0;
 }
 
@@ -248,7 +285,13 @@ s3_target_parse(const char *uri, const struct s3_conf *c,
 		seterr(err, errlen, "'%s': invalid bucket name '%s'", uri, t->bucket);
 		goto fail;
 	}
-	if (c->endpoint != NULL)
+	if (c->endpoint != NULL && c->virtual_hosted && !c->path_style &&
+	    strchr(t->bucket, '.') == NULL) {
+		size_t sch = strstr(c->endpoint, "://") - c->endpoint + 3;
+
+		n = asprintf(&t->url, "%.*s%s.%s/%s", (int)sch, c->endpoint,
+		    t->bucket, c->endpoint + sch, ekey);
+	} else if (c->endpoint != NULL)
 		n = asprintf(&t->url, "%s/%s/%s", c->endpoint, t->bucket, ekey);
 	else if (strchr(t->bucket, '.') != NULL || c->path_style)
 		n = asprintf(&t->url, "https://s3.%s.amazonaws.com/%s/%s",
@@ -307,6 +350,8 @@ s3_easy_setup(CURL *e, const struct s3_conf *c)
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	if (c->ca_bundle != NULL)
 		SET(CURLOPT_CAINFO, c->ca_bundle);
+	if (c->resolve != NULL)
+		SET(CURLOPT_RESOLVE, c->resolve);
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
 }

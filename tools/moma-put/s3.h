@@ -31,6 +31,8 @@ struct s3_conf {
 	int insecure;		/* skip TLS verification */
 	long connect_timeout;	/* seconds */
 	long stall_timeout;	/* seconds below 1 KiB/s before giving up */
+	int virtual_hosted;	/* the profile's s3 addressing_style = virtual */
+	struct curl_slist *resolve;	/* owned: MOMA_PUT_RESOLVE, for tests */
 	/* Set by s3_conf_object(): */
 	int path_style;		/* path-style addressing on AWS too */
 	const char *sse;	/* x-amz-server-side-encryption, or NULL */
@@ -50,7 +52,10 @@ struct s3_target {
  * profile (profile, else AWS_PROFILE, else "default") in AWS_CONFIG_FILE
  * (default ~/.aws/config), else us-east-1.  Endpoint: endpoint if not
  * NULL, else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; it must start with
- * http:// or https://.  CA bundle: AWS_CA_BUNDLE.  Credentials: the AWS
+ * http:// or https://.  Addressing: the profile's nested "s3 =" setting
+ * "addressing_style" (path, virtual or auto).  CA bundle: AWS_CA_BUNDLE.
+ * MOMA_PUT_RESOLVE (tests only): "HOST:PORT:ADDRESS[,...]" entries for
+ * CURLOPT_RESOLVE, so that virtual-hosted names need no DNS.  Credentials: the AWS
  * SDKs' default chain, creds_load() in creds.h; c->creds.desc says which
  * source (no secret in it).  Uses libcurl (STS, container, instance
  * metadata): call curl_global_init() first.  Returns 0, or -1 with a
@@ -93,9 +98,11 @@ struct curl_slist *s3_object_headers(struct curl_slist *list,
     const struct s3_conf *c);
 
 /*
- * Parse "s3://bucket/key" into t, building the object URL: path-style
- * under c->endpoint when set, else virtual-hosted AWS addressing
- * (path-style when the bucket name holds a dot or c->path_style).  Returns 0, or -1 with
+ * Parse "s3://bucket/key" into t, building the object URL: virtual-hosted
+ * (https://bucket.s3.REGION.amazonaws.com/key) on AWS, path-style
+ * (ENDPOINT/bucket/key) under c->endpoint unless c->virtual_hosted
+ * (then scheme://bucket.HOST/key), and path-style whenever the bucket
+ * name holds a dot or c->path_style is set.  Returns 0, or -1 with
  * a message in err.  Free with s3_target_free().
  */
 int s3_target_parse(const char *uri, const struct s3_conf *c,
