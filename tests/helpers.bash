@@ -13,6 +13,13 @@ DUMP=$BIN/moma-dump
 PUT=$BIN/moma-put
 FIXTURES=$TOP/tests/fixtures
 
+# No test may reach the real EC2 instance metadata service or container
+# agent (moma-put's credential chain would try them last), nor pick up a
+# web identity from the host.
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
+  AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN
+
 # sysexits(3)
 EX_USAGE=64 EX_DATAERR=65 EX_NOINPUT=66 EX_UNAVAILABLE=69 EX_SOFTWARE=70
 EX_OSERR=71 EX_CANTCREAT=73 EX_IOERR=74 EX_TEMPFAIL=75 EX_PROTOCOL=76

@@ -27,6 +27,19 @@ UNITS=(moma-zone@.service moma-all.service moma-all.timer)
   for u in "${UNITS[@]}"; do [ -f "$p/lib/systemd/system/$u" ]; done
 }
 
+@test "the installed moma-zone and moma-all find their library and version" {
+  p=$DEST/usr/local
+  [ -f "$p/lib/moma/moma-lib.sh" ]
+  run "$p/bin/moma-zone" --version
+  assert_status 0
+  [ "$output" = "moma-zone $(cat "$TOP/scripts/VERSION")" ]
+  run "$p/bin/moma-all" --version
+  assert_status 0
+  [ "$output" = "moma-all $(cat "$TOP/scripts/VERSION")" ]
+  # the same version as the tools built with it
+  [ "$("$p/bin/moma-put" --version)" = "moma-put $(cat "$TOP/scripts/VERSION")" ]
+}
+
 @test "the installed units name the installed paths, no placeholder left" {
   u=$DEST/usr/local/lib/systemd/system
   run grep -l '@[A-Z]*@' "$u"/*
@@ -81,17 +94,4 @@ UNITS=(moma-zone@.service moma-all.service moma-all.timer)
   make -s -C "$TOP" uninstall DESTDIR="$DEST" PREFIX=/usr/local >/dev/null
   left=$(cd "$DEST/usr/local" && find . -type f | sort)
   [ "$left" = "$(printf './etc/moma/moma.env\n./etc/moma/zones.conf')" ] || { echo "left: $left" >&2; return 1; }
-}
-
-@test "the installed moma-zone and moma-all find their library and version" {
-  p=$DEST/usr/local
-  [ -f "$p/lib/moma/moma-lib.sh" ]
-  run "$p/bin/moma-zone" --version
-  assert_status 0
-  [ "$output" = "moma-zone $(cat "$TOP/scripts/VERSION")" ]
-  run "$p/bin/moma-all" --version
-  assert_status 0
-  [ "$output" = "moma-all $(cat "$TOP/scripts/VERSION")" ]
-  # the same version as the tools built with it
-  [ "$("$p/bin/moma-put" --version)" = "moma-put $(cat "$TOP/scripts/VERSION")" ]
 }

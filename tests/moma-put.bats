@@ -63,8 +63,8 @@ start_proxy() {
   [[ $output == *"usage: moma-put"* ]]
   # Every long option of the getopt table is in the help text.
   for o in abort abort-uploads complete content-type endpoint-url head help \
-      insecure jobs list-uploads meta older-than part-size prepare profile \
-      region retries stats verbose version; do
+      insecure jobs list-uploads meta older-than part-size path-style prepare profile \
+      region retries sse sse-kms-key-id stats storage-class verbose version; do
     [[ $output == *"--$o"* ]] || { echo "--help lacks --$o" >&2; return 1; }
   done
   run_split "$PUT" --bogus

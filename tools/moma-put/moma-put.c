@@ -33,9 +33,11 @@ enum cmd { C_STREAM, C_COMPLETE, C_ABORT, C_LIST, C_ABORT_UPLOADS, C_HEAD };
 static const char usage_text[] =
     "usage: moma-put [-kv] [-j jobs] [-p part-size] [-r retries] "
     "[--content-type type]\n"
-    "                [--endpoint-url url] [--meta name=value] "
+    "                [--endpoint-url url] [--meta name=value] [--path-style] "
     "[--profile name]\n"
-    "                [--region region] [--stats] [--prepare state] "
+    "                [--region region] [--sse AES256|aws:kms] "
+    "[--sse-kms-key-id id]\n"
+    "                [--storage-class class] [--stats] [--prepare state] "
     "s3://bucket/key\n"
     "       moma-put [-kv] [-r retries] [--stats] --complete state | "
     "--abort state\n"
@@ -57,8 +59,14 @@ static const char help_text[] =
     "(application/octet-stream)\n"
     "      --endpoint-url URL  an S3-compatible endpoint (path-style)\n"
     "      --meta NAME=VALUE   x-amz-meta-NAME on the object (repeatable)\n"
-    "      --profile NAME      profile of the AWS shared files\n"
+    "      --path-style        path-style addressing on AWS too\n"
+    "      --profile NAME      profile of the AWS shared files (credentials, "
+    "region)\n"
     "      --region REGION     signing region\n"
+    "      --sse ALG           server-side encryption: AES256, aws:kms or "
+    "aws:kms:dsse\n"
+    "      --sse-kms-key-id ID the KMS key of --sse aws:kms\n"
+    "      --storage-class C   the object's storage class (STANDARD_IA, ...)\n"
     "      --stats             a summary line on standard error at exit\n"
     "      --prepare STATE     upload every part, leave the upload open, "
     "describe it in STATE\n"
@@ -212,7 +220,8 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 {
 	enum { O_CONTENT_TYPE = 256, O_ENDPOINT, O_PROFILE, O_REGION, O_STATS,
 	    O_VERSION, O_PREPARE, O_COMPLETE, O_ABORT, O_META, O_LIST,
-	    O_ABORT_UPLOADS, O_OLDER, O_HEAD };
+	    O_ABORT_UPLOADS, O_OLDER, O_HEAD, O_PATH_STYLE, O_SSE,
+	    O_SSE_KMS_KEY_ID, O_STORAGE_CLASS };
 	static const struct option longopts[] = {
 		{ "abort", required_argument, NULL, O_ABORT },
 		{ "abort-uploads", required_argument, NULL, O_ABORT_UPLOADS },
@@ -228,11 +237,15 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		{ "no-verify-ssl", no_argument, NULL, 'k' },
 		{ "older-than", required_argument, NULL, O_OLDER },
 		{ "part-size", required_argument, NULL, 'p' },
+		{ "path-style", no_argument, NULL, O_PATH_STYLE },
 		{ "prepare", required_argument, NULL, O_PREPARE },
 		{ "profile", required_argument, NULL, O_PROFILE },
 		{ "region", required_argument, NULL, O_REGION },
 		{ "retries", required_argument, NULL, 'r' },
+		{ "sse", required_argument, NULL, O_SSE },
+		{ "sse-kms-key-id", required_argument, NULL, O_SSE_KMS_KEY_ID },
 		{ "stats", no_argument, NULL, O_STATS },
+		{ "storage-class", required_argument, NULL, O_STORAGE_CLASS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -265,11 +278,15 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 				usage();
 			}
 			break;
+		case O_PATH_STYLE: o->path_style = 1; break;
 		case O_PREPARE: o->prepare = optarg; break;
 		case O_PROFILE: o->profile = optarg; break;
 		case O_REGION: o->region = optarg; break;
 		case 'r': o->retries = (int)parse_num(optarg, "retries", 0, 100); break;
+		case O_SSE: o->sse = optarg; break;
+		case O_SSE_KMS_KEY_ID: o->sse_kms_key_id = optarg; break;
 		case O_STATS: o->stats = 1; break;
+		case O_STORAGE_CLASS: o->storage_class = optarg; break;
 		case 'v': o->verbose = 1; break;
 		case O_VERSION:
 			printf("moma-put " MOMA_VERSION "\n");
@@ -306,14 +323,23 @@ setup(struct put *p)
 	 * with megabytes instead of terabytes. */
 	if ((e = getenv("MOMA_PUT_MAX_PARTS")) != NULL && *e)
 		p->opt.max_parts = (unsigned)parse_num(e, "MOMA_PUT_MAX_PARTS", 1, PARTS_MAX);
+	/* Before the configuration: the credential chain may ask STS, a
+	 * container agent or the instance metadata service. */
+	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+		errx(EX_SOFTWARE, "curl_global_init failed");
 	if (s3_conf_load(&p->conf, p->opt.profile, p->opt.region, p->opt.endpoint,
 	    errbuf, sizeof errbuf) != 0)
 		errx(EX_CONFIG, "%s", errbuf);
+	if (s3_conf_object(&p->conf, p->opt.sse, p->opt.sse_kms_key_id,
+	    p->opt.storage_class, p->opt.path_style, errbuf, sizeof errbuf) != 0) {
+		warnx("%s", errbuf);
+		usage();
+	}
+	if (p->opt.verbose)
+		warnx("credentials: %s", p->conf.creds.desc);
 	p->conf.insecure = p->opt.insecure;
 	if (p->opt.content_type != NULL)
 		p->conf.content_type = p->opt.content_type;
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-		errx(EX_SOFTWARE, "curl_global_init failed");
 	srand48((long)(stats_now_ns() ^ (uint64_t)getpid() << 16));
 	stats_init(&p->st);
 

@@ -108,6 +108,8 @@ struct put_opts {
 	unsigned max_parts;
 	const char *prepare, *complete, *abort;
 	const char *profile, *region, *endpoint, *content_type;
+	const char *sse, *sse_kms_key_id, *storage_class;
+	int path_style;
 	const char *meta[META_MAX];	/* "name=value", name lower-cased */
 	int nmeta;
 	long older_than;		/* --abort-uploads: seconds, -1 none */

@@ -27,12 +27,6 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static char *
-xstrdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 static const char *
 env(const char *name)
 {
@@ -41,123 +35,68 @@ env(const char *name)
 	return v && *v ? v : NULL;
 }
 
-static char *
-trim(char *s)
+/* The profile's s3 addressing_style, and MOMA_PUT_RESOLVE. */
+static int
+addressing(struct s3_conf *c, const char *prof, char *err, size_t errlen)
 {
-	char *e;
+	char *st = creds_profile_get_nested(prof, "s3", "addressing_style");
+	const char *r = env("MOMA_PUT_RESOLVE");
+	int rc = 0;
 
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/*
- * Look key up in section of the INI file path.  Returns a malloc'd value,
- * or NULL if the file, section or key is missing (or out of memory).
- */
-static char *
-ini_get(const char *path, const char *section, const char *key)
-{
-	FILE *f;
-	char line[4096], *p, *eq, *val = NULL;
-	int in = 0;
-
-	if (path == NULL || (f = fopen(path, "r")) == NULL)
-		return NULL;
-	while (val == NULL && fgets(line, sizeof line, f) != NULL) {
-		p = trim(line);
-		if (*p == '#' || *p == ';' || *p == '\0')
-			continue;
-		if (*p == '[') {
-			char *e = strchr(p, ']');
-
-			if (e != NULL) {
-				*e = '\0';
-				in = strcmp(trim(p + 1), section) == 0;
-			}
-			continue;
-		}
-		if (!in || (eq = strchr(p, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		if (strcmp(trim(p), key) == 0)
-			val = strdup(trim(eq + 1));
+	if (st != NULL && strcmp(st, "virtual") == 0)
+		c->virtual_hosted = 1;
+	else if (st != NULL && strcmp(st, "path") == 0)
+		c->path_style = 1;
+	else if (st != NULL && strcmp(st, "auto") != 0) {
+		seterr(err, errlen, "profile [%s]: s3 addressing_style '%.32s': "
+		    "expected auto, virtual or path", prof, st);
+		rc = -1;
 	}
-	fclose(f);
-	return val;
-}
+	free(st);
+	while (rc == 0 && r != NULL && *r) {
+		size_t n = strcspn(r, ",");
+		char *one = strndup(r, n);
+		struct curl_slist *l = one ? curl_slist_append(c->resolve, one) : NULL;
 
-static char *
-home_file(const char *envname, const char *rel)
-{
-	const char *v = env(envname), *home;
-	char *p;
-
-	if (v != NULL)
-		return strdup(v);
-	if ((home = env("HOME")) == NULL)
-		return NULL;
-	if (asprintf(&p, "%s/%s", home, rel) < 0)
-		return NULL;
-	return p;
+		free(one);
+		if (l == NULL) {
+			seterr(err, errlen, "%s", strerror(ENOMEM));
+			rc = -1;
+		} else
+			c->resolve = l;
+		r += n + (r[n] == ',');
+	}
+	return rc;
 }
 
 int
 s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
     const char *endpoint, char *err, size_t errlen)
 {
-	char *cred = NULL, *cfg = NULL, *sect = NULL;
-	int rc = -1;
+	const char *prof = profile;
 
 	memset(c, 0, sizeof *c);
 	c->connect_timeout = 10;
 	c->stall_timeout = 30;
-	if (profile == NULL)
-		profile = env("AWS_PROFILE");
-	if (profile == NULL)
-		profile = "default";
+	if (prof == NULL)
+		prof = env("AWS_PROFILE");
+	if (prof == NULL)
+		prof = "default";
 
-	if (env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
-		c->access_key = strdup(env("AWS_ACCESS_KEY_ID"));
-		c->secret_key = strdup(env("AWS_SECRET_ACCESS_KEY"));
-		c->session_token = xstrdup(env("AWS_SESSION_TOKEN"));
-	} else {
-		cred = home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
-		c->access_key = ini_get(cred, profile, "aws_access_key_id");
-		c->secret_key = ini_get(cred, profile, "aws_secret_access_key");
-		c->session_token = ini_get(cred, profile, "aws_session_token");
-	}
-	if (c->access_key == NULL || c->secret_key == NULL) {
-		seterr(err, errlen, "no credentials: set AWS_ACCESS_KEY_ID and "
-		    "AWS_SECRET_ACCESS_KEY, or profile [%s] in %s", profile,
-		    cred ? cred : "~/.aws/credentials");
-		goto out;
-	}
-
+	/* The region first: STS is regional. */
 	if (region == NULL)
 		region = env("AWS_REGION");
 	if (region == NULL)
 		region = env("AWS_DEFAULT_REGION");
 	if (region != NULL)
 		c->region = strdup(region);
-	else {
-		cfg = home_file("AWS_CONFIG_FILE", ".aws/config");
-		if (strcmp(profile, "default") == 0)
-			sect = strdup(profile);
-		else if (asprintf(&sect, "profile %s", profile) < 0)
-			sect = NULL;
-		if (sect != NULL)
-			c->region = ini_get(cfg, sect, "region");
-		if (c->region == NULL)
-			c->region = strdup("us-east-1");
-	}
-	if (c->region == NULL || strpbrk(c->region, ":/ \t") != NULL ||
-	    *c->region == '\0') {
-		seterr(err, errlen, "bad region '%s'", c->region ? c->region : "");
-		goto out;
+	else if ((c->region = creds_profile_get(prof, "region", NULL)) == NULL)
+		c->region = strdup("us-east-1");
+	if (c->region == NULL)
+		goto nomem;
+	if (strpbrk(c->region, ":/ \t") != NULL || *c->region == '\0') {
+		seterr(err, errlen, "bad region '%s'", c->region);
+		goto fail;
 	}
 
 	if (endpoint == NULL)
@@ -171,7 +110,7 @@ s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
 		    strncmp(endpoint, "https://", 8) != 0) {
 			seterr(err, errlen, "endpoint '%s': not an http:// or "
 			    "https:// URL", endpoint);
-			goto out;
+			goto fail;
 		}
 		if ((c->endpoint = strdup(endpoint)) == NULL)
 			goto nomem;
@@ -181,31 +120,96 @@ s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
 	}
 	if (env("AWS_CA_BUNDLE") && (c->ca_bundle = strdup(env("AWS_CA_BUNDLE"))) == NULL)
 		goto nomem;
-	if (c->access_key == NULL || c->secret_key == NULL)
-		goto nomem;
-	rc = 0;
-	goto out;
+	if (addressing(c, prof, err, errlen) != 0)
+		goto fail;
+	if (creds_load(&c->creds, profile, c->region, err, errlen) != 0)
+		goto fail;
+	return 0;
 nomem:
 	seterr(err, errlen, "%s", strerror(ENOMEM));
-out:
-	free(cred);
-	free(cfg);
-	free(sect);
-	if (rc != 0)
-		s3_conf_free(c);
-	return rc;
+fail:
+	s3_conf_free(c);
+	return -1;
 }
 
 void
 s3_conf_free(struct s3_conf *c)
 {
-	free(c->access_key);
-	free(c->secret_key);
-	free(c->session_token);
+	creds_free(&c->creds);
+	curl_slist_free_all(c->resolve);
 	free(c->region);
 	free(c->endpoint);
 	free(c->ca_bundle);
 	memset(c, 0, sizeof *c);
+}
+
+int
+s3_conf_refresh(struct s3_conf *c, char *err, size_t errlen)
+{
+	return creds_refresh(&c->creds, err, errlen);
+}
+
+int
+s3_conf_object(struct s3_conf *c, const char *sse, const char *kms_key_id,
+    const char *storage_class, int path_style, char *err, size_t errlen)
+{
+	if (sse != NULL && strcmp(sse, "AES256") != 0 &&
+	    strcmp(sse, "aws:kms") != 0 && strcmp(sse, "aws:kms:dsse") != 0) {
+		seterr(err, errlen, "--sse '%s': expected AES256, aws:kms or "
+		    "aws:kms:dsse", sse);
+		return -1;
+	}
+	if (kms_key_id != NULL && (sse == NULL || strncmp(sse, "aws:kms", 7) != 0)) {
+		seterr(err, errlen, "--sse-kms-key-id needs --sse aws:kms");
+		return -1;
+	}
+	if (kms_key_id != NULL && (*kms_key_id == '\0' ||
+	    strpbrk(kms_key_id, "\r\n") != NULL)) {
+		seterr(err, errlen, "--sse-kms-key-id: empty or not one line");
+		return -1;
+	}
+	/* Before 8.10.0 libcurl sorts the signed headers by whole line, so
+	 * x-amz-server-side-encryption-aws-kms-key-id goes before
+	 * x-amz-server-side-encryption and S3 finds the signature wrong
+	 * (curl pull request 14370).  Say so instead of sending it. */
+	if (kms_key_id != NULL && curl_version_info(CURLVERSION_NOW)->version_num < 0x080a00) {
+		seterr(err, errlen, "--sse-kms-key-id: libcurl %s signs it wrongly "
+		    "(fixed in libcurl 8.10.0); use --sse aws:kms with the "
+		    "bucket's default KMS key instead",
+		    curl_version_info(CURLVERSION_NOW)->version);
+		return -1;
+	}
+	if (storage_class != NULL) {
+		const char *p = storage_class;
+
+		for (; *p; p++)
+			if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) &&
+			    *p != '_')
+				break;
+		if (*p != '\0' || p == storage_class || p - storage_class > 64) {
+			seterr(err, errlen, "--storage-class '%s': expected a class "
+			    "such as STANDARD_IA (A-Z, 0-9, _)", storage_class);
+			return -1;
+		}
+	}
+	c->sse = sse;
+	c->sse_kms_key_id = kms_key_id;
+	c->storage_class = storage_class;
+	c->path_style |= path_style;
+	return 0;
+}
+
+struct curl_slist *
+s3_object_headers(struct curl_slist *list, const struct s3_conf *c)
+{
+	if (list != NULL && c->sse != NULL)
+		list = s3_header(list, "x-amz-server-side-encryption", c->sse);
+	if (list != NULL && c->sse_kms_key_id != NULL)
+		list = s3_header(list, "x-amz-server-side-encryption-aws-kms-key-id",
+		    c->sse_kms_key_id);
+	if (list != NULL && c->storage_class != NULL)
+		list = s3_header(list, "x-amz-storage-class", c->storage_class);
+	return list;
 }
 
 char *
@@ -312,14 +316,24 @@ utf8:
 	return 0;
 }
 
-/* The bucket's base URL (no trailing '/'): path-style under a custom
- * endpoint or for a bucket with a dot, else virtual-hosted AWS. */
+/* The bucket's base URL (no trailing '/'): virtual-hosted on AWS,
+ * path-style under a custom endpoint unless c->virtual_hosted (then
+ * scheme://bucket.HOST), path-style whenever the bucket name holds a dot
+ * or c->path_style is set. */
 static int
 bucket_url(const struct s3_conf *c, const char *bucket, char **out)
 {
+	int dotted = strchr(bucket, '.') != NULL;
+
+	if (c->endpoint != NULL && c->virtual_hosted && !c->path_style && !dotted) {
+		size_t sch = (size_t)(strstr(c->endpoint, "://") - c->endpoint) + 3;
+
+		return asprintf(out, "%.*s%s.%s", (int)sch, c->endpoint, bucket,
+		    c->endpoint + sch);
+	}
 	if (c->endpoint != NULL)
 		return asprintf(out, "%s/%s", c->endpoint, bucket);
-	if (strchr(bucket, '.') != NULL)
+	if (dotted || c->path_style)
 		return asprintf(out, "https://s3.%s.amazonaws.com/%s", c->region,
 		    bucket);
 	return asprintf(out, "https://%s.s3.%s.amazonaws.com", bucket, c->region);
@@ -420,8 +434,8 @@ s3_easy_setup(CURL *e, const struct s3_conf *c)
 		return -1;
 #define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val)
 	SET(CURLOPT_AWS_SIGV4, provider);
-	SET(CURLOPT_USERNAME, c->access_key);
-	SET(CURLOPT_PASSWORD, c->secret_key);
+	SET(CURLOPT_USERNAME, c->creds.access_key);
+	SET(CURLOPT_PASSWORD, c->creds.secret_key);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_USERAGENT, "moma-put/" MOMA_VERSION);
 	SET(CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
@@ -434,6 +448,8 @@ s3_easy_setup(CURL *e, const struct s3_conf *c)
 	SET(CURLOPT_PATH_AS_IS, 1L);
 	if (c->ca_bundle != NULL)
 		SET(CURLOPT_CAINFO, c->ca_bundle);
+	if (c->resolve != NULL)
+		SET(CURLOPT_RESOLVE, c->resolve);
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
 }
@@ -460,9 +476,37 @@ s3_base_headers(struct curl_slist *list, const struct s3_conf *c,
     const char *payload_hash)
 {
 	list = s3_header(list, "x-amz-content-sha256", payload_hash);
-	if (list != NULL && c->session_token != NULL)
-		list = s3_header(list, "x-amz-security-token", c->session_token);
+	if (list != NULL && c->creds.session_token != NULL)
+		list = s3_header(list, "x-amz-security-token", c->creds.session_token);
 	return list;
+}
+
+int
+s3_easy_creds(CURL *e, struct curl_slist **hdrs, const struct s3_conf *c)
+{
+	static const char tok[] = "x-amz-security-token:";
+	struct curl_slist *n, *list = NULL;
+
+	for (n = *hdrs; n != NULL; n = n->next) {
+		if (strncasecmp(n->data, tok, sizeof tok - 1) == 0)
+			continue;
+		if ((list = curl_slist_append(list, n->data)) == NULL)
+			return -1;
+	}
+	if (c->creds.session_token != NULL &&
+	    (list = s3_header(list, "x-amz-security-token",
+	    c->creds.session_token)) == NULL)
+		return -1;
+	if (list == NULL ||
+	    curl_easy_setopt(e, CURLOPT_USERNAME, c->creds.access_key) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PASSWORD, c->creds.secret_key) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, list) != CURLE_OK) {
+		curl_slist_free_all(list);
+		return -1;
+	}
+	curl_slist_free_all(*hdrs);
+	*hdrs = list;
+	return 0;
 }
 
 /* ---- XML answers -------------------------------------------------------- */

@@ -14,14 +14,16 @@
 
 #include <curl/curl.h>
 
-#define S3_ERR_LEN 512
+#include "creds.h"
+
+#define S3_ERR_LEN 1024
 
 /* SHA-256 of the empty string: the payload hash of a request without body. */
 #define S3_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct s3_conf {
-	char *access_key, *secret_key, *session_token;	/* owned */
+	struct creds creds;	/* owned: keys, expiry, where they came from */
 	char *region;		/* owned */
 	char *endpoint;		/* base URL without trailing '/', or NULL: AWS */
 	char *ca_bundle;	/* owned, or NULL */
@@ -29,6 +31,13 @@ struct s3_conf {
 	int insecure;		/* skip TLS verification */
 	long connect_timeout;	/* seconds */
 	long stall_timeout;	/* seconds below 1 KiB/s before giving up */
+	int virtual_hosted;	/* the profile's s3 addressing_style = virtual */
+	struct curl_slist *resolve;	/* owned: MOMA_PUT_RESOLVE, for tests */
+	/* Set by s3_conf_object(): */
+	int path_style;		/* path-style addressing on AWS too */
+	const char *sse;	/* x-amz-server-side-encryption, or NULL */
+	const char *sse_kms_key_id;
+	const char *storage_class;
 };
 
 struct s3_target {
@@ -38,25 +47,62 @@ struct s3_target {
 };
 
 /*
- * Fill c from the environment and the AWS shared files.  Credentials:
- * AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), else
- * the section of AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials)
- * named by profile, AWS_PROFILE or "default".  Region: region if not
- * NULL, else AWS_REGION, AWS_DEFAULT_REGION, the profile's "region" in
- * AWS_CONFIG_FILE (default ~/.aws/config), else us-east-1.  Endpoint:
- * endpoint if not NULL, else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; it
- * must start with http:// or https://.  CA bundle: AWS_CA_BUNDLE.
- * Returns 0, or -1 with a message in err (no credentials, bad endpoint,
- * out of memory).  Free with s3_conf_free().
+ * Fill c from the environment and the AWS shared files.  Region: region
+ * if not NULL, else AWS_REGION, AWS_DEFAULT_REGION, the "region" of the
+ * profile (profile, else AWS_PROFILE, else "default") in AWS_CONFIG_FILE
+ * (default ~/.aws/config), else us-east-1.  Endpoint: endpoint if not
+ * NULL, else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; it must start with
+ * http:// or https://.  Addressing: the profile's nested "s3 =" setting
+ * "addressing_style" (path, virtual or auto).  CA bundle: AWS_CA_BUNDLE.
+ * MOMA_PUT_RESOLVE (tests only): "HOST:PORT:ADDRESS[,...]" entries for
+ * CURLOPT_RESOLVE, so that virtual-hosted names need no DNS.  Credentials: the AWS
+ * SDKs' default chain, creds_load() in creds.h; c->creds.desc says which
+ * source (no secret in it).  Uses libcurl (STS, container, instance
+ * metadata): call curl_global_init() first.  Returns 0, or -1 with a
+ * message in err (no credentials and where it looked, a source that
+ * failed, bad endpoint, out of memory).  Free with s3_conf_free().
  */
 int s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
     const char *endpoint, char *err, size_t errlen);
 void s3_conf_free(struct s3_conf *c);
 
 /*
- * Parse "s3://bucket/key" into t, building the object URL: path-style
- * under c->endpoint when set, else virtual-hosted AWS addressing
- * (path-style when the bucket name holds a dot).  The key must pass
+ * Renew c's temporary credentials when they expire within 5 minutes
+ * (creds_refresh()); no I/O otherwise.  Call it before building each
+ * request (s3_base_headers, s3_easy_setup), retries included, or use
+ * s3_easy_creds() on a handle that is sent again.  0: nothing to do, 1:
+ * renewed (c->creds.desc says until when), -1: renewal failed, err says
+ * why, and the old credentials stay (the server refuses them once
+ * expired).
+ */
+int s3_conf_refresh(struct s3_conf *c, char *err, size_t errlen);
+
+/*
+ * Object options, checked: sse "AES256", "aws:kms" or "aws:kms:dsse"
+ * (or NULL); kms_key_id only with aws:kms*; storage_class upper-case
+ * letters, digits and '_' (STANDARD_IA, GLACIER_IR, ...); path_style
+ * forces path-style addressing.  Call before s3_target_parse().  The
+ * strings must outlive c.  0, or -1 with a message in err.
+ */
+int s3_conf_object(struct s3_conf *c, const char *sse, const char *kms_key_id,
+    const char *storage_class, int path_style, char *err, size_t errlen);
+
+/*
+ * The headers that CreateMultipartUpload and PutObject carry for the
+ * object options: x-amz-server-side-encryption,
+ * x-amz-server-side-encryption-aws-kms-key-id, x-amz-storage-class.
+ * Appends to list, which must not be NULL (s3_base_headers' result);
+ * returns the new list, or NULL on allocation failure (list freed).
+ */
+struct curl_slist *s3_object_headers(struct curl_slist *list,
+    const struct s3_conf *c);
+
+/*
+ * Parse "s3://bucket/key" into t, building the object URL: virtual-hosted
+ * (https://bucket.s3.REGION.amazonaws.com/key) on AWS, path-style
+ * (ENDPOINT/bucket/key) under c->endpoint unless c->virtual_hosted
+ * (then scheme://bucket.HOST/key), and path-style whenever the bucket
+ * name holds a dot or c->path_style is set.  The key must pass
  * s3_key_check(); each of its bytes but '/' is percent-encoded once, and
  * requests send the path as is.  Returns 0, or -1 with a message in err.
  * Free with s3_target_free().
@@ -92,6 +138,15 @@ char *s3_uri_encode(const char *s, int keep_slash);
  * unless c->insecure, timeouts, user agent.  0, or -1 if curl refused.
  */
 int s3_easy_setup(CURL *e, const struct s3_conf *c);
+
+/*
+ * Put c's current credentials on a handle that is about to be sent
+ * again (a retry after s3_conf_refresh()): the SigV4 keys, and the
+ * x-amz-security-token header in *hdrs, which is replaced by a new list
+ * set as CURLOPT_HTTPHEADER (the old one is freed).  0, or -1 if out of
+ * memory (*hdrs is then unchanged).
+ */
+int s3_easy_creds(CURL *e, struct curl_slist **hdrs, const struct s3_conf *c);
 
 /*
  * Headers every request carries: x-amz-content-sha256 set to

@@ -293,6 +293,8 @@ put_single(struct put *p, struct slot *s)
 		h = s3_header(h, "Content-MD5", s->md5_b64);
 	if (h != NULL)
 		h = s3_header(h, "Content-Type", p->opt.content_type);
+	if (h != NULL)
+		h = s3_object_headers(h, &p->conf);
 	h = meta_headers(p, h);
 	xfer_init(p, &x, OP_PUT, 0, p->target.url, s->buf, s->len, h);
 	if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0)
@@ -314,6 +316,8 @@ create_upload(struct put *p)
 
 	if (h != NULL)
 		h = s3_header(h, "Content-Type", p->opt.content_type);
+	if (h != NULL)
+		h = s3_object_headers(h, &p->conf);
 	h = meta_headers(p, h);
 	xfer_init(p, &x, OP_CREATE, 0, url, NULL, 0, h);
 	free(url);

@@ -179,6 +179,23 @@ xferinfo_cb(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un
 	return ts.tv_sec - put_signal_ns_s > COMPLETE_GRACE_S;
 }
 
+/*
+ * Renew temporary credentials that expire within 5 minutes, before a
+ * request is built or sent again.  A failure is only a warning: the old
+ * credentials may still work, and the server says when they do not.
+ */
+static void
+refresh_creds(struct put *p)
+{
+	char e[S3_ERR_LEN];
+	int r = s3_conf_refresh(&p->conf, e, sizeof e);
+
+	if (r < 0)
+		warnx("credentials: %s", e);
+	else if (r > 0 && p->opt.verbose)
+		warnx("credentials renewed: %s", p->conf.creds.desc);
+}
+
 /* The value of response header name (kept with keep_headers), or NULL. */
 const char *
 xfer_header(const struct xfer *x, const char *name)
@@ -227,6 +244,7 @@ xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
 	x->hdrs = hdrs;
 	x->interruptible = op != OP_ABORT && op != OP_COMPLETE;
 	x->keep_headers = op == OP_HEAD;
+	refresh_creds(p);
 	if (hdrs == NULL || (x->e = curl_easy_init()) == NULL ||
 	    s3_easy_setup(x->e, &p->conf) != 0)
 		errx(EX_SOFTWARE, "cannot set up a request: out of memory");
@@ -241,6 +259,10 @@ xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
 	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
 	SET(CURLOPT_XFERINFODATA, x);
+	/* The current keys and session token on the handle (the headers
+	 * were built before a renewal could happen). */
+	if (rc == CURLE_OK && s3_easy_creds(x->e, &x->hdrs, &p->conf) != 0)
+		rc = CURLE_OUT_OF_MEMORY;
 	switch (op) {
 	case OP_PUT:
 	case OP_PART:
@@ -515,6 +537,12 @@ run_sync(struct put *p, struct xfer *x, int attempts, struct verdict *v,
 		uint64_t d;
 
 		xfer_rewind(x);
+		if (a > 1) {
+			/* A retry reuses the handle: renewed keys go on it. */
+			refresh_creds(p);
+			if (s3_easy_creds(x->e, &x->hdrs, &p->conf) != 0)
+				errx(EX_SOFTWARE, "out of memory");
+		}
 		p->nrequests++;
 		r = judge(p, x, curl_easy_perform(x->e), v, xml);
 		if (r == 0)
