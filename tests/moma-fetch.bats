@@ -12,6 +12,10 @@ export LC_ALL=C
 
 setup_file() {
 	[ -x "$FETCH" ] || { echo "moma-fetch not built in $MOMA_BUILD" >&2; return 1; }
+	# Small shared buffers: PostgreSQL synchronizes sequential scans of a
+	# table over a quarter of them (4 MB here; messages is about 25 MB), so
+	# the order tests below see a scan start mid-table.
+	export MOMA_PG_SHARED_BUFFERS=16MB
 	pg_start
 	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/moma-sample" -n 50000 -c 300 -s 7 2>/dev/null
 	pg_sql -f "$FIXTURES/fetch.sql" >/dev/null
@@ -396,8 +400,80 @@ EOT
 @test "--explain: the plan uses the foreign-key index for a small zone" {
 	run_split "$FETCH" --zone 10 --date 2026-12-10 --explain
 	assert_status 0
-	[[ $output == *"messages_campagne_id_fk_idx"* ]]
+	[[ $output == *"messages_campagne_id_fk_id_idx"* ]]
 	[[ $output != *"MOMAFRM"* ]]
+}
+
+# scan_half: a sequential scan of messages stopped halfway, which leaves
+# PostgreSQL's synchronized-scan hint there: the next sequential scan of
+# the table starts mid-table, not at block 0.
+scan_half() {
+	# numero_abonne has no index: the cursor's plan is a sequential scan.
+	pg_sql -c "BEGIN" -c "DECLARE c NO SCROLL CURSOR FOR SELECT numero_abonne FROM messages" \
+	    -c "MOVE 40000 FROM c" -c "COMMIT" >/dev/null
+}
+
+@test "the order: (campagne_id, id), the same bytes run after run and whatever -j, scans moved" {
+	local zd z d first n
+	[ "$(pg_sql -c "SHOW synchronize_seqscans")" = on ]
+	for zd in 1:2026-11-15 3:2026-11-15 20:2026-12-10; do
+		z=${zd%:*} d=${zd#*:}
+		scan_half
+		# The setup bites: a plain scan now starts mid-table (ids of the
+		# first sample campaigns come later), so without its ORDER BY the
+		# stream would come out rotated.
+		first=$(pg_sql -c "COPY (SELECT id, numero_abonne FROM messages) TO STDOUT" | head -n 1 | cut -f 1)
+		[ "$first" -gt 1000 ]
+		SOURCE_DATE_EPOCH=1700000000 fetch --zone $z --date $d
+		assert_status 0
+		cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/ref"
+		# in (campagne_id, id) order, as psql sorts them
+		diff -u <(pg_sql -c "SELECT m.id FROM messages m JOIN campagnes c ON c.id = m.campagne_id_fk
+		    WHERE c.zone_diffusion = $z AND c.valid_start < date '$d' + 1 AND c.valid_end >= date '$d'
+		    ORDER BY m.campagne_id_fk, m.id") <(grep -v $'^[HE]\t' <<<"$tsv" | cut -f 1)
+		n=$(grep -vc $'^[HE]\t' <<<"$tsv")
+		[ "$n" -gt 100 ]
+		for mode in copy stream; do
+			for j in 1 2 3; do
+				scan_half
+				SOURCE_DATE_EPOCH=1700000000 fetch --zone $z --date $d --fetch-mode $mode -j $j
+				assert_status 0
+				cmp "$BATS_TEST_TMPDIR/ref" "$BATS_TEST_TMPDIR/out"
+			done
+		done
+	done
+}
+
+@test "the carousel does not depend on the header's creation time" {
+	SOURCE_DATE_EPOCH=1 "$FETCH" --zone 3 --date 2026-11-15 | "$ENCODE" >"$BATS_TEST_TMPDIR/a.sec"
+	SOURCE_DATE_EPOCH=2000000000 "$FETCH" --zone 3 --date 2026-11-15 -j 2 | "$ENCODE" >"$BATS_TEST_TMPDIR/b.sec"
+	"$FETCH" --zone 3 --date 2026-11-15 -j 3 --fetch-mode stream | "$ENCODE" >"$BATS_TEST_TMPDIR/c.sec"
+	[ -s "$BATS_TEST_TMPDIR/a.sec" ]
+	cmp "$BATS_TEST_TMPDIR/a.sec" "$BATS_TEST_TMPDIR/b.sec"
+	cmp "$BATS_TEST_TMPDIR/a.sec" "$BATS_TEST_TMPDIR/c.sec"
+	# SOURCE_DATE_EPOCH is the header's time, and checked
+	SOURCE_DATE_EPOCH=1700000000 fetch --zone 15 --date 2026-11-15
+	[ "$(jq -r 'select(.type == "header") | .created' "$BATS_TEST_TMPDIR/dump.jsonl")" = 2023-11-14T22:13:20Z ]
+	SOURCE_DATE_EPOCH=soon run_split "$FETCH" --zone 15
+	assert_status $EX_USAGE
+	[[ $stderr == "moma-fetch: SOURCE_DATE_EPOCH: 'soon' is not a number in 0.."* ]]
+}
+
+@test "a --query in another order gets the carousel's order all the same" {
+	# The query's own ORDER BY is the reverse; moma-fetch orders by
+	# (campagne_id, id) around it.
+	cat >"$BATS_TEST_TMPDIR/q.sql" <<'EOT'
+SELECT ident AS id, camp AS campagne_id, abonne AS numero_abonne,
+       debut AS valid_start, fin AS valid_end, modele AS template_id,
+       delai AS ack_delay, sorte AS genre, acks AS ack_count,
+       contenu AS storables
+  FROM annonces WHERE ident < 4 ORDER BY camp DESC, ident DESC
+EOT
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql"
+	assert_status 0
+	[ "$(grep -v $'^[HE]\t' <<<"$tsv" | cut -f 1,2 | tr '\n' ' ')" = "1	10 2	10 3	11 " ]
+	fetch --zone 7 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" -j 2
+	[ "$(grep -v $'^[HE]\t' <<<"$tsv" | cut -f 1,2 | tr '\n' ' ')" = "1	10 2	10 3	11 " ]
 }
 
 @test "--stats: one summary line with the row count" {

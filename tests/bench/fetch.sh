@@ -10,6 +10,9 @@
 # stopped at the end unless MOMA_BENCH_KEEP=1.  Each round runs every
 # variant once, interleaved, so drift (cache, other load) hits them alike:
 #   copy             psql -c "COPY (same query) TO STDOUT (FORMAT binary)"
+#   copy-ordered     the same in the carousel's order, as moma-fetch runs it
+#                    (ORDER BY campagne_id, id around the query): the order's
+#                    cost at the server
 #   fetch-MODE-BATCH[-jK]  moma-fetch --fetch-mode MODE --batch BATCH [-j K]
 #                    (variants MODE:BATCH[:K]; default "copy:5000
 #                    copy:5000:2 stream:5000 stream:5000:2": the default
@@ -88,14 +91,15 @@ for size in $sizes; do
 	for r in $(seq "$rounds"); do
 		bench_time copy "$times" psql -Xqc "COPY ($query) TO STDOUT (FORMAT binary)"
 		bench_time copy-x2 "$times" bash -c copy_x2
+		bench_time copy-ordered "$times" psql -Xqc "COPY (SELECT * FROM ($query) AS q ORDER BY campagne_id, id) TO STDOUT (FORMAT binary)"
 		for v in $variants; do run_variant "$v"; done
 		bench_time "fetch|encode" "$times" bash -c 'set -o pipefail; "$1" --zone 3 --date 2026-11-01 | "$2"' _ "$fetch" "$encode"
 	done
 	base=$(bench_median "$times" copy)
-	for v in copy copy-x2 $(for v in $variants; do name_of "$v"; done) "fetch|encode"; do
+	for v in copy copy-ordered copy-x2 $(for v in $variants; do name_of "$v"; done) "fetch|encode"; do
 		m=$(bench_median "$times" "$v")
 		b=$fetch_bytes
-		[ "$v" != copy ] || b=$copy_bytes
+		case $v in copy|copy-ordered) b=$copy_bytes ;; esac
 		awk -v v="$v" -v n="$size" -v m="$m" -v base="$base" -v b="$b" -v rss="$(bench_maxrss "$times" "$v")" \
 		    -v busy="$(bench_busy "$times" "$v")" -v cpu="$(bench_cpus "$times" "$v")" 'BEGIN {
 			name = v; gsub(/\|/, "\\|", name)
@@ -127,6 +131,8 @@ for size in $sizes; do
 		bench_row "$what -j 2 vs COPY" "$label" "$(bench_median "$times" $v-j2)" COPY "$base" \
 			"$size" "$fetch_bytes" "$(bench_maxrss "$times" $v-j2)" 1.7 16 ">= 1.7x, < 16 MiB"
 	done
+	bench_row "(the carousel order at the server: COPY ... ORDER BY campagne_id, id vs COPY)" "$label" \
+		"$(bench_median "$times" copy-ordered)" COPY "$base" "$size" "$copy_bytes" 0 0.91 "" "at most +10%"
 	bench_row "(ceiling of -j 2: two bare COPY halves vs COPY)" "$label" "$(bench_median "$times" copy-x2)" COPY "$base" \
 		"$size" "$copy_bytes" 0 1.7 "" "(>= 1.7x if -j 2 can be)"
 	bench_row "moma-fetch \\| moma-encode > /dev/null vs COPY" "$label" "$(bench_median "$times" "fetch|encode")" \

@@ -102,8 +102,9 @@ void pg_close(struct fetch *f);
  * take it into libpq; the wait counts as blocked_in.  0 or -1. */
 int pg_wait(struct fetch *f, const int *who, int np);
 
-/* The query for connection i of k: the query itself when k is 1, else
- * the rows whose id is i modulo k.  Malloc'd, NULL on ENOMEM. */
+/* The query each of k connections runs: the rows of the query (those
+ * whose id is moma.shard modulo k when k > 1) in ORDER BY campagne_id, id.
+ * Malloc'd, NULL on ENOMEM. */
 char *pg_shard_query(const struct fetch *f, int k);
 
 /* Print the plan (EXPLAIN) on stdout.  0 or -1. */
@@ -120,10 +121,14 @@ int rows_check(struct fetch *f, const PGresult *r, int need_binary);
 /* Convert one row to an 'M' record on the frame writer.  0 or -1. */
 int rows_put(struct fetch *f, const struct row *r);
 
-/* ---- run.c: the two ways to read the rows ------------------------------- */
+/* The row's merge key, (campagne_id, id).  0 or -1 (a NULL, a bad width). */
+int rows_key(struct fetch *f, const struct row *r, int64_t *cid, int64_t *id);
 
-int run_copy(struct fetch *f);
-int run_stream(struct fetch *f);
+/* ---- run.c: the rows, in copy or stream mode, merged -------------------- */
+
+/* Send the query on every connection and write every row as a frame, in
+ * (campagne_id, id) order.  0 or -1. */
+int fetch_rows(struct fetch *f);
 
 /* Show the progress line if due (moma-fetch.c). */
 void fetch_progress(struct fetch *f);

@@ -5,9 +5,10 @@
  * One JOIN inside one READ ONLY REPEATABLE READ transaction (-j K: K
  * connections on one exported snapshot), the zone and the date bound on
  * the server with set_config() and read by current_setting() in the
- * query, rows in binary through COPY (run.c), converted to frames
- * (rows.c).  Any error exits before the frame trailer is written, which
- * is how moma-encode learns that the stream is incomplete.
+ * query, rows in binary through COPY (run.c) in (campagne_id, id) order
+ * (the K shards merged on that key), converted to frames (rows.c).  Any
+ * error exits before the frame trailer is written, which is how
+ * moma-encode learns that the stream is incomplete.
  *
  * Files: moma-fetch.c options and the run; pg.c connections, snapshot,
  * errors; run.c copy and stream modes; pgcopy.c the binary COPY format;
@@ -244,6 +245,25 @@ out:
 	return s;
 }
 
+/*
+ * The header's creation time: now, or SOURCE_DATE_EPOCH when set
+ * (reproducible-builds.org), so that the same data can give the same
+ * frame stream byte for byte.  The carousel never depends on it.
+ */
+static int64_t
+created(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	if (s == NULL || *s == '\0')
+		return (int64_t)time(NULL);
+	if (num_parse(s, 0, 0, INT64_MAX, &v) != 0)
+		errx(EX_USAGE, "SOURCE_DATE_EPOCH: '%s' is not a number in 0..%lld", s,
+		    (long long)INT64_MAX);
+	return (int64_t)v;
+}
+
 void
 fetch_progress(struct fetch *f)
 {
@@ -288,7 +308,7 @@ fetch_run(struct fetch *f, int explain)
 	for (int i = 1; i < f->nconn; i++)
 		if (pg_bind(f, f->conn[i], i, f->jobs))
 			return -1;
-	if ((f->mode == MODE_COPY ? run_copy : run_stream)(f))
+	if (fetch_rows(f))
 		return -1;
 	/* Everything is read: only now may the trailer go out. */
 	if (pg_commit(f))
@@ -320,7 +340,7 @@ main(int argc, char **argv)
 	f.date = o.date;
 	f.hdr.network_id = (uint8_t)o.zone;
 	memcpy(f.hdr.date, o.date, 10);	/* checked: exactly 10 bytes */
-	f.hdr.created = (int64_t)time(NULL);
+	f.hdr.created = created();
 	snprintf(f.hdr.zone, sizeof f.hdr.zone, "%s", o.zname ? o.zname : zone_txt);
 	snprintf(f.hdr.producer, sizeof f.hdr.producer, "moma-fetch %s", MOMA_VERSION);
 	stats_init(&f.st);

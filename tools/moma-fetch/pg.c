@@ -220,24 +220,32 @@ pg_wait(struct fetch *f, const int *who, int np)
 	return 0;
 }
 
+/*
+ * The ORDER BY outside the query: the carousel's order is moma-fetch's
+ * contract, not each --query's.  PostgreSQL flattens the built-in query
+ * into this one, and with the index on messages (campagne_id_fk, id) a
+ * merge join delivers the order without sorting; a --query already in
+ * this order costs no second sort either.
+ */
 char *
 pg_shard_query(const struct fetch *f, int k)
 {
 	/* The query on lines of its own: a trailing -- comment stays closed. */
 	static const char head[] = "SELECT * FROM (\n";
-	static const char tail[] = "\n) AS moma_shard WHERE ((moma_shard.id % "
+	static const char shard[] = "\n) AS moma_q WHERE ((moma_q.id % "
 	    "current_setting('moma.shards')::bigint) + current_setting('moma.shards')::bigint) "
-	    "% current_setting('moma.shards')::bigint = current_setting('moma.shard')::bigint";
-	size_t n = strlen(f->query);
+	    "% current_setting('moma.shards')::bigint = current_setting('moma.shard')::bigint"
+	    " ORDER BY campagne_id, id";
+	static const char all[] = "\n) AS moma_q ORDER BY campagne_id, id";
+	const char *tail = k > 1 ? shard : all;
+	size_t n = strlen(f->query), t = strlen(tail);
 	char *q;
 
-	if (k == 1)
-		return strdup(f->query);
-	if ((q = malloc(sizeof head + n + sizeof tail)) == NULL)
+	if ((q = malloc(sizeof head + n + t)) == NULL)
 		return NULL;
 	memcpy(q, head, sizeof head - 1);
 	memcpy(q + sizeof head - 1, f->query, n);
-	memcpy(q + sizeof head - 1 + n, tail, sizeof tail);
+	memcpy(q + sizeof head - 1 + n, tail, t + 1);
 	return q;
 }
 
@@ -246,15 +254,17 @@ pg_explain(struct fetch *f)
 {
 	PGconn *c = f->conn[0];
 	const char *params[2] = { f->zone, f->date };
-	size_t n = strlen(f->query);
-	char *sql = malloc(n + 9);
+	char *q = pg_shard_query(f, 1), *sql = NULL;
 	PGresult *r;
 	int rc = 0;
 
-	if (sql == NULL)
+	if (q == NULL || (sql = malloc(strlen(q) + 9)) == NULL) {
+		free(q);
 		return fetch_fail(f, EX_OSERR, "out of memory");
+	}
 	memcpy(sql, "EXPLAIN ", 8);
-	memcpy(sql + 8, f->query, n + 1);
+	memcpy(sql + 8, q, strlen(q) + 1);
+	free(q);
 	r = PQexecParams(c, sql, f->nparams, NULL, params, NULL, NULL, 0);
 	free(sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)

@@ -174,6 +174,14 @@ get_json(struct fetch *f, const struct row *r, long long id, struct frame_msg *m
 }
 
 int
+rows_key(struct fetch *f, const struct row *r, int64_t *cid, int64_t *id)
+{
+	if (get_int(f, r, C_ID, 0, id))
+		return -1;
+	return get_int(f, r, C_CAMPAGNE, (long long)*id, cid);
+}
+
+int
 rows_put(struct fetch *f, const struct row *r)
 {
 	struct frame_msg m;

@@ -1,7 +1,7 @@
 /*
  * run.c - the two ways moma-fetch reads the rows, on f->nconn connections
  * that share one snapshot (connection i reads the rows whose id is i
- * modulo k).
+ * modulo k), and the merge that makes their order reproducible.
  *
  * copy (the default): the query as COPY (...) TO STDOUT (FORMAT binary).
  * The server sends a tuple per CopyData message with no result object
@@ -15,7 +15,10 @@
  *
  * In both, the executor sends rows as it produces them and TCP flow
  * control stops the server when we fall behind, so memory stays a few
- * rows plus socket buffers.
+ * rows plus socket buffers.  Every connection's query ends in ORDER BY
+ * campagne_id, id (pg.c); the rows of the K connections are merged in
+ * that order, each holding one row at a time, so the stream is the same
+ * whatever K and whatever order the server's scans happen to take.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,42 @@
 
 #include "fetch.h"
 #include "pgcopy.h"
+
+/* One connection's place in the merge: its current row, if any. */
+struct src {
+	struct row r;
+	int has, done;
+	int64_t cid, id;	/* the current row's key */
+	/* copy */
+	struct pgcopy cs;
+	char *buf;		/* the CopyData message r points into */
+	/* stream */
+	PGresult *res;		/* the result r points into */
+	int checked;
+};
+
+typedef int advance_fn(struct fetch *, int, struct src *);
+
+/* s->r is a new row: with several connections, its key, which may not go
+ * back (a shard that did not deliver its ORDER BY would make the merge
+ * wrong).  One connection's rows are the server's order as they are. */
+static int
+take_key(struct fetch *f, int i, struct src *s)
+{
+	int64_t cid = s->cid, id = s->id;
+	int first = !s->has;
+
+	s->has = 1;
+	if (f->nconn == 1)
+		return 1;
+	if (rows_key(f, &s->r, &s->cid, &s->id))
+		return -1;
+	if (!first && (s->cid < cid || (s->cid == cid && s->id < id)))
+		return fetch_fail(f, EX_SOFTWARE, "connection %d: message %lld (campagne_id %lld) "
+		    "after message %lld (campagne_id %lld): not in (campagne_id, id) order",
+		    i + 1, (long long)s->id, (long long)s->cid, (long long)id, (long long)cid);
+	return 1;
+}
 
 /* ---- copy --------------------------------------------------------------- */
 
@@ -68,27 +107,6 @@ copy_start(struct fetch *f)
 	return 0;
 }
 
-/* Every tuple of one CopyData message of connection i. */
-static int
-copy_message(struct fetch *f, int i, struct pgcopy *cs, const char *buf, int n)
-{
-	char err[PGCOPY_ERR_LEN];
-	struct row r;
-	int rc;
-
-	pgcopy_feed(cs, buf, (size_t)n);
-	while ((rc = pgcopy_next(cs, NCOLS, r.v, r.len, err)) == 1) {
-		if (rows_put(f, &r))
-			return -1;
-		if ((f->st.records & 4095) == 0)
-			fetch_progress(f);
-	}
-	if (rc < 0)
-		return fetch_fail(f, EX_PROTOCOL, "copy (connection %d): %s after row %llu",
-		    i + 1, err, (unsigned long long)f->fw.nmsg);
-	return 0;
-}
-
 /* The COPY of connection i ended: its outcome is the next result. */
 static int
 copy_end(struct fetch *f, int i, const struct pgcopy *cs)
@@ -106,84 +124,50 @@ copy_end(struct fetch *f, int i, const struct pgcopy *cs)
 	return rc;
 }
 
-/* Rows as they arrive, from whichever connection has some. */
-int
-run_copy(struct fetch *f)
+/* Connection i's next tuple: 1, 0 at the end of its COPY, or -1.  Waits
+ * for the server when none is in. */
+static int
+copy_advance(struct fetch *f, int i, struct src *s)
 {
-	struct pgcopy cs[FETCH_MAX_JOBS] = { { 0 } };
-	int live = f->nconn, done[FETCH_MAX_JOBS] = { 0 };
-	char ebuf[1024];
+	PGconn *c = f->conn[i];
+	char err[PGCOPY_ERR_LEN], ebuf[1024];
+	int n, rc;
 
-	if (copy_start(f))
-		return -1;
-	while (live > 0) {
-		int np = 0, who[FETCH_MAX_JOBS];
-
-		for (int i = 0; i < f->nconn; i++) {
-			char *buf;
-			int n, rc = 0;
-
-			if (done[i])
-				continue;
-			while (rc == 0 && (n = PQgetCopyData(f->conn[i], &buf, 1)) > 0) {
-				rc = copy_message(f, i, &cs[i], buf, n);
-				PQfreemem(buf);
-			}
-			if (rc)
-				return -1;
-			if (n == -2)
-				return fetch_fail(f, EX_TEMPFAIL, "copy (connection %d): %s", i + 1,
-				    pg_chomp(PQerrorMessage(f->conn[i]), ebuf, sizeof ebuf));
-			if (n == -1) {
-				if (copy_end(f, i, &cs[i]))
-					return -1;
-				done[i] = 1;
-				live--;
-				continue;
-			}
-			who[np++] = i;
+	for (;;) {
+		if (s->buf != NULL) {
+			if ((rc = pgcopy_next(&s->cs, NCOLS, s->r.v, s->r.len, err)) == 1)
+				return take_key(f, i, s);
+			if (rc < 0)
+				return fetch_fail(f, EX_PROTOCOL, "copy (connection %d): %s after row %llu",
+				    i + 1, err, (unsigned long long)f->fw.nmsg);
+			PQfreemem(s->buf);
+			s->buf = NULL;
 		}
-		if (np > 0 && pg_wait(f, who, np))
-			return -1;
+		if ((n = PQgetCopyData(c, &s->buf, 1)) > 0) {
+			pgcopy_feed(&s->cs, s->buf, (size_t)n);
+			continue;
+		}
+		s->buf = NULL;
+		if (n == 0) {
+			if (pg_wait(f, &i, 1))
+				return -1;
+			continue;
+		}
+		if (n == -2)
+			return fetch_fail(f, EX_TEMPFAIL, "copy (connection %d): %s", i + 1,
+			    pg_chomp(PQerrorMessage(c), ebuf, sizeof ebuf));
+		s->has = 0;
+		s->done = 1;
+		return copy_end(f, i, &s->cs) ? -1 : 0;
 	}
-	fetch_progress(f);
-	return 0;
 }
 
 /* ---- stream ------------------------------------------------------------- */
 
-/* One result of single-row mode: its row, if any, as a frame.  The first
- * result of each connection is checked to be binary. */
 static int
-stream_result(struct fetch *f, PGconn *c, PGresult *res, int *checked)
-{
-	struct row r;
-	int n;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_SINGLE_TUPLE)
-		return pg_fail(f, c, res, "query");
-	if (!*checked && rows_check(f, res, 1))
-		return -1;
-	*checked = 1;
-	n = PQntuples(res);
-	for (int i = 0; i < n; i++) {
-		for (int k = 0; k < NCOLS; k++) {
-			r.v[k] = (const uint8_t *)PQgetvalue(res, i, k);
-			r.len[k] = PQgetisnull(res, i, k) ? -1 : PQgetlength(res, i, k);
-		}
-		if (rows_put(f, &r))
-			return -1;
-		if ((f->st.records & 4095) == 0)
-			fetch_progress(f);
-	}
-	return 0;
-}
-
-int
-run_stream(struct fetch *f)
+stream_start(struct fetch *f)
 {
 	const char *params[2] = { f->zone, f->date };
-	int live = f->nconn, done[FETCH_MAX_JOBS] = { 0 }, checked[FETCH_MAX_JOBS] = { 0 };
 	char *q = pg_shard_query(f, f->nconn);
 	char buf[1024];
 
@@ -197,32 +181,98 @@ run_stream(struct fetch *f)
 			    pg_chomp(PQerrorMessage(f->conn[i]), buf, sizeof buf));
 		}
 	free(q);
-	while (live > 0) {
-		int np = 0, who[FETCH_MAX_JOBS];
+	return 0;
+}
 
-		for (int i = 0; i < f->nconn; i++) {
-			PGconn *c = f->conn[i];
+/* Connection i's next row in single-row mode: 1, 0 at the end, or -1.
+ * Its first result is checked to be binary. */
+static int
+stream_advance(struct fetch *f, int i, struct src *s)
+{
+	PGconn *c = f->conn[i];
 
-			while (!done[i] && !PQisBusy(c)) {
-				PGresult *r = PQgetResult(c);
-				int rc;
+	PQclear(s->res);
+	s->res = NULL;
+	for (;;) {
+		PGresult *res;
 
-				if (r == NULL) {
-					done[i] = 1;
-					live--;
-					break;
-				}
-				rc = stream_result(f, c, r, &checked[i]);
-				PQclear(r);
-				if (rc)
-					return -1;
-			}
-			if (!done[i])
-				who[np++] = i;
+		while (PQisBusy(c))
+			if (pg_wait(f, &i, 1))
+				return -1;
+		if ((res = PQgetResult(c)) == NULL) {
+			s->has = 0;
+			s->done = 1;
+			return 0;
 		}
-		if (np > 0 && pg_wait(f, who, np))
+		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_SINGLE_TUPLE) {
+			pg_fail(f, c, res, "query");
+			PQclear(res);
+			return -1;
+		}
+		if (!s->checked && rows_check(f, res, 1)) {
+			PQclear(res);
+			return -1;
+		}
+		s->checked = 1;
+		if (PQntuples(res) == 0) {	/* TUPLES_OK: the end of the rows */
+			PQclear(res);
+			continue;
+		}
+		s->res = res;
+		for (int k = 0; k < NCOLS; k++) {
+			s->r.v[k] = (const uint8_t *)PQgetvalue(res, 0, k);
+			s->r.len[k] = PQgetisnull(res, 0, k) ? -1 : PQgetlength(res, 0, k);
+		}
+		return take_key(f, i, s);
+	}
+}
+
+/* ---- the merge ---------------------------------------------------------- */
+
+/*
+ * K-way merge on (campagne_id, id): the connection whose row comes first
+ * gives it, then moves on.  K is at most 16, so a scan of the heads costs
+ * less than a heap would.  Shards split on id, so two heads never tie.
+ */
+static int
+merge(struct fetch *f, advance_fn *advance, struct src *s)
+{
+	for (int i = 0; i < f->nconn; i++)
+		if (advance(f, i, &s[i]) < 0)
+			return -1;
+	for (;;) {
+		int b = -1;
+
+		for (int i = 0; i < f->nconn; i++)
+			if (s[i].has && (b < 0 || s[i].cid < s[b].cid ||
+			    (s[i].cid == s[b].cid && s[i].id < s[b].id)))
+				b = i;
+		if (b < 0)
+			break;
+		if (rows_put(f, &s[b].r))
+			return -1;
+		if ((f->st.records & 4095) == 0)
+			fetch_progress(f);
+		if (advance(f, b, &s[b]) < 0)
 			return -1;
 	}
 	fetch_progress(f);
 	return 0;
+}
+
+int
+fetch_rows(struct fetch *f)
+{
+	struct src s[FETCH_MAX_JOBS];
+	int copy = f->mode == MODE_COPY, rc;
+
+	memset(s, 0, sizeof s);
+	rc = (copy ? copy_start : stream_start)(f);
+	if (rc == 0)
+		rc = merge(f, copy ? copy_advance : stream_advance, s);
+	for (int i = 0; i < f->nconn; i++) {
+		PQfreemem(s[i].buf);
+		PQclear(s[i].res);
+	}
+	return rc;
 }
