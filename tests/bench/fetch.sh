@@ -12,9 +12,9 @@
 # stopped at the end unless MOMA_BENCH_KEEP=1.  Each round runs every
 # variant once, interleaved, so drift (cache, other load) hits them alike:
 #   copy             psql -c "COPY (same query) TO STDOUT (FORMAT binary)"
-#   copy-ordered     the same in the carousel's order, as moma-fetch runs it
-#                    (ORDER BY campagne_id, id around the query): the order's
-#                    cost at the server
+#   copy-ordered     the same query in the carousel's order (ORDER BY
+#                    campagne_id, id around it, as moma-fetch puts it around
+#                    its own): the order's cost at the server
 #   fetch-MODE-BATCH[-jK]  moma-fetch --fetch-mode MODE --batch BATCH [-j K]
 #                    (variants MODE:BATCH[:K]; default "copy:5000
 #                    copy:5000:2 stream:5000 stream:5000:2": the default

@@ -31,12 +31,22 @@
 #define MAX_BATCH	1000000
 #define QUERY_MAX	(1 << 20)
 
+/*
+ * The messages of each valid campaign through LATERAL: one range of the
+ * index on messages (campagne_id_fk, id) per campaign, campaign by
+ * campaign, so the rows come in (campagne_id, id) order with no sort of
+ * the zone.  A plain JOIN gets a hash join and a sort of every row of the
+ * zone as soon as the zone is a part of the table (measured on 10 M rows
+ * over 4 zones: 4.6 s of server CPU against 1.8 s; on a table holding
+ * one zone only, a merge join, 10% less than this).
+ */
 static const char default_query[] =
-    "SELECT m.id, m.campagne_id_fk AS campagne_id, m.numero_abonne,\n"
+    "SELECT m.id, c.id AS campagne_id, m.numero_abonne,\n"
     "       c.valid_start, c.valid_end, m.template_id, c.ack_delay,\n"
     "       c.genre, c.ack_count, m.storables\n"
     "  FROM campagnes c\n"
-    "  JOIN messages m ON m.campagne_id_fk = c.id\n"
+    " CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.campagne_id_fk = c.id\n"
+    "                     ORDER BY m.id) m\n"
     " WHERE c.zone_diffusion = current_setting('moma.zone')::smallint\n"
     "   AND c.valid_start < current_setting('moma.date')::date + 1\n"
     "   AND c.valid_end >= current_setting('moma.date')::date";
