@@ -17,10 +17,12 @@ FNR == NR {
 	next
 }
 /^\| / {
-	n = split($0, c, "|")
+	row = $0
+	gsub(/\\\|/, "\001", row)	# an escaped | inside a cell
+	n = split(row, c, "|")
 	what = c[2]; sz = c[3]; sp = c[6]
 	gsub(/^ +| +$/, "", what); gsub(/^ +| +$/, "", sz); gsub(/^ +| +$/, "", sp)
-	gsub(/\\\|/, "|", what)
+	gsub(/\001/, "|", what)
 	if (sp !~ /x$/ || what ~ /memory/) next
 	nr++; rw[nr] = what " (" sz ")"; rv[nr] = sp + 0; rs[nr] = c[7]
 	if (rv[nr] > vmax) vmax = rv[nr]
