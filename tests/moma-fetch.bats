@@ -418,11 +418,15 @@ scan_half() {
 	[ "$(pg_sql -c "SHOW synchronize_seqscans")" = on ]
 	for zd in 1:2026-11-15 3:2026-11-15 20:2026-12-10; do
 		z=${zd%:*} d=${zd#*:}
-		scan_half
 		# The setup bites: a plain scan now starts mid-table (ids of the
 		# first sample campaigns come later), so without its ORDER BY the
-		# stream would come out rotated.
-		first=$(pg_sql -c "COPY (SELECT id, numero_abonne FROM messages) TO STDOUT" | head -n 1 | cut -f 1)
+		# stream would come out rotated.  (The hint is advisory: a loaded
+		# machine may need the half scan again.)
+		for try in 1 2 3 4 5; do
+			scan_half
+			first=$(pg_sql -c "COPY (SELECT id, numero_abonne FROM messages) TO STDOUT" | head -n 1 | cut -f 1)
+			[ "$first" -le 1000 ] || break
+		done
 		[ "$first" -gt 1000 ]
 		SOURCE_DATE_EPOCH=1700000000 fetch --zone $z --date $d
 		assert_status 0
