@@ -511,11 +511,62 @@ s3_easy_creds(CURL *e, struct curl_slist **hdrs, const struct s3_conf *c)
 
 /* ---- XML answers -------------------------------------------------------- */
 
-struct xml_ctx {
-	struct s3_xml *x;
+/* Where character data goes: the first member of each parser's context. */
+struct xml_field {
 	int depth;
-	char *field;		/* where character data goes, or NULL */
+	char *field;		/* NULL: nowhere */
 	size_t cap, len;
+};
+
+static void
+field_at(struct xml_field *f, char *dst, size_t cap)
+{
+	f->field = dst;
+	f->cap = cap;
+	f->len = 0;
+	dst[0] = '\0';
+}
+
+static void XMLCALL
+xml_text(void *ud, const XML_Char *s, int n)
+{
+	struct xml_field *f = ud;
+	size_t k;
+
+	if (f->field == NULL || n <= 0)
+		return;
+	k = (size_t)n;
+	if (k > f->cap - 1 - f->len)
+		k = f->cap - 1 - f->len;
+	memcpy(f->field + f->len, s, k);
+	f->len += k;
+	f->field[f->len] = '\0';
+}
+
+/* Parse body (leading whitespace skipped) with the element handlers and
+ * ud, whose first member is a struct xml_field.  0, or -1 if not XML. */
+static int
+xml_run(const char *body, size_t len, void *ud, XML_StartElementHandler start,
+    XML_EndElementHandler end)
+{
+	XML_Parser p;
+	int ok;
+
+	while (len > 0 && isspace((unsigned char)*body))
+		body++, len--;
+	if (len == 0 || len > INT_MAX || (p = XML_ParserCreate(NULL)) == NULL)
+		return -1;
+	XML_SetUserData(p, ud);
+	XML_SetElementHandler(p, start, end);
+	XML_SetCharacterDataHandler(p, xml_text);
+	ok = XML_Parse(p, body, (int)len, 1) == XML_STATUS_OK;
+	XML_ParserFree(p);
+	return ok ? 0 : -1;
+}
+
+struct xml_ctx {
+	struct xml_field f;
+	struct s3_xml *x;
 };
 
 static void XMLCALL
@@ -524,71 +575,41 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 	struct xml_ctx *cx = ud;
 	struct s3_xml *x = cx->x;
 
-	cx->depth++;
-	cx->field = NULL;
-	if (cx->depth == 1) {
+	cx->f.depth++;
+	cx->f.field = NULL;
+	if (cx->f.depth == 1) {
 		snprintf(x->root, sizeof x->root, "%s", name);
 		return;
 	}
 	/* Only direct children of the document element are read. */
-	if (cx->depth != 2)
+	if (cx->f.depth != 2)
 		return;
 	if (strcmp(name, "Code") == 0 && x->code[0] == '\0')
-		cx->field = x->code, cx->cap = sizeof x->code;
+		field_at(&cx->f, x->code, sizeof x->code);
 	else if (strcmp(name, "Message") == 0 && x->message[0] == '\0')
-		cx->field = x->message, cx->cap = sizeof x->message;
+		field_at(&cx->f, x->message, sizeof x->message);
 	else if (strcmp(name, "UploadId") == 0 && x->upload_id[0] == '\0')
-		cx->field = x->upload_id, cx->cap = sizeof x->upload_id;
+		field_at(&cx->f, x->upload_id, sizeof x->upload_id);
 	else if (strcmp(name, "ETag") == 0 && x->etag[0] == '\0')
-		cx->field = x->etag, cx->cap = sizeof x->etag;
-	cx->len = 0;
+		field_at(&cx->f, x->etag, sizeof x->etag);
 }
 
 static void XMLCALL
 xml_end(void *ud, const XML_Char *name)
 {
-	struct xml_ctx *cx = ud;
+	struct xml_field *f = ud;
 
-	cx->depth--;
-	cx->field = NULL;
-}
-
-static void XMLCALL
-xml_text(void *ud, const XML_Char *s, int n)
-{
-	struct xml_ctx *cx = ud;
-	size_t k;
-
-	if (cx->field == NULL || n <= 0)
-		return;
-	k = (size_t)n;
-	if (k > cx->cap - 1 - cx->len)
-		k = cx->cap - 1 - cx->len;
-	memcpy(cx->field + cx->len, s, k);
-	cx->len += k;
-	cx->field[cx->len] = '\0';
+	f->depth--;
+	f->field = NULL;
 }
 
 int
 s3_xml_parse(const char *body, size_t len, struct s3_xml *x)
 {
 	struct xml_ctx cx = { .x = x };
-	XML_Parser p;
-	int ok;
 
 	memset(x, 0, sizeof *x);
-	while (len > 0 && isspace((unsigned char)*body))
-		body++, len--;
-	if (len == 0 || len > INT_MAX)
-		return -1;
-	if ((p = XML_ParserCreate(NULL)) == NULL)
-		return -1;
-	XML_SetUserData(p, &cx);
-	XML_SetElementHandler(p, xml_start, xml_end);
-	XML_SetCharacterDataHandler(p, xml_text);
-	ok = XML_Parse(p, body, (int)len, 1) == XML_STATUS_OK;
-	XML_ParserFree(p);
-	if (!ok || x->root[0] == '\0')
+	if (xml_run(body, len, &cx, xml_start, xml_end) != 0 || x->root[0] == '\0')
 		return -1;
 	/* ETags come quoted, as "hex" or &quot;hex&quot;. */
 	if (x->etag[0] == '"') {
@@ -604,11 +625,10 @@ s3_xml_parse(const char *body, size_t len, struct s3_xml *x)
 /* ---- ListMultipartUploads ------------------------------------------------- */
 
 struct list_ctx {
+	struct xml_field f;
 	struct s3_upload_list *l;
 	struct s3_upload cur;
-	int depth, in_upload;
-	char *field;
-	size_t cap, len;
+	int in_upload;
 };
 
 static void XMLCALL
@@ -616,30 +636,28 @@ list_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
 	struct list_ctx *cx = ud;
 	struct s3_upload_list *l = cx->l;
+	struct s3_upload *u = &cx->cur;
 
-	cx->depth++;
-	cx->field = NULL;
-	cx->len = 0;
-	if (cx->depth == 2 && strcmp(name, "Upload") == 0) {
+	cx->f.depth++;
+	cx->f.field = NULL;
+	if (cx->f.depth == 2 && strcmp(name, "Upload") == 0) {
 		cx->in_upload = 1;
-		memset(&cx->cur, 0, sizeof cx->cur);
-	} else if (cx->depth == 3 && cx->in_upload) {
+		memset(u, 0, sizeof *u);
+	} else if (cx->f.depth == 3 && cx->in_upload) {
 		if (strcmp(name, "Key") == 0)
-			cx->field = cx->cur.key, cx->cap = sizeof cx->cur.key;
+			field_at(&cx->f, u->key, sizeof u->key);
 		else if (strcmp(name, "UploadId") == 0)
-			cx->field = cx->cur.upload_id, cx->cap = sizeof cx->cur.upload_id;
+			field_at(&cx->f, u->upload_id, sizeof u->upload_id);
 		else if (strcmp(name, "Initiated") == 0)
-			cx->field = cx->cur.initiated, cx->cap = sizeof cx->cur.initiated;
-	} else if (cx->depth == 2) {
+			field_at(&cx->f, u->initiated, sizeof u->initiated);
+	} else if (cx->f.depth == 2) {
 		if (strcmp(name, "IsTruncated") == 0)
-			cx->field = l->truncated, cx->cap = sizeof l->truncated;
+			field_at(&cx->f, l->truncated, sizeof l->truncated);
 		else if (strcmp(name, "NextKeyMarker") == 0)
-			cx->field = l->next_key, cx->cap = sizeof l->next_key;
+			field_at(&cx->f, l->next_key, sizeof l->next_key);
 		else if (strcmp(name, "NextUploadIdMarker") == 0)
-			cx->field = l->next_upload_id, cx->cap = sizeof l->next_upload_id;
+			field_at(&cx->f, l->next_upload_id, sizeof l->next_upload_id);
 	}
-	if (cx->field != NULL)
-		cx->field[0] = '\0';
 }
 
 static void XMLCALL
@@ -648,49 +666,21 @@ list_end(void *ud, const XML_Char *name)
 	struct list_ctx *cx = ud;
 	struct s3_upload_list *l = cx->l;
 
-	if (cx->depth == 2 && cx->in_upload) {
+	if (cx->f.depth == 2 && cx->in_upload) {
 		cx->in_upload = 0;
 		if (l->n < S3_LIST_MAX)
 			l->up[l->n++] = cx->cur;
 	}
-	cx->depth--;
-	cx->field = NULL;
-}
-
-static void XMLCALL
-list_text(void *ud, const XML_Char *s, int n)
-{
-	struct list_ctx *cx = ud;
-	size_t k;
-
-	if (cx->field == NULL || n <= 0)
-		return;
-	k = (size_t)n;
-	if (k > cx->cap - 1 - cx->len)
-		k = cx->cap - 1 - cx->len;
-	memcpy(cx->field + cx->len, s, k);
-	cx->len += k;
-	cx->field[cx->len] = '\0';
+	xml_end(ud, name);
 }
 
 int
 s3_uploads_parse(const char *body, size_t len, struct s3_upload_list *l)
 {
 	struct list_ctx cx = { .l = l };
-	XML_Parser p;
-	int ok;
 
 	memset(l, 0, sizeof *l);
-	while (len > 0 && isspace((unsigned char)*body))
-		body++, len--;
-	if (len == 0 || len > INT_MAX || (p = XML_ParserCreate(NULL)) == NULL)
-		return -1;
-	XML_SetUserData(p, &cx);
-	XML_SetElementHandler(p, list_start, list_end);
-	XML_SetCharacterDataHandler(p, list_text);
-	ok = XML_Parse(p, body, (int)len, 1) == XML_STATUS_OK;
-	XML_ParserFree(p);
-	return ok ? 0 : -1;
+	return xml_run(body, len, &cx, list_start, list_end);
 }
 
 void
