@@ -148,3 +148,14 @@ bench_row() {
 		    what, size, ms, b, sp, (bs > 0 ? spread : "-"), rs, by, mem, target, (met ? "yes" : "**no**")
 	}' >>"$MOMA_BENCH_SUMMARY"
 }
+
+# bench_unpublish BUCKET KEY: delete the object and the KEY.moma beside it,
+# so that the next moma-zone run publishes for real instead of finding the
+# same carousel there and ending "unchanged".
+bench_unpublish() {
+	local k
+	for k in "$2" "$2.moma"; do
+		curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --netrc-file "$MOMA_S3_NETRC" \
+			-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X DELETE "$AWS_ENDPOINT_URL/$1/$k"
+	done
+}

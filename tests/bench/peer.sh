@@ -67,6 +67,7 @@ peer_run() {   # peer_run: one full peer run; "peer wall rss_kib" into $times
 }
 zone_run() {   # zone_run: one moma-zone run; "moma-zone wall largest_stage_rss_kib"
 	local s e line
+	bench_unpublish bench 3/2026-11-01/carousel.bin
 	s=$(date +%s%N)
 	line=$("$top/scripts/moma-zone" 3 2026-11-01)
 	e=$(date +%s%N)
@@ -92,7 +93,7 @@ awk -v n="$size" -v m="$m" -v p="$p" -v pr="$prss" -v mr="$mrss" -v sum="$sum" '
 echo
 echo "Last runs: \`$(cat "$bench_tmp/line.peer")\`"
 echo
-echo "\`$(sed -E 's/.*(rows=[^ ]+).*(seconds=[^ ]+) (fetch=[^ ]+) (encode=[^ ]+) (put=[^ ]+).*/\1 \2 \3 \4 \5/' "$bench_tmp/line.zone")\`"
+echo "\`$(sed -E 's/.*(rows=[^ ]+).*(seconds=[^ ]+) (guard=[^ ]+) (complete=[^ ]+) (fetch=[^ ]+) (encode=[^ ]+) (put=[^ ]+).*/\1 \2 \3 \4 \5 \6 \7/' "$bench_tmp/line.zone")\`"
 label=$(bench_label "$size")
 bench_row "moma-zone vs moma_py (the published design), wall" "$label" "$m" moma_py "$p" "$size" 0 "$mrss" 1 "" \
 	"faster" "$(bench_spread "$times" moma-zone peer)"

@@ -49,6 +49,7 @@ query=$(cat "$top/tests/bench/floor.sql")
 zone() {
 	local name=$1 s e line c0 c1
 	c0=$(bench_cpu)
+	bench_unpublish bench 3/2026-11-01/carousel.bin
 	s=$(date +%s%N)
 	line=$(MOMA_FETCH_OPTS=${2:-} "$top/scripts/moma-zone" 3 2026-11-01)
 	e=$(date +%s%N)
@@ -97,7 +98,7 @@ for size in $sizes; do
 	# writing say which one set the pace (README, moma-zone).
 	for v in moma-zone ${all:+"moma-zone(fetch-j2)" "moma-zone(fetch-stream)"}; do
 		printf '|  | %s: `%s` |  |  |  |  |  |  |\n' "$v" \
-		    "$(sed -E 's/.*(rows=[^ ]+).*(seconds=[^ ]+) (fetch=[^ ]+) (encode=[^ ]+) (put=[^ ]+).*/\1 \2 \3 \4 \5/' "$bench_tmp/line.$v")"
+		    "$(sed -E 's/.*(rows=[^ ]+).*(seconds=[^ ]+) (guard=[^ ]+) (complete=[^ ]+) (fetch=[^ ]+) (encode=[^ ]+) (put=[^ ]+).*/\1 \2 \3 \4 \5 \6 \7/' "$bench_tmp/line.$v")"
 	done
 	# For the picture (run's SVG): the last default run's stages.
 	[ -z "${MOMA_BENCH_SUMMARY:-}" ] || echo "$size $(bench_median "$times" moma-zone) $(bench_median "$times" copy) $(cat "$bench_tmp/line.moma-zone")" \
