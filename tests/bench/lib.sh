@@ -5,6 +5,12 @@
 #                                 (wall from the clock, RSS and CPU from GNU
 #                                 time, busy: the share of all cores' time
 #                                 the whole machine was busy, /proc/stat)
+#   bench_zone_servers NAME       a temporary directory ($bench_tmp), the
+#                                 bench's PostgreSQL ($pgdir) and a Swift
+#                                 started, bucket "bench" made, MOMA_BUCKET
+#                                 and MOMA_BIN set for moma-zone; all stopped
+#                                 at exit (PostgreSQL kept with
+#                                 MOMA_BENCH_KEEP=1)
 #   bench_cpu                     jiffies "busy total" of all cores now
 #   bench_busy FILE NAME          median busy share of NAME's lines
 #   bench_cpus FILE NAME          median CPU seconds (user + system) of
@@ -158,4 +164,21 @@ bench_unpublish() {
 		curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --netrc-file "$MOMA_S3_NETRC" \
 			-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X DELETE "$AWS_ENDPOINT_URL/$1/$k"
 	done
+}
+
+bench_zone_servers() {
+	bench_tmp=$(mktemp -d "/tmp/moma-bench-$1.XXXXXX")
+	s3dir=$bench_tmp/s3
+	trap bench_zone_cleanup EXIT
+	export MOMA_PG_SHARED_BUFFERS=${MOMA_PG_SHARED_BUFFERS:-4GB}
+	eval "$("$top/scripts/moma-pg" start "$pgdir")"
+	eval "$("$top/scripts/moma-s3-server" start "$s3dir")"
+	curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --netrc-file "$MOMA_S3_NETRC" \
+		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$AWS_ENDPOINT_URL/bench"
+	export MOMA_BUCKET=bench MOMA_BIN=$build/bin
+}
+bench_zone_cleanup() {
+	"$top/scripts/moma-s3-server" stop "$s3dir" >/dev/null 2>&1 || true
+	[ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/moma-pg" stop "$pgdir" >/dev/null 2>&1 || true
+	rm -rf "$bench_tmp"
 }

@@ -24,21 +24,8 @@ while getopts r:n: o; do
 	*) echo "usage: pipeline.sh [-r rounds] [-n sizes]" >&2; exit 64 ;;
 	esac
 done
-bench_tmp=$(mktemp -d /tmp/moma-bench-pipeline.XXXXXX)
-s3dir=$bench_tmp/s3
-cleanup() {
-	"$top/scripts/moma-s3-server" stop "$s3dir" >/dev/null 2>&1 || true
-	[ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/moma-pg" stop "$pgdir" >/dev/null 2>&1 || true
-	rm -rf "$bench_tmp"
-}
-trap cleanup EXIT
-export MOMA_PG_SHARED_BUFFERS=${MOMA_PG_SHARED_BUFFERS:-4GB}
-eval "$("$top/scripts/moma-pg" start "$pgdir")"
-eval "$("$top/scripts/moma-s3-server" start "$s3dir")"
-curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --netrc-file "$MOMA_S3_NETRC" \
-	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$AWS_ENDPOINT_URL/bench"
-export MOMA_BUCKET=bench MOMA_BIN=$build/bin
 . "$top/tests/bench/lib.sh"
+bench_zone_servers pipeline
 times=$bench_tmp/times
 
 # The floor: moma-fetch's own query, bench data's zone and date.

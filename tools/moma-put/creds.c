@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,31 +22,14 @@
 
 #include <curl/curl.h>
 #include <expat.h>
+
+#include "errenv.h"
 #include <jansson.h>
 
 #define BODY_MAX (64 * 1024)	/* largest answer read from any source */
 #define TOKEN_MAX (16 * 1024)	/* largest token file */
 #define PROFILE_DEPTH 5		/* source_profile hops */
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
 
 static char *
 trim(char *s)
@@ -101,12 +83,12 @@ keys_set(struct creds *c, const char *ak, const char *sk, const char *tok,
 	time_t t = 0;
 
 	if (ak == NULL || sk == NULL || *ak == '\0' || *sk == '\0') {
-		seterr(err, errlen, "%s: answer without AccessKeyId and "
+		errenv_set(err, errlen, "%s: answer without AccessKeyId and "
 		    "SecretAccessKey", where);
 		return -1;
 	}
 	if (exp != NULL && creds_parse_time(exp, &t) != 0) {
-		seterr(err, errlen, "%s: bad Expiration '%.40s'", where, exp);
+		errenv_set(err, errlen, "%s: bad Expiration '%.40s'", where, exp);
 		return -1;
 	}
 	keys_free(c);
@@ -117,7 +99,7 @@ keys_set(struct creds *c, const char *ak, const char *sk, const char *tok,
 	if (c->access_key == NULL || c->secret_key == NULL ||
 	    (tok && *tok && c->session_token == NULL)) {
 		keys_free(c);
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
 	return 0;
@@ -141,12 +123,12 @@ desc_expiry(struct creds *c)
 static char *
 home_file(const char *envname, const char *rel)
 {
-	const char *v = env(envname), *home;
+	const char *v = errenv_get(envname), *home;
 	char *p;
 
 	if (v != NULL)
 		return strdup(v);
-	if ((home = env("HOME")) == NULL)
+	if ((home = errenv_get("HOME")) == NULL)
 		return NULL;
 	if (asprintf(&p, "%s/%s", home, rel) < 0)
 		return NULL;
@@ -268,19 +250,19 @@ read_token(const char *path, const char *what, char *err, size_t errlen)
 	size_t n;
 
 	if (f == NULL) {
-		seterr(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		errenv_set(err, errlen, "%s %s: %s", what, path, strerror(errno));
 		return NULL;
 	}
 	if ((buf = malloc(TOKEN_MAX + 1)) == NULL) {
 		fclose(f);
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		return NULL;
 	}
 	n = fread(buf, 1, TOKEN_MAX + 1, f);
 	fclose(f);
 	if (n > TOKEN_MAX) {
 		free_secret(buf);
-		seterr(err, errlen, "%s %s: larger than %d bytes", what, path, TOKEN_MAX);
+		errenv_set(err, errlen, "%s %s: larger than %d bytes", what, path, TOKEN_MAX);
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -288,7 +270,7 @@ read_token(const char *path, const char *what, char *err, size_t errlen)
 	memmove(buf, t, strlen(t) + 1);
 	if (*buf == '\0' || strpbrk(buf, "\r\n") != NULL) {
 		free_secret(buf);
-		seterr(err, errlen, "%s %s: empty or not one line", what, path);
+		errenv_set(err, errlen, "%s %s: empty or not one line", what, path);
 		return NULL;
 	}
 	return buf;
@@ -348,12 +330,12 @@ http_do(const struct req *r, struct rbuf *b, long *status, int *unreachable,
 	b->len = 0;
 	b->over = 0;
 	if (b->p == NULL && (b->p = malloc(BODY_MAX + 1)) == NULL) {
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
 	b->p[0] = '\0';
 	if ((e = curl_easy_init()) == NULL) {
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
 	for (n = r->hdrs; n != NULL; n = n->next)
@@ -379,8 +361,8 @@ http_do(const struct req *r, struct rbuf *b, long *status, int *unreachable,
 	SET(CURLOPT_WRITEFUNCTION, rbuf_write);
 	SET(CURLOPT_WRITEDATA, b);
 	SET(CURLOPT_ERRORBUFFER, ebuf);
-	if (env("AWS_CA_BUNDLE") != NULL)
-		SET(CURLOPT_CAINFO, env("AWS_CA_BUNDLE"));
+	if (errenv_get("AWS_CA_BUNDLE") != NULL)
+		SET(CURLOPT_CAINFO, errenv_get("AWS_CA_BUNDLE"));
 	if (h != NULL)
 		SET(CURLOPT_HTTPHEADER, h);
 	if (strcmp(r->method, "PUT") == 0) {
@@ -406,7 +388,7 @@ http_do(const struct req *r, struct rbuf *b, long *status, int *unreachable,
 			*unreachable = rc == CURLE_COULDNT_CONNECT ||
 			    rc == CURLE_OPERATION_TIMEDOUT ||
 			    rc == CURLE_COULDNT_RESOLVE_HOST;
-		seterr(err, errlen, "%s", b->over ? "answer too large" :
+		errenv_set(err, errlen, "%s", b->over ? "answer too large" :
 		    *ebuf ? ebuf : curl_easy_strerror(rc));
 		return -1;
 	}
@@ -489,8 +471,8 @@ sts_regional(const char *profile)
 {
 	char *v = profile ? creds_profile_get(profile, "sts_regional_endpoints", NULL) : NULL;
 
-	if (v == NULL && env("AWS_STS_REGIONAL_ENDPOINTS") != NULL)
-		v = strdup(env("AWS_STS_REGIONAL_ENDPOINTS"));
+	if (v == NULL && errenv_get("AWS_STS_REGIONAL_ENDPOINTS") != NULL)
+		v = strdup(errenv_get("AWS_STS_REGIONAL_ENDPOINTS"));
 	return v;
 }
 
@@ -505,7 +487,7 @@ sts_call(struct creds *out, const char *action, const char *params,
     char *err, size_t errlen)
 {
 	char url[1024], where[1200], *body = NULL, *regional = sts_regional(profile);
-	const char *override = env("AWS_ENDPOINT_URL_STS"), *sign_region;
+	const char *override = errenv_get("AWS_ENDPOINT_URL_STS"), *sign_region;
 	struct rbuf b = { 0 };
 	struct sts_ans *a = NULL;
 	struct curl_slist *h = NULL;
@@ -514,24 +496,24 @@ sts_call(struct creds *out, const char *action, const char *params,
 	int rc = -1;
 
 	if (override == NULL)
-		override = env("AWS_ENDPOINT_URL");
+		override = errenv_get("AWS_ENDPOINT_URL");
 	if (creds_sts_url(override, region, regional, url, sizeof url, &sign_region) != 0) {
-		seterr(err, errlen, "STS endpoint: too long");
+		errenv_set(err, errlen, "STS endpoint: too long");
 		goto out;
 	}
 	snprintf(where, sizeof where, "STS %s at %s", action, url);
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-		seterr(err, errlen, "%s: not an http:// or https:// URL", where);
+		errenv_set(err, errlen, "%s: not an http:// or https:// URL", where);
 		goto out;
 	}
 	if (asprintf(&body, "Action=%s&Version=2011-06-15%s", action, params) < 0) {
 		body = NULL;
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		goto out;
 	}
 	h = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
 	if (h == NULL || (a = malloc(sizeof *a)) == NULL) {
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		goto out;
 	}
 	r.url = url;
@@ -543,15 +525,15 @@ sts_call(struct creds *out, const char *action, const char *params,
 		char m[CURL_ERROR_SIZE + 64];
 
 		snprintf(m, sizeof m, "%s", err);
-		seterr(err, errlen, "%s: %s", where, m);
+		errenv_set(err, errlen, "%s: %s", where, m);
 		goto out;
 	}
 	if (sts_parse(b.p, b.len, a) != 0) {
-		seterr(err, errlen, "%s: HTTP %ld, answer not XML", where, status);
+		errenv_set(err, errlen, "%s: HTTP %ld, answer not XML", where, status);
 		goto out;
 	}
 	if (status != 200) {
-		seterr(err, errlen, "%s: HTTP %ld %s%s%s", where, status,
+		errenv_set(err, errlen, "%s: HTTP %ld %s%s%s", where, status,
 		    a->code[0] ? a->code : "", a->msg[0] ? ": " : "", a->msg);
 		goto out;
 	}
@@ -560,7 +542,7 @@ sts_call(struct creds *out, const char *action, const char *params,
 		goto out;
 	if (out->expires == 0) {
 		keys_free(out);
-		seterr(err, errlen, "%s: answer without Expiration", where);
+		errenv_set(err, errlen, "%s: answer without Expiration", where);
 		goto out;
 	}
 	rc = 0;
@@ -624,7 +606,7 @@ web_identity(struct creds *out, const char *token_file, const char *role,
 	params = role_params(role, sess, NULL, NULL, tok);
 	free_secret(tok);
 	if (params == NULL) {
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
 	rc = sts_call(out, "AssumeRoleWithWebIdentity", params, NULL, region,
@@ -654,20 +636,20 @@ json_keys(struct creds *out, const char *body, size_t len, const char *token_key
 	int rc = -1;
 
 	if (!json_is_object(o)) {
-		seterr(err, errlen, "%s: answer not a JSON object", where);
+		errenv_set(err, errlen, "%s: answer not a JSON object", where);
 		goto out;
 	}
 	if (json_object_get(o, "Version") != NULL &&
 	    json_integer_value(json_object_get(o, "Version")) != 1) {
-		seterr(err, errlen, "%s: Version is not 1", where);
+		errenv_set(err, errlen, "%s: Version is not 1", where);
 		goto out;
 	}
 	if (jstr(o, "Code") != NULL && strcmp(jstr(o, "Code"), "Success") != 0) {
-		seterr(err, errlen, "%s: Code %.64s", where, jstr(o, "Code"));
+		errenv_set(err, errlen, "%s: Code %.64s", where, jstr(o, "Code"));
 		goto out;
 	}
 	if (need_exp && jstr(o, "Expiration") == NULL) {
-		seterr(err, errlen, "%s: answer without Expiration", where);
+		errenv_set(err, errlen, "%s: answer without Expiration", where);
 		goto out;
 	}
 	rc = keys_set(out, jstr(o, "AccessKeyId"), jstr(o, "SecretAccessKey"),
@@ -692,13 +674,13 @@ http_get(const char *method, const char *url, struct curl_slist *h,
 	long status;
 
 	if (http_do(&r, b, &status, unreachable, m, sizeof m) != 0) {
-		seterr(err, errlen, "%s: %s", where, m);
+		errenv_set(err, errlen, "%s: %s", where, m);
 		return -1;
 	}
 	if (status != 200) {
 		if (unreachable != NULL)
 			*unreachable = status == 404;
-		seterr(err, errlen, "%s: HTTP %ld", where, status);
+		errenv_set(err, errlen, "%s: HTTP %ld", where, status);
 		return -1;
 	}
 	return 0;
@@ -708,13 +690,13 @@ static int
 container(struct creds *out, char *err, size_t errlen)
 {
 	char url[2048], where[2100], *tok = NULL, *hdr = NULL;
-	const char *tf = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	const char *tf = errenv_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	struct curl_slist *h = NULL;
 	struct rbuf b = { 0 };
 	int rc = -1;
 
-	if (creds_container_url(env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
-	    env("AWS_CONTAINER_CREDENTIALS_FULL_URI"), url, sizeof url,
+	if (creds_container_url(errenv_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+	    errenv_get("AWS_CONTAINER_CREDENTIALS_FULL_URI"), url, sizeof url,
 	    err, errlen) != 0)
 		return -1;
 	snprintf(where, sizeof where, "container credentials at %s", url);
@@ -722,18 +704,18 @@ container(struct creds *out, char *err, size_t errlen)
 		if ((tok = read_token(tf, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 		    err, errlen)) == NULL)
 			return -1;
-	} else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN") != NULL) {
-		tok = strdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+	} else if (errenv_get("AWS_CONTAINER_AUTHORIZATION_TOKEN") != NULL) {
+		tok = strdup(errenv_get("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
 		if (tok != NULL && strpbrk(tok, "\r\n") != NULL) {
 			free_secret(tok);
-			seterr(err, errlen, "AWS_CONTAINER_AUTHORIZATION_TOKEN: "
+			errenv_set(err, errlen, "AWS_CONTAINER_AUTHORIZATION_TOKEN: "
 			    "not one line");
 			return -1;
 		}
 	}
 	if (tok != NULL && (asprintf(&hdr, "Authorization: %s", tok) < 0 ||
 	    (h = curl_slist_append(NULL, hdr)) == NULL)) {
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		goto out;
 	}
 	if (http_get("GET", url, h, 2000, 5000, &b, NULL, where, err, errlen) == 0 &&
@@ -756,8 +738,8 @@ out:
 static void
 imds_base(char *out, size_t len)
 {
-	const char *e = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-	const char *mode = env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+	const char *e = errenv_get("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	const char *mode = errenv_get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
 	size_t n;
 
 	if (e == NULL)
@@ -772,7 +754,7 @@ imds_base(char *out, size_t len)
 int
 creds_imds_disabled(void)
 {
-	const char *d = env("AWS_EC2_METADATA_DISABLED");
+	const char *d = errenv_get("AWS_EC2_METADATA_DISABLED");
 
 	return d != NULL && strcasecmp(d, "true") == 0;
 }
@@ -786,7 +768,7 @@ static int
 imds(struct creds *out, int *absent, char *err, size_t errlen)
 {
 	char base[1024], url[1400], where[1500], role[256], *hdr = NULL;
-	const char *t = env("AWS_METADATA_SERVICE_TIMEOUT");
+	const char *t = errenv_get("AWS_METADATA_SERVICE_TIMEOUT");
 	long ms = 1000;
 	struct curl_slist *h = NULL;
 	struct rbuf b = { 0 };
@@ -811,7 +793,7 @@ imds(struct creds *out, int *absent, char *err, size_t errlen)
 	curl_slist_free_all(h);
 	h = NULL;
 	if (b.len == 0 || strpbrk(b.p, "\r\n") != NULL) {
-		seterr(err, errlen, "%s: bad session token", where);
+		errenv_set(err, errlen, "%s: bad session token", where);
 		goto out;
 	}
 	if (asprintf(&hdr, "X-aws-ec2-metadata-token: %s", b.p) < 0) {
@@ -823,13 +805,13 @@ imds(struct creds *out, int *absent, char *err, size_t errlen)
 	snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/", base);
 	if (http_get("GET", url, h, ms, ms, &b, absent, where, err, errlen) != 0) {
 		if (*absent)
-			seterr(err, errlen, "%s: no IAM role", where);
+			errenv_set(err, errlen, "%s: no IAM role", where);
 		goto out;
 	}
 	snprintf(role, sizeof role, "%.*s", (int)strcspn(b.p, "\r\n"), b.p);
 	if (role[0] == '\0' || strpbrk(role, "/?#% ") != NULL) {
 		*absent = role[0] == '\0';
-		seterr(err, errlen, "%s: no IAM role", where);
+		errenv_set(err, errlen, "%s: no IAM role", where);
 		goto out;
 	}
 	snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/%s",
@@ -843,7 +825,7 @@ imds(struct creds *out, int *absent, char *err, size_t errlen)
 	rc = 0;
 	goto out;
 nomem:
-	seterr(err, errlen, "%s", strerror(ENOMEM));
+	errenv_set(err, errlen, "%s", strerror(ENOMEM));
 out:
 	if (h != NULL) {
 		memset(h->data, 0, strlen(h->data));
@@ -869,11 +851,11 @@ process(struct creds *out, const char *cmd, const char *profile, char *err,
 
 	snprintf(where, sizeof where, "profile [%s]: credential_process", profile);
 	if ((buf = malloc(BODY_MAX + 1)) == NULL) {
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
 	if (pipe2(fds, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
-		seterr(err, errlen, "%s: %s", where, strerror(errno));
+		errenv_set(err, errlen, "%s: %s", where, strerror(errno));
 		free(buf);
 		return -1;
 	}
@@ -904,16 +886,16 @@ process(struct creds *out, const char *cmd, const char *profile, char *err,
 		;
 	buf[len] = '\0';
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		seterr(err, errlen, "%s: exit status %d", where,
+		errenv_set(err, errlen, "%s: exit status %d", where,
 		    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	else if (len == BODY_MAX)
-		seterr(err, errlen, "%s: output larger than %d bytes", where, BODY_MAX);
+		errenv_set(err, errlen, "%s: output larger than %d bytes", where, BODY_MAX);
 	else {
 		json_error_t je;
 		json_t *o = json_loadb(buf, len, 0, &je);
 
 		if (!json_is_object(o) || json_integer_value(json_object_get(o, "Version")) != 1)
-			seterr(err, errlen, "%s: output is not JSON with \"Version\": 1", where);
+			errenv_set(err, errlen, "%s: output is not JSON with \"Version\": 1", where);
 		else
 			rc = json_keys(out, buf, len, "SessionToken", 0, where, err, errlen);
 		json_decref(o);
@@ -944,7 +926,7 @@ profile_static(struct creds *out, const char *name, int *found, char *err,
 
 		snprintf(where, sizeof where, "profile [%s]", name);
 		if (ak == NULL || sk == NULL) {
-			seterr(err, errlen, "%s: aws_access_key_id without "
+			errenv_set(err, errlen, "%s: aws_access_key_id without "
 			    "aws_secret_access_key, or the reverse", where);
 			rc = -1;
 		} else
@@ -965,13 +947,13 @@ role_source(struct creds *src, const char *name, const char *sprof,
 	int found = 0, absent;
 
 	if (sprof != NULL && csrc != NULL) {
-		seterr(err, errlen, "profile [%s]: both source_profile and "
+		errenv_set(err, errlen, "profile [%s]: both source_profile and "
 		    "credential_source", name);
 		return -1;
 	}
 	if (sprof != NULL) {
 		if (depth + 1 >= PROFILE_DEPTH) {
-			seterr(err, errlen, "profile [%s]: source_profile chain "
+			errenv_set(err, errlen, "profile [%s]: source_profile chain "
 			    "longer than %d (a loop?)", name, PROFILE_DEPTH);
 			return -1;
 		}
@@ -983,39 +965,39 @@ role_source(struct creds *src, const char *name, const char *sprof,
 		    err, errlen) != 0)
 			return -1;
 		if (!found) {
-			seterr(err, errlen, "profile [%s]: source_profile [%s] "
+			errenv_set(err, errlen, "profile [%s]: source_profile [%s] "
 			    "has no credentials", name, sprof);
 			return -1;
 		}
 		return 0;
 	}
 	if (csrc == NULL) {
-		seterr(err, errlen, "profile [%s]: role_arn without source_profile, "
+		errenv_set(err, errlen, "profile [%s]: role_arn without source_profile, "
 		    "credential_source or web_identity_token_file", name);
 		return -1;
 	}
 	if (strcmp(csrc, "Environment") == 0) {
-		if (env("AWS_ACCESS_KEY_ID") == NULL || env("AWS_SECRET_ACCESS_KEY") == NULL) {
-			seterr(err, errlen, "profile [%s]: credential_source "
+		if (errenv_get("AWS_ACCESS_KEY_ID") == NULL || errenv_get("AWS_SECRET_ACCESS_KEY") == NULL) {
+			errenv_set(err, errlen, "profile [%s]: credential_source "
 			    "Environment: AWS_ACCESS_KEY_ID and "
 			    "AWS_SECRET_ACCESS_KEY not set", name);
 			return -1;
 		}
-		return keys_set(src, env("AWS_ACCESS_KEY_ID"),
-		    env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"), NULL,
+		return keys_set(src, errenv_get("AWS_ACCESS_KEY_ID"),
+		    errenv_get("AWS_SECRET_ACCESS_KEY"), errenv_get("AWS_SESSION_TOKEN"), NULL,
 		    "environment", err, errlen);
 	}
 	if (strcmp(csrc, "EcsContainer") == 0)
 		return container(src, err, errlen);
 	if (strcmp(csrc, "Ec2InstanceMetadata") == 0) {
 		if (creds_imds_disabled()) {
-			seterr(err, errlen, "profile [%s]: credential_source "
+			errenv_set(err, errlen, "profile [%s]: credential_source "
 			    "Ec2InstanceMetadata but AWS_EC2_METADATA_DISABLED", name);
 			return -1;
 		}
 		return imds(src, &absent, err, errlen);
 	}
-	seterr(err, errlen, "profile [%s]: credential_source '%.40s': expected "
+	errenv_set(err, errlen, "profile [%s]: credential_source '%.40s': expected "
 	    "Environment, Ec2InstanceMetadata or EcsContainer", name, csrc);
 	return -1;
 }
@@ -1039,7 +1021,7 @@ profile_role(struct creds *out, const char *name, const char *role,
 	if (preg != NULL)
 		region = preg;
 	if (mfa != NULL) {
-		seterr(err, errlen, "profile [%s]: mfa_serial needs a code typed "
+		errenv_set(err, errlen, "profile [%s]: mfa_serial needs a code typed "
 		    "at a terminal; moma-put runs unattended", name);
 		goto out;
 	}
@@ -1055,7 +1037,7 @@ profile_role(struct creds *out, const char *name, const char *role,
 		goto out;
 	session_name(sess, sn, sizeof sn);
 	if ((params = role_params(role, sn, dur, ext, NULL)) == NULL) {
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		goto out;
 	}
 	if (sts_call(out, "AssumeRole", params, &src, region, name, err, errlen) != 0)
@@ -1128,17 +1110,17 @@ run_source(struct creds *cr, enum creds_kind kind, int *absent, char *err,
 	*absent = 0;
 	switch (kind) {
 	case CREDS_ENV:
-		rc = keys_set(&t, env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"),
-		    env("AWS_SESSION_TOKEN"), NULL, "environment", err, errlen);
+		rc = keys_set(&t, errenv_get("AWS_ACCESS_KEY_ID"), errenv_get("AWS_SECRET_ACCESS_KEY"),
+		    errenv_get("AWS_SESSION_TOKEN"), NULL, "environment", err, errlen);
 		snprintf(t.desc, sizeof t.desc, "environment (AWS_ACCESS_KEY_ID%s)",
-		    env("AWS_SESSION_TOKEN") ? ", AWS_SESSION_TOKEN" : "");
+		    errenv_get("AWS_SESSION_TOKEN") ? ", AWS_SESSION_TOKEN" : "");
 		break;
 	case CREDS_WEB_IDENTITY:
-		rc = web_identity(&t, env("AWS_WEB_IDENTITY_TOKEN_FILE"),
-		    env("AWS_ROLE_ARN"), env("AWS_ROLE_SESSION_NAME"), cr->region,
+		rc = web_identity(&t, errenv_get("AWS_WEB_IDENTITY_TOKEN_FILE"),
+		    errenv_get("AWS_ROLE_ARN"), errenv_get("AWS_ROLE_SESSION_NAME"), cr->region,
 		    NULL, err, errlen);
 		snprintf(t.desc, sizeof t.desc, "web identity from %s, role %s",
-		    env("AWS_WEB_IDENTITY_TOKEN_FILE"), env("AWS_ROLE_ARN"));
+		    errenv_get("AWS_WEB_IDENTITY_TOKEN_FILE"), errenv_get("AWS_ROLE_ARN"));
 		break;
 	case CREDS_PROFILE:
 		rc = from_profile(&t, cr->profile, cr->region, 0, &found, err, errlen);
@@ -1152,12 +1134,12 @@ run_source(struct creds *cr, enum creds_kind kind, int *absent, char *err,
 		if (rc == 0) {
 			char url[2048], e2[8];
 
-			creds_container_url(env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
-			    env("AWS_CONTAINER_CREDENTIALS_FULL_URI"), url,
+			creds_container_url(errenv_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+			    errenv_get("AWS_CONTAINER_CREDENTIALS_FULL_URI"), url,
 			    sizeof url, e2, sizeof e2);
 			snprintf(t.desc, sizeof t.desc, "container credentials at %.200s%s",
-			    url, env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") ?
-			    " (token file)" : env("AWS_CONTAINER_AUTHORIZATION_TOKEN") ?
+			    url, errenv_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") ?
+			    " (token file)" : errenv_get("AWS_CONTAINER_AUTHORIZATION_TOKEN") ?
 			    " (token)" : "");
 		}
 		break;
@@ -1186,25 +1168,25 @@ int
 creds_load(struct creds *cr, const char *profile, const char *region,
     char *err, size_t errlen)
 {
-	const char *ak = env("AWS_ACCESS_KEY_ID"), *sk = env("AWS_SECRET_ACCESS_KEY");
+	const char *ak = errenv_get("AWS_ACCESS_KEY_ID"), *sk = errenv_get("AWS_SECRET_ACCESS_KEY");
 	char *cred = creds_credentials_file(), *cfg = creds_config_file();
 	char imdsurl[1024], m[1024];
 	int explicit = profile != NULL, absent = 0, rc = -1;
 
 	memset(cr, 0, sizeof *cr);
-	if (profile == NULL && (profile = env("AWS_PROFILE")) != NULL)
+	if (profile == NULL && (profile = errenv_get("AWS_PROFILE")) != NULL)
 		explicit = 2;
 	if (profile == NULL)
 		profile = "default";
 	if ((cr->region = strdup(region)) == NULL ||
 	    (cr->profile = strdup(profile)) == NULL) {
-		seterr(err, errlen, "%s", strerror(ENOMEM));
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
 		goto out;
 	}
 	/* 1. The environment's keys (unless --profile names a profile). */
 	if (explicit != 1 && (ak != NULL || sk != NULL)) {
 		if (ak == NULL || sk == NULL) {
-			seterr(err, errlen, "credentials: %s is set but %s is not",
+			errenv_set(err, errlen, "credentials: %s is set but %s is not",
 			    ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
 			    ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
 			goto out;
@@ -1213,7 +1195,7 @@ creds_load(struct creds *cr, const char *profile, const char *region,
 		goto out;
 	}
 	/* 2. Web identity from the environment. */
-	if (env("AWS_WEB_IDENTITY_TOKEN_FILE") != NULL && env("AWS_ROLE_ARN") != NULL) {
+	if (errenv_get("AWS_WEB_IDENTITY_TOKEN_FILE") != NULL && errenv_get("AWS_ROLE_ARN") != NULL) {
 		rc = run_source(cr, CREDS_WEB_IDENTITY, &absent, err, errlen);
 		goto out;
 	}
@@ -1223,14 +1205,14 @@ creds_load(struct creds *cr, const char *profile, const char *region,
 		if (rc == 0 || !absent)
 			goto out;
 	} else if (explicit) {
-		seterr(err, errlen, "credentials: profile [%s] not found in %s "
+		errenv_set(err, errlen, "credentials: profile [%s] not found in %s "
 		    "or %s", profile, cred ? cred : "~/.aws/credentials",
 		    cfg ? cfg : "~/.aws/config");
 		goto out;
 	}
 	/* 4. Container credentials. */
-	if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != NULL ||
-	    env("AWS_CONTAINER_CREDENTIALS_FULL_URI") != NULL) {
+	if (errenv_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != NULL ||
+	    errenv_get("AWS_CONTAINER_CREDENTIALS_FULL_URI") != NULL) {
 		rc = run_source(cr, CREDS_CONTAINER, &absent, err, errlen);
 		goto out;
 	}
@@ -1241,11 +1223,11 @@ creds_load(struct creds *cr, const char *profile, const char *region,
 		rc = run_source(cr, CREDS_IMDS, &absent, m, sizeof m);
 		if (rc == 0 || !absent) {
 			if (rc != 0)
-				seterr(err, errlen, "credentials: %s", m);
+				errenv_set(err, errlen, "credentials: %s", m);
 			goto out;
 		}
 	}
-	seterr(err, errlen, "no credentials: looked in AWS_ACCESS_KEY_ID and "
+	errenv_set(err, errlen, "no credentials: looked in AWS_ACCESS_KEY_ID and "
 	    "AWS_SECRET_ACCESS_KEY%s, AWS_WEB_IDENTITY_TOKEN_FILE with "
 	    "AWS_ROLE_ARN, profile [%s] in %s and %s, "
 	    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI, %s%s%s",

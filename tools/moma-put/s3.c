@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,32 +14,14 @@
 
 #include <expat.h>
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
+#include "errenv.h"
 
 /* The profile's s3 addressing_style, and MOMA_PUT_RESOLVE. */
 static int
 addressing(struct s3_conf *c, const char *prof, char *err, size_t errlen)
 {
 	char *st = creds_profile_get_nested(prof, "s3", "addressing_style");
-	const char *r = env("MOMA_PUT_RESOLVE");
+	const char *r = errenv_get("MOMA_PUT_RESOLVE");
 	int rc = 0;
 
 	if (st != NULL && strcmp(st, "virtual") == 0)
@@ -48,7 +29,7 @@ addressing(struct s3_conf *c, const char *prof, char *err, size_t errlen)
 	else if (st != NULL && strcmp(st, "path") == 0)
 		c->path_style = 1;
 	else if (st != NULL && strcmp(st, "auto") != 0) {
-		seterr(err, errlen, "profile [%s]: s3 addressing_style '%.32s': "
+		errenv_set(err, errlen, "profile [%s]: s3 addressing_style '%.32s': "
 		    "expected auto, virtual or path", prof, st);
 		rc = -1;
 	}
@@ -60,7 +41,7 @@ addressing(struct s3_conf *c, const char *prof, char *err, size_t errlen)
 
 		free(one);
 		if (l == NULL) {
-			seterr(err, errlen, "%s", strerror(ENOMEM));
+			errenv_set(err, errlen, "%s", strerror(ENOMEM));
 			rc = -1;
 		} else
 			c->resolve = l;
@@ -79,15 +60,15 @@ s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
 	c->connect_timeout = 10;
 	c->stall_timeout = 30;
 	if (prof == NULL)
-		prof = env("AWS_PROFILE");
+		prof = errenv_get("AWS_PROFILE");
 	if (prof == NULL)
 		prof = "default";
 
 	/* The region first: STS is regional. */
 	if (region == NULL)
-		region = env("AWS_REGION");
+		region = errenv_get("AWS_REGION");
 	if (region == NULL)
-		region = env("AWS_DEFAULT_REGION");
+		region = errenv_get("AWS_DEFAULT_REGION");
 	if (region != NULL)
 		c->region = strdup(region);
 	else if ((c->region = creds_profile_get(prof, "region", NULL)) == NULL)
@@ -95,20 +76,20 @@ s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
 	if (c->region == NULL)
 		goto nomem;
 	if (strpbrk(c->region, ":/ \t") != NULL || *c->region == '\0') {
-		seterr(err, errlen, "bad region '%s'", c->region);
+		errenv_set(err, errlen, "bad region '%s'", c->region);
 		goto fail;
 	}
 
 	if (endpoint == NULL)
-		endpoint = env("AWS_ENDPOINT_URL_S3");
+		endpoint = errenv_get("AWS_ENDPOINT_URL_S3");
 	if (endpoint == NULL)
-		endpoint = env("AWS_ENDPOINT_URL");
+		endpoint = errenv_get("AWS_ENDPOINT_URL");
 	if (endpoint != NULL) {
 		size_t n;
 
 		if (strncmp(endpoint, "http://", 7) != 0 &&
 		    strncmp(endpoint, "https://", 8) != 0) {
-			seterr(err, errlen, "endpoint '%s': not an http:// or "
+			errenv_set(err, errlen, "endpoint '%s': not an http:// or "
 			    "https:// URL", endpoint);
 			goto fail;
 		}
@@ -118,7 +99,7 @@ s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
 		while (n > 0 && c->endpoint[n - 1] == '/')
 			c->endpoint[--n] = '\0';
 	}
-	if (env("AWS_CA_BUNDLE") && (c->ca_bundle = strdup(env("AWS_CA_BUNDLE"))) == NULL)
+	if (errenv_get("AWS_CA_BUNDLE") && (c->ca_bundle = strdup(errenv_get("AWS_CA_BUNDLE"))) == NULL)
 		goto nomem;
 	if (addressing(c, prof, err, errlen) != 0)
 		goto fail;
@@ -126,7 +107,7 @@ s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
 		goto fail;
 	return 0;
 nomem:
-	seterr(err, errlen, "%s", strerror(ENOMEM));
+	errenv_set(err, errlen, "%s", strerror(ENOMEM));
 fail:
 	s3_conf_free(c);
 	return -1;
@@ -155,17 +136,17 @@ s3_conf_object(struct s3_conf *c, const char *sse, const char *kms_key_id,
 {
 	if (sse != NULL && strcmp(sse, "AES256") != 0 &&
 	    strcmp(sse, "aws:kms") != 0 && strcmp(sse, "aws:kms:dsse") != 0) {
-		seterr(err, errlen, "--sse '%s': expected AES256, aws:kms or "
+		errenv_set(err, errlen, "--sse '%s': expected AES256, aws:kms or "
 		    "aws:kms:dsse", sse);
 		return -1;
 	}
 	if (kms_key_id != NULL && (sse == NULL || strncmp(sse, "aws:kms", 7) != 0)) {
-		seterr(err, errlen, "--sse-kms-key-id needs --sse aws:kms");
+		errenv_set(err, errlen, "--sse-kms-key-id needs --sse aws:kms");
 		return -1;
 	}
 	if (kms_key_id != NULL && (*kms_key_id == '\0' ||
 	    strpbrk(kms_key_id, "\r\n") != NULL)) {
-		seterr(err, errlen, "--sse-kms-key-id: empty or not one line");
+		errenv_set(err, errlen, "--sse-kms-key-id: empty or not one line");
 		return -1;
 	}
 	/* Before 8.10.0 libcurl sorts the signed headers by whole line, so
@@ -173,7 +154,7 @@ s3_conf_object(struct s3_conf *c, const char *sse, const char *kms_key_id,
 	 * x-amz-server-side-encryption and S3 finds the signature wrong
 	 * (curl pull request 14370).  Say so instead of sending it. */
 	if (kms_key_id != NULL && curl_version_info(CURLVERSION_NOW)->version_num < 0x080a00) {
-		seterr(err, errlen, "--sse-kms-key-id: libcurl %s signs it wrongly "
+		errenv_set(err, errlen, "--sse-kms-key-id: libcurl %s signs it wrongly "
 		    "(fixed in libcurl 8.10.0); use --sse aws:kms with the "
 		    "bucket's default KMS key instead",
 		    curl_version_info(CURLVERSION_NOW)->version);
@@ -187,7 +168,7 @@ s3_conf_object(struct s3_conf *c, const char *sse, const char *kms_key_id,
 			    *p != '_')
 				break;
 		if (*p != '\0' || p == storage_class || p - storage_class > 64) {
-			seterr(err, errlen, "--storage-class '%s': expected a class "
+			errenv_set(err, errlen, "--storage-class '%s': expected a class "
 			    "such as STANDARD_IA (A-Z, 0-9, _)", storage_class);
 			return -1;
 		}
@@ -264,11 +245,11 @@ s3_key_check(const char *key, int prefix, char *err, size_t errlen)
 	const unsigned char *s = (const unsigned char *)key;
 
 	if (n == 0 && !prefix) {
-		seterr(err, errlen, "empty object key");
+		errenv_set(err, errlen, "empty object key");
 		return -1;
 	}
 	if (n > 1024) {
-		seterr(err, errlen, "key of %zu bytes: S3 allows 1024", n);
+		errenv_set(err, errlen, "key of %zu bytes: S3 allows 1024", n);
 		return -1;
 	}
 	for (size_t i = 0; i < n; ) {
@@ -278,7 +259,7 @@ s3_key_check(const char *key, int prefix, char *err, size_t errlen)
 		    len == 3 ? c & 0x0f : c & 0x07;
 
 		if (c < 0x20 || c == 0x7f) {
-			seterr(err, errlen, "key has a control character "
+			errenv_set(err, errlen, "key has a control character "
 			    "(byte %zu)", i);
 			return -1;
 		}
@@ -296,7 +277,7 @@ s3_key_check(const char *key, int prefix, char *err, size_t errlen)
 		i += len;
 		continue;
 utf8:
-		seterr(err, errlen, "key is not valid UTF-8 (byte %zu)", i);
+		errenv_set(err, errlen, "key is not valid UTF-8 (byte %zu)", i);
 		return -1;
 	}
 	for (const char *seg = key; ; ) {
@@ -305,7 +286,7 @@ utf8:
 
 		if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' &&
 		    seg[1] == '.')) {
-			seterr(err, errlen, "key has a '%.*s' path segment",
+			errenv_set(err, errlen, "key has a '%.*s' path segment",
 			    (int)len, seg);
 			return -1;
 		}
@@ -349,13 +330,13 @@ target_parse(const char *uri, const struct s3_conf *c, struct s3_target *t,
 
 	memset(t, 0, sizeof *t);
 	if (strncmp(uri, "s3://", 5) != 0) {
-		seterr(err, errlen, "'%s': not an s3://bucket/%s URL", uri,
+		errenv_set(err, errlen, "'%s': not an s3://bucket/%s URL", uri,
 		    prefix ? "prefix" : "key");
 		return -1;
 	}
 	p = uri + 5;
 	if ((slash = strchr(p, '/')) == NULL && !prefix) {
-		seterr(err, errlen, "'%s': no object key after the bucket", uri);
+		errenv_set(err, errlen, "'%s': no object key after the bucket", uri);
 		return -1;
 	}
 	if (slash == NULL)
@@ -365,11 +346,11 @@ target_parse(const char *uri, const struct s3_conf *c, struct s3_target *t,
 	if (t->bucket == NULL || t->key == NULL)
 		goto nomem;
 	if (!bucket_ok(t->bucket)) {
-		seterr(err, errlen, "'%s': invalid bucket name '%s'", uri, t->bucket);
+		errenv_set(err, errlen, "'%s': invalid bucket name '%s'", uri, t->bucket);
 		goto fail;
 	}
 	if (s3_key_check(t->key, prefix, kerr, sizeof kerr) != 0) {
-		seterr(err, errlen, "'%s': %s", uri, kerr);
+		errenv_set(err, errlen, "'%s': %s", uri, kerr);
 		goto fail;
 	}
 	if ((ekey = s3_uri_encode(t->key, 1)) == NULL ||
@@ -391,7 +372,7 @@ target_parse(const char *uri, const struct s3_conf *c, struct s3_target *t,
 	free(base);
 	return 0;
 nomem:
-	seterr(err, errlen, "%s", strerror(ENOMEM));
+	errenv_set(err, errlen, "%s", strerror(ENOMEM));
 fail:
 	free(ekey);
 	free(base);
