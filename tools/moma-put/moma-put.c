@@ -98,7 +98,7 @@ on_signal(int sig)
 
 	if (!put_signal) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		put_signal_ns_s = (sig_atomic_t)ts.tv_sec;
+		put_signal_at_s = (sig_atomic_t)ts.tv_sec;
 	}
 	put_signal = sig;
 	errno = saved;

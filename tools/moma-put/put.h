@@ -137,7 +137,7 @@ struct put {
 
 /* Set by the signal handler (xfer.c); the run checks it. */
 extern volatile sig_atomic_t put_signal;
-extern volatile sig_atomic_t put_signal_ns_s;	/* CLOCK_MONOTONIC s of it */
+extern volatile sig_atomic_t put_signal_at_s;	/* CLOCK_MONOTONIC s of it */
 
 /* xfer.c */
 void xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,

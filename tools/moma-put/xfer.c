@@ -20,7 +20,7 @@
 #define BACKOFF_CAP_NS	10000000000ull		/* 10 s */
 
 volatile sig_atomic_t put_signal;
-volatile sig_atomic_t put_signal_ns_s;
+volatile sig_atomic_t put_signal_at_s;
 
 static const char *const opname[] = {
 	"PutObject", "CreateMultipartUpload", "UploadPart",
@@ -176,7 +176,7 @@ xferinfo_cb(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un
 	if (x->op != OP_COMPLETE)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec - put_signal_ns_s > COMPLETE_GRACE_S;
+	return ts.tv_sec - put_signal_at_s > COMPLETE_GRACE_S;
 }
 
 /*
