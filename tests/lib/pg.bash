@@ -69,9 +69,12 @@ on_standby() {
 }
 
 # pg_standby_caught_up: 0 once the standby has replayed all the WAL the
-# primary has written so far (poll it with wait_for).
+# primary has inserted so far (poll it with wait_for).  The insert
+# position, not pg_current_wal_lsn(): the test cluster runs with
+# synchronous_commit=off, so a COMMIT returns before its record is
+# written, and the write position can still be short of it.
 pg_standby_caught_up() {
 	local lsn
-	lsn=$(pg_sql -c "SELECT pg_current_wal_lsn()") || return
+	lsn=$(pg_sql -c "SELECT pg_current_wal_insert_lsn()") || return
 	[ "$(on_standby pg_sql -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")" = t ]
 }
