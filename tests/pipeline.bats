@@ -9,6 +9,7 @@
 load helpers
 load lib/pg
 load lib/s3
+load lib/carousel
 
 DAY=2026-11-15
 ZONE_CMD=$TOP/scripts/moma-zone
@@ -41,24 +42,6 @@ wrap() {
 	rm -f "bin/$1"
 	{ echo '#!/usr/bin/env bash'; echo 'set -o pipefail'; echo "REAL=$BIN/$1"; echo "$2"; } > "bin/$1"
 	chmod +x "bin/$1"
-}
-
-# The zone's valid messages from the database, one TSV line each, in the
-# section's terms; and the same from a carousel through moma-dump.
-norm='to_entries | sort_by(.key) | from_entries | tojson'
-db_tsv() {
-	pg_sql -c "SELECT c.id, m.numero_abonne, m.template_id, c.genre, c.ack_count, c.ack_delay,
-	    extract(epoch FROM c.valid_start)::bigint, extract(epoch FROM c.valid_end)::bigint,
-	    m.storables::text
-	  FROM messages m JOIN campagnes c ON c.id = m.campagne_id_fk
-	 WHERE c.zone_diffusion = $1 AND c.valid_start < timestamptz '$2 00:00:00+00' + interval '1 day'
-	   AND c.valid_end >= timestamptz '$2 00:00:00+00'" |
-	    jq -R -r "split(\"\\t\") | .[8] |= (fromjson | $norm) | @tsv" | sort
-}
-carousel_tsv() {
-	"$DUMP" "$1" | jq -r "select(.storables) | [.message_id, .target_filter, .template_id,
-	    .genre, .ack_count, .ack_delay, (.valid_start | fromdateiso8601),
-	    (.valid_end | fromdateiso8601), (.storables | $norm)] | @tsv" | sort
 }
 
 # publish ZONE: a good run, so that faults have a previous carousel to keep.
@@ -423,6 +406,13 @@ meta_of() {      # meta_of NAME: x-amz-meta-moma-NAME of zone 7's carousel
 	run_split "$ALL_CMD" --version
 	assert_status 0
 	[[ "$output" == "moma-all "[0-9]* ]]
+	run_split "$ALL_CMD" --sshloginfile "$PWD/no-such-file" -l "$PWD/joblog" "$DAY"
+	assert_status $EX_NOINPUT
+	[[ "$stderr" == *"cannot read the sshlogin file $PWD/no-such-file"* ]]
+	run_split "$ALL_CMD" --no-such-option "$DAY"
+	assert_status $EX_USAGE
+	[[ "$stderr" == *"usage: moma-all "*"[--filter-hosts]"* ]]
+	[ ! -e joblog ]
 }
 
 @test "moma-all: a zone that fails at once is retried like one that fails late; refused is not retried" {
