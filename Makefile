@@ -50,8 +50,8 @@ BINS := $(TOOLS:%=$(BUILD)/bin/%)
 HELPER_BINS := $(patsubst scripts/gen/%.c,$(BUILD)/gen/%,$(wildcard scripts/gen/*.c)) \
                $(patsubst tests/tools/%.c,$(BUILD)/testtools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all unit-bins fuzz-bins asan install uninstall clean check unit bats fuzz fuzz-short \
-        bench demo deps lint
+.PHONY: all unit-bins fuzz-bins asan install uninstall clean check check-size unit bats fuzz \
+        fuzz-short bench demo deps lint
 all: $(BINS) $(HELPER_BINS)
 
 $(BUILD)/libshared/%.o: libshared/%.c
@@ -109,8 +109,13 @@ export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:exitcode=86
 # stops first, with the command to run, when a package it needs is missing.
 check:
 	@scripts/moma-deps --check build test
+	@scripts/check-size
 	@$(MAKE) --no-print-directory asan fuzz-bins
 	@scripts/run-tests build/asan
+
+# No C file of tools/ or libshared/ over 900 lines, no function over 100.
+check-size:
+	@scripts/check-size
 
 # Fuzz targets: clang + libFuzzer; check runs each briefly, `make fuzz`
 # runs each for FUZZ_SECONDS.

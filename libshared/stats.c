@@ -3,9 +3,15 @@
  */
 #include "stats.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 uint64_t
 stats_now_ns(void)
@@ -92,4 +98,138 @@ stats_progress(struct stats *st, const char *in_name, char *buf, size_t len)
 	st->last_progress_ns = now;
 	st->last_progress_bytes = total;
 	return 1;
+}
+
+/* ---- --stats-file ------------------------------------------------------- */
+
+static struct {
+	const char *path;
+	stats_pairs_fn *fn;
+	void *arg;
+	pid_t owner;		/* a forked child that exit()s writes nothing */
+	int armed, done, registered;
+} sf;
+
+__attribute__((format(printf, 2, 3))) static int
+sf_fail(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(err, STATS_ERR_LEN, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int
+write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The pairs one a line, then exit=status, into path.XXXXXX, renamed over
+ * path.  err may be NULL (the exit handler). */
+static int
+sf_write(int status, char *err)
+{
+	char text[1200], *tmp = NULL;
+	int n, fd, saved;
+	size_t len;
+
+	/* 32 bytes kept for "\nexit=STATUS\n". */
+	n = sf.fn(sf.arg, text, sizeof text - 32);
+	if (n < 0 || (size_t)n >= sizeof text - 32)
+		return sf_fail(err, "%s: the statistics do not fit in %zu bytes", sf.path,
+		    sizeof text - 32);
+	for (char *c = text; *c; c++)
+		if (*c == ' ')
+			*c = '\n';
+	len = (size_t)n;
+	len += (size_t)snprintf(text + len, sizeof text - len, "%sexit=%d\n",
+	    len ? "\n" : "", status);
+	if (asprintf(&tmp, "%s.XXXXXX", sf.path) < 0)
+		return sf_fail(err, "%s: %s", sf.path, strerror(ENOMEM));
+	if ((fd = mkstemp(tmp)) < 0) {
+		saved = errno;
+		free(tmp);
+		return sf_fail(err, "%s: %s", sf.path, strerror(saved));
+	}
+	if (fchmod(fd, 0644) != 0 || write_all(fd, text, len) != 0) {
+		saved = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) != 0 || rename(tmp, sf.path) != 0) {
+		saved = errno;
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	unlink(tmp);
+	free(tmp);
+	return sf_fail(err, "%s: %s", sf.path, strerror(saved));
+}
+
+#if defined(__GLIBC__)
+/* on_exit(3), a GNU extension: the only exit hook that gets the status. */
+static void
+sf_at_exit(int status, void *unused)
+{
+	if (sf.armed && !sf.done && getpid() == sf.owner) {
+		sf.done = 1;
+		(void)sf_write(status, NULL);
+	}
+}
+#endif
+
+int
+stats_file_arm(const char *path, stats_pairs_fn *fn, void *arg, char *err)
+{
+	char *tmp;
+	int fd, saved;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return sf_fail(err, "%s: %s", path, strerror(ENOMEM));
+	if ((fd = mkstemp(tmp)) < 0) {
+		saved = errno;
+		free(tmp);
+		return sf_fail(err, "%s: %s", path, strerror(saved));
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	sf.path = path;
+	sf.fn = fn;
+	sf.arg = arg;
+	sf.owner = getpid();
+	sf.armed = 1;
+	sf.done = 0;
+#if defined(__GLIBC__)
+	if (!sf.registered && on_exit(sf_at_exit, NULL) != 0)
+		return sf_fail(err, "%s: on_exit failed", path);
+	sf.registered = 1;
+#endif
+	return 0;
+}
+
+int
+stats_file_write(int status, char *err)
+{
+	if (!sf.armed || sf.done)
+		return 0;
+	sf.done = 1;
+	return sf_write(status, err);
 }

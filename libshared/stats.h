@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct stats {
 	uint64_t records;	/* units read (frames, messages, rows) */
@@ -50,5 +51,41 @@ int stats_progress(struct stats *st, const char *in_name, char *buf, size_t len)
 
 /* Peak resident set size of this process in KiB (getrusage). */
 long stats_maxrss_kib(void);
+
+/*
+ * --stats-file: the pairs of the --stats line, one "key=value" a line,
+ * then "exit=STATUS", for scripts to read instead of parsing stderr.
+ * The file is complete or absent: it is written to a temporary file
+ * beside path (path.XXXXXX) and renamed over path.
+ *
+ * A tool formats its pairs in one function, used for the --stats line
+ * too, so the two never differ: fn(arg, buf, len) writes
+ * "k=v k=v ..." (values without spaces) and returns what snprintf
+ * returns.
+ */
+typedef int stats_pairs_fn(void *arg, char *buf, size_t len);
+
+#define STATS_ERR_LEN 320
+
+/*
+ * Arm the stats file: check that a file can be created beside path (one
+ * is made and removed), and, on glibc, register an on_exit(3) handler so
+ * that an exit() of this process that did not go through
+ * stats_file_write() (an error exit of any status) still writes the
+ * file with its exit status, errors ignored: the file then holds what
+ * was counted until then.  A death by signal leaves no file (nor a
+ * temporary one).  Child processes that exit() write nothing.  One
+ * stats file per process: a second call replaces the first.  Returns
+ * 0, or -1 with the reason in err (STATS_ERR_LEN bytes).
+ */
+int stats_file_arm(const char *path, stats_pairs_fn *fn, void *arg, char *err);
+
+/*
+ * Write the armed stats file now with exit=status, once: the exit
+ * handler does nothing afterwards.  The way a tool ends normally, so
+ * that a failure to write can change its exit status.  0 (also when
+ * nothing is armed), or -1 with the reason in err.
+ */
+int stats_file_write(int status, char *err);
 
 #endif

@@ -1,14 +1,20 @@
 /*
- * tlv.c - storables JSON -> TLV body, and back (man/moma-section.5).
+ * tlv.c - the registry and its tables, UTF-8, the body writer and the
+ * one-pass fast scanner: storables JSON -> TLV body (man/moma-section.5).
  *
- * Two ways in feed one semantic layer (claim, set_*), which owns the
- * registry rules: the fast scanner (scan_fast) for the shapes producers
- * write, and Jansson for everything it declines.  The fuzzer checks that
- * whatever the scanner takes, Jansson takes with the same bytes.
+ * Two ways in build one body: the fast scanner here (scan_fast) for the
+ * shapes producers write, and Jansson (tlvjson.c, with the registry's
+ * rules and their messages) for everything it declines.  The fuzzer
+ * checks that whatever the scanner takes, Jansson takes with the same
+ * bytes.  Decoding a body (validate, to JSON) is tlvdec.c.
+ *
+ * Everything the encoder runs per record is in this one file on purpose:
+ * the scanner's helpers, the key lookup and the writer inline into each
+ * other (the build has no link-time optimisation).
  */
 #include "tlv.h"
+#include "tlvint.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,20 +27,6 @@ const struct tlv_key tlv_registry[] = { TLV_REGISTRY(TLV_KEY_ENTRY_) };
 #undef TLV_KEY_ENTRY_
 _Static_assert(sizeof tlv_registry / sizeof tlv_registry[0] == TLV_NKEYS, "TLV_NKEYS");
 
-static const uint64_t type_max[] = {
-	[TLV_TYPE_U8] = 0xff, [TLV_TYPE_U16] = 0xffff,
-	[TLV_TYPE_U24] = 0xffffff, [TLV_TYPE_U32] = 0xffffffff,
-};
-static const uint8_t type_width[] = {
-	[TLV_TYPE_U8] = 1, [TLV_TYPE_U16] = 2, [TLV_TYPE_U24] = 3,
-	[TLV_TYPE_U32] = 4, [TLV_TYPE_BOOL] = 1, [TLV_TYPE_LANG] = 3,
-};
-static const char *type_name[] = {
-	[TLV_TYPE_TEXT] = "a string", [TLV_TYPE_U8] = "an integer",
-	[TLV_TYPE_U16] = "an integer", [TLV_TYPE_U24] = "an integer",
-	[TLV_TYPE_U32] = "an integer", [TLV_TYPE_BOOL] = "a boolean",
-	[TLV_TYPE_LANG] = "a 3-letter language code",
-};
 
 /* ---- tables derived from the registry, built once ------------------------ */
 
@@ -353,111 +345,13 @@ tlv_utf8_valid(const uint8_t *s, size_t n)
 #endif
 }
 
-/* ---- semantic layer ------------------------------------------------------ */
+/* ---- the writer ------------------------------------------------------------ */
 
 static void
 body_reset(struct tlv_body *b)
 {
 	b->seen = b->present = 0;
 	b->len = 0;
-}
-
-/* "unknown key \"k\"" or "duplicate key \"k\"", the key shown as JSON and
- * cut at 24 bytes. */
-static void
-key_error(char *err, int duplicate, const char *key, size_t klen)
-{
-	char shown[24 * 6 + 3];
-	size_t n = klen < 24 ? klen : 24;
-	long w = tlv_json_string((const uint8_t *)key, n, shown, sizeof shown);
-
-	if (w < 0)
-		strcpy(shown, "\"?\"");
-	else
-		shown[w] = '\0';
-	snprintf(err, TLV_ERR_LEN, duplicate ? "duplicate key %s%s" : "unknown key %s%s",
-	    shown, klen > n ? " (cut)" : "");
-}
-
-static int
-claim(struct tlv_body *b, const char *key, size_t klen, char *err)
-{
-	int i = key_index(key, klen);
-
-	if (i < 0 || (b->seen >> i & 1)) {
-		key_error(err, i >= 0, key, klen);
-		return -1;
-	}
-	b->seen |= 1u << i;
-	return i;
-}
-
-static int
-wrong_type(int i, char *err)
-{
-	snprintf(err, TLV_ERR_LEN, "key \"%s\": expected %s",
-	    tlv_registry[i].name, type_name[tlv_registry[i].type]);
-	return -1;
-}
-
-static int
-set_text(struct tlv_body *b, int i, const uint8_t *s, size_t n, char *err)
-{
-	uint8_t t = tlv_registry[i].type;
-
-	if (t == TLV_TYPE_LANG) {
-		if (n != 3 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z' ||
-		    s[2] < 'a' || s[2] > 'z') {
-			snprintf(err, TLV_ERR_LEN,
-			    "key \"%s\": expected a 3-letter lower-case ISO 639-2 code",
-			    tlv_registry[i].name);
-			return -1;
-		}
-	} else if (t != TLV_TYPE_TEXT) {
-		return wrong_type(i, err);
-	}
-	if (n > TLV_TEXT_MAX) {
-		snprintf(err, TLV_ERR_LEN, "key \"%s\": text of %zu bytes exceeds %d",
-		    tlv_registry[i].name, n, TLV_TEXT_MAX);
-		return -1;
-	}
-	if (s != b->text[i])
-		memcpy(b->text[i], s, n);
-	b->tlen[i] = (uint8_t)n;
-	b->present |= 1u << i;
-	return 0;
-}
-
-/* neg: a leading minus sign; mag: magnitude; ovf: magnitude >= 2^64. */
-static int
-set_int(struct tlv_body *b, int i, int neg, uint64_t mag, int ovf, char *err)
-{
-	uint8_t t = tlv_registry[i].type;
-
-	if (t == TLV_TYPE_TEXT || t == TLV_TYPE_BOOL || t == TLV_TYPE_LANG)
-		return wrong_type(i, err);
-	if (ovf || (neg && mag != 0) || mag > type_max[t]) {
-		char v[24] = "(over 2^64)";
-		if (!ovf)
-			snprintf(v, sizeof v, "%llu", (unsigned long long)mag);
-		snprintf(err, TLV_ERR_LEN, "key \"%s\": %s%s out of range 0..%llu",
-		    tlv_registry[i].name, neg ? "-" : "", v,
-		    (unsigned long long)type_max[t]);
-		return -1;
-	}
-	b->ival[i] = mag;
-	b->present |= 1u << i;
-	return 0;
-}
-
-static int
-set_bool(struct tlv_body *b, int i, int v, char *err)
-{
-	if (tlv_registry[i].type != TLV_TYPE_BOOL)
-		return wrong_type(i, err);
-	b->ival[i] = (uint64_t)v;
-	b->present |= 1u << i;
-	return 0;
 }
 
 /* Write the items of bits (a group) at p; returns the end. */
@@ -486,7 +380,7 @@ emit_items(const struct tlv_body *b, uint32_t bits, uint8_t *p)
 			/* A w-byte big-endian value as one 4-byte big-endian
 			 * store of it shifted to the top; the bytes after the
 			 * first w land in the next item's place or the slack. */
-			unsigned w = type_width[k->type];
+			unsigned w = tlv_type_width[k->type];
 			uint32_t v = (uint32_t)b->ival[i] << (32 - 8 * w);
 			p[1] = (uint8_t)w;
 			p[2] = (uint8_t)(v >> 24);
@@ -516,8 +410,15 @@ body_emit_to(struct tlv_body *b, uint8_t *dst)
 	b->len = (size_t)(p - dst);
 }
 
-static void
-body_emit(struct tlv_body *b)
+void
+tlv_body_start(struct tlv_body *b)
+{
+	TAB_INIT();
+	body_reset(b);
+}
+
+void
+tlv_body_emit(struct tlv_body *b)
 {
 	body_emit_to(b, b->buf);
 }
@@ -685,7 +586,7 @@ fast_value(const uint8_t *p, const uint8_t *end, struct tlv_body *b, int i)
 		/* At most ten digits: no overflow of x, and 2^32 - 1 has ten. */
 		while (p < end && (uint8_t)(*p - '0') <= 9 && p - d < 11)
 			x = x * 10 + (uint64_t)(*p++ - '0');
-		if (p - d > 10 || (c == '0' && p - d > 1) || x > type_max[t] ||
+		if (p - d > 10 || (c == '0' && p - d > 1) || x > tlv_type_max[t] ||
 		    (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
 			return NULL;
 		b->ival[i] = x;
@@ -772,7 +673,7 @@ tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 	TAB_INIT();
 	if (!scan_fast(json, len, b))
 		return 0;
-	body_emit(b);
+	tlv_body_emit(b);
 	return 1;
 }
 
@@ -796,254 +697,4 @@ tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t 
 	if (dst != b->buf)
 		memcpy(dst, b->buf, b->len);
 	return 0;
-}
-
-/* ---- the Jansson path ------------------------------------------------------- */
-
-/*
- * Jansson's error in moma's words: invalid UTF-8 at the first bad byte
- * (Jansson stops at the first one it meets, which is the input's first),
- * a duplicate key by its decoded name, the rest as Jansson says it.
- */
-static void
-jansson_error(const uint8_t *json, size_t len, const json_error_t *je, char *err)
-{
-	enum json_error_code code = json_error_code(je);
-
-	if (code == json_error_invalid_utf8) {
-		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %zu: invalid UTF-8",
-		    tlv_utf8_valid(json, len));
-		return;
-	}
-	if (code == json_error_duplicate_key) {
-		/* je->text: duplicate object key near '"raw key"' */
-		const char *q = strstr(je->text, "near '");
-		json_t *k = NULL;
-		if (q != NULL) {
-			q += 6;
-			size_t n = strlen(q);
-			if (n > 0 && q[n - 1] == '\'')
-				n--;
-			k = json_loadb(q, n, JSON_DECODE_ANY, NULL);
-		}
-		if (json_is_string(k)) {
-			key_error(err, 1, json_string_value(k), json_string_length(k));
-			json_decref(k);
-			return;
-		}
-		json_decref(k);
-	}
-	snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %d: %.100s", je->position, je->text);
-}
-
-/* The value v of key index i into b. */
-static int
-jansson_value(struct tlv_body *b, int i, json_t *v, char *err)
-{
-	switch (json_typeof(v)) {
-	case JSON_NULL:
-		return 0;
-	case JSON_STRING:
-		return set_text(b, i, (const uint8_t *)json_string_value(v), json_string_length(v), err);
-	case JSON_INTEGER: {
-		json_int_t x = json_integer_value(v);
-		uint64_t mag = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
-		return set_int(b, i, x < 0, mag, 0, err);
-	}
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return set_bool(b, i, json_is_true(v), err);
-	case JSON_REAL:
-		if (tlv_registry[i].type == TLV_TYPE_TEXT || tlv_registry[i].type == TLV_TYPE_LANG ||
-		    tlv_registry[i].type == TLV_TYPE_BOOL)
-			return wrong_type(i, err);
-		snprintf(err, TLV_ERR_LEN, "key \"%s\": expected an integer, not a fraction or exponent",
-		    tlv_registry[i].name);
-		return -1;
-	default:
-		return wrong_type(i, err);
-	}
-}
-
-int
-tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
-{
-	json_error_t je;
-	const char *k;
-	json_t *root, *v;
-	int rc = -1;
-
-	TAB_INIT();
-	body_reset(b);
-	/* Jansson stops at a raw NUL after a number and accepts
-	 * {"prix":1<NUL>}; RFC 8259 allows no NUL outside strings (and none
-	 * raw inside), so refuse it before asking Jansson. */
-	const uint8_t *nul = memchr(json, 0, len);
-	if (nul != NULL) {
-		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte %zu: NUL byte", (size_t)(nul - json));
-		return -1;
-	}
-	root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL) {
-		jansson_error(json, len, &je, err);
-		return -1;
-	}
-	if (!json_is_object(root)) {
-		snprintf(err, TLV_ERR_LEN, "invalid JSON at byte 0: storables must be a JSON object");
-		goto out;
-	}
-	json_object_foreach(root, k, v) {
-		int i = claim(b, k, strlen(k), err);
-		if (i < 0 || jansson_value(b, i, v, err) != 0)
-			goto out;
-	}
-	body_emit(b);
-	rc = 0;
-out:
-	json_decref(root);
-	return rc;
-}
-
-int
-tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
-{
-	return tlv_from_json(json, len, b, err);
-}
-
-/* ---- decoding ---------------------------------------------------------------- */
-
-int
-tlv_validate(const uint8_t *body, size_t len, char *err)
-{
-	size_t o = 0;
-	int last = -1;
-
-	while (o < len) {
-		if (len - o < 2) {
-			snprintf(err, TLV_ERR_LEN, "body byte %zu: truncated item header", o);
-			return -1;
-		}
-		uint8_t tag = body[o], l = body[o + 1];
-		const struct tlv_key *k = tlv_by_tag(tag);
-		if (k == NULL) {
-			snprintf(err, TLV_ERR_LEN, "body byte %zu: unknown tag 0x%02x", o, tag);
-			return -1;
-		}
-		if ((int)tag <= last) {
-			snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x out of order or repeated", o, tag);
-			return -1;
-		}
-		last = tag;
-		if (len - o - 2 < l) {
-			snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x length %u overruns the body", o, tag, l);
-			return -1;
-		}
-		const uint8_t *v = body + o + 2;
-		if (k->type == TLV_TYPE_TEXT) {
-			if (l < 1 || v[0] != TLV_TEXT_UTF8) {
-				snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x text lacks the 0x15 UTF-8 prefix", o, tag);
-				return -1;
-			}
-			if (tlv_utf8_valid(v + 1, l - 1u) != l - 1u) {
-				snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x text is not valid UTF-8", o, tag);
-				return -1;
-			}
-		} else if (l != type_width[k->type] ||
-		    (k->type == TLV_TYPE_BOOL && v[0] > 1)) {
-			snprintf(err, TLV_ERR_LEN, "body byte %zu: tag 0x%02x bad value length %u", o, tag, l);
-			return -1;
-		}
-		o += 2u + l;
-	}
-	return 0;
-}
-
-long
-tlv_json_string(const uint8_t *s, size_t n, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i = 0;
-
-#define PUT(c) do { if (o >= cap) return -1; out[o++] = (char)(c); } while (0)
-	PUT('"');
-	while (i < n) {
-		uint8_t c = s[i];
-		if (c >= 0x80) {
-			size_t ok = tlv_utf8_valid(s + i, n - i < 4 ? n - i : 4);
-			size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-			if (ok >= k) {
-				for (size_t j = 0; j < k; j++)
-					PUT(s[i + j]);
-				i += k;
-				continue;
-			}
-		}
-		if (c == '"' || c == '\\') {
-			PUT('\\'); PUT(c);
-		} else if (c == '\n') {
-			PUT('\\'); PUT('n');
-		} else if (c == '\t') {
-			PUT('\\'); PUT('t');
-		} else if (c == '\r') {
-			PUT('\\'); PUT('r');
-		} else if (c < 0x20 || c >= 0x80) {
-			PUT('\\'); PUT('u'); PUT('0'); PUT('0'); PUT(hex[c >> 4]); PUT(hex[c & 15]);
-		} else {
-			PUT(c);
-		}
-		i++;
-	}
-	PUT('"');
-#undef PUT
-	return (long)o;
-}
-
-long
-tlv_to_json(const uint8_t *body, size_t len, char *out, size_t cap)
-{
-	size_t o = 0, i = 0;
-	int first = 1;
-
-	if (cap < 3)
-		return -1;
-	out[o++] = '{';
-	while (i + 2 <= len) {
-		const struct tlv_key *k = tlv_by_tag(body[i]);
-		uint8_t l = body[i + 1];
-		const uint8_t *v = body + i + 2;
-		long w;
-		if (k == NULL || i + 2 + l > len)
-			return -1;
-		if (!first) {
-			if (o >= cap) return -1;
-			out[o++] = ',';
-		}
-		first = 0;
-		if ((w = tlv_json_string((const uint8_t *)k->name, strlen(k->name), out + o, cap - o)) < 0)
-			return -1;
-		o += (size_t)w;
-		if (o >= cap) return -1;
-		out[o++] = ':';
-		if (k->type == TLV_TYPE_TEXT)
-			w = tlv_json_string(v + 1, l ? l - 1u : 0, out + o, cap - o);
-		else if (k->type == TLV_TYPE_LANG)
-			w = tlv_json_string(v, l, out + o, cap - o);
-		else if (k->type == TLV_TYPE_BOOL)
-			w = snprintf(out + o, cap - o, "%s", v[0] ? "true" : "false");
-		else {
-			uint64_t x = 0;
-			for (unsigned j = 0; j < l; j++)
-				x = x << 8 | v[j];
-			w = snprintf(out + o, cap - o, "%llu", (unsigned long long)x);
-		}
-		if (w < 0 || (size_t)w >= cap - o)
-			return -1;
-		o += (size_t)w;
-		i += 2u + l;
-	}
-	if (o + 1 >= cap)
-		return -1;
-	out[o++] = '}';
-	out[o] = '\0';
-	return (long)o;
 }

@@ -21,6 +21,53 @@ setup() {
   [ "$status" -eq $EX_USAGE ]
 }
 
+# stat_val FILE KEY: the value of KEY in a --stats-file (exactly one line).
+stat_val() {
+  [ "$(grep -c "^$2=" "$1")" -eq 1 ] || { echo "$1: not one $2= line" >&2; return 1; }
+  sed -n "s/^$2=//p" "$1"
+}
+
+@test "--stats-file: the --stats keys one a line, records = the trailer's count, exit=0" {
+  "$GEN" -n 40 > in.jsonl
+  frames_of in.jsonl in.frames
+  "$DUMP" --stats --stats-file st in.frames > out.jsonl 2> err
+  [ "$(cut -d= -f1 st | tr '\n' ' ')" = "records lines bytes_in bytes_out wall cpu user sys blocked_in blocked_out maxrss_kib exit " ]
+  ! grep -vE '^[a-z_]+=[0-9]+(\.[0-9]+)?$' st
+  # The keys of the --stats line, in its order (its times are taken a moment
+  # before the file's, so only the counts below can be compared).
+  [ "$(sed 's/^moma-dump: stats: //; s/=[^ ]*//g' err)" = "$(grep -v '^exit=' st | cut -d= -f1 | tr '\n' ' ' | sed 's/ $//')" ]
+  [ "$(stat_val st records)" -eq "$(jq -r 'select(.type == "end") | .count' out.jsonl)" ]
+  [ "$(stat_val st records)" -eq 40 ]
+  [ "$(stat_val st lines)" -eq "$(wc -l < out.jsonl)" ]
+  [ "$(stat_val st bytes_in)" -eq "$(stat -c %s in.frames)" ]
+  [ "$(stat_val st bytes_out)" -eq "$(stat -c %s out.jsonl)" ]
+  [ "$(stat_val st exit)" -eq 0 ]
+  # -r: messages instead of lines, both the frames written
+  "$DUMP" -r --stats-file st < in.jsonl > back.frames
+  [ "$(cut -d= -f1 st | head -n 2 | tr '\n' ' ')" = "records messages " ]
+  [ "$(stat_val st messages)" -eq 40 ]
+  [ "$(stat_val st bytes_out)" -eq "$(stat -c %s back.frames)" ]
+  [ "$(ls | grep -c '^st')" -eq 1 ]
+}
+
+@test "--stats-file on an error exit: exit=65, the lines flushed at exit counted" {
+  "$GEN" -n 3 > in.jsonl
+  frames_of in.jsonl in.frames
+  size=$(stat -c %s in.frames)
+  head -c $((size - 17)) in.frames > cut.frames
+  run_split sh -c "'$DUMP' --stats-file st cut.frames > out.jsonl"
+  assert_status $EX_DATAERR
+  [ "$(wc -l < out.jsonl)" -eq 4 ]   # the header and 3 messages, no end
+  [ "$(stat_val st records)" -eq 3 ]
+  [ "$(stat_val st lines)" -eq 4 ]
+  [ "$(stat_val st bytes_out)" -eq "$(stat -c %s out.jsonl)" ]
+  [ "$(stat_val st exit)" -eq $EX_DATAERR ]
+  run_split "$DUMP" --stats-file no/such/dir/st in.frames
+  assert_status $EX_CANTCREAT
+  [ -z "$output" ]
+  [[ "$stderr" == "moma-dump: --stats-file no/such/dir/st: No such file or directory" ]]
+}
+
 @test "frames: header, one line per message, end with count and checksum" {
   "$GEN" -n 25 -z 4 > in.jsonl
   frames_of in.jsonl in.frames

@@ -117,6 +117,78 @@ project_sections='select(.storables) | [.message_id, .target_filter, .template_i
   grep -Eq '^moma-encode: stats: records=100 sections=100 bytes_in=[0-9]+ bytes_out='"$(stat -c %s out.bin)"' wall=[0-9.]+ cpu=[0-9.]+ .*blocked_in=[0-9.]+ blocked_out=[0-9.]+ maxrss_kib=[0-9]+ rejected=0$' err
 }
 
+# stat_val FILE KEY: the value of KEY in a --stats-file (exactly one line).
+stat_val() {
+  [ "$(grep -c "^$2=" "$1")" -eq 1 ] || { echo "$1: not one $2= line" >&2; return 1; }
+  sed -n "s/^$2=//p" "$1"
+}
+
+@test "--stats-file: the --stats keys one a line, values the streams hold, exit=0" {
+  "$GEN" -n 300 -s 5 > in.jsonl
+  frames_of in.jsonl in.frames
+  "$ENCODE" --max-section 200 --stats --stats-file st in.frames 2> err > out.bin
+  # The keys, in order, one per line, numbers only, exit last.
+  [ "$(cut -d= -f1 st | tr '\n' ' ')" = "records sections bytes_in bytes_out wall cpu user sys blocked_in blocked_out maxrss_kib rejected exit " ]
+  ! grep -vE '^[a-z_]+=[0-9]+(\.[0-9]+)?$' st
+  # The same pairs as the --stats line.
+  # The keys of the --stats line, in its order (its times are taken a moment
+  # before the file's, so only the counts below can be compared).
+  [ "$(sed 's/^moma-encode: stats: //; s/=[^ ]*//g' err)" = "$(grep -v '^exit=' st | cut -d= -f1 | tr '\n' ' ' | sed 's/ $//')" ]
+  # records: the trailer's count; sections: what moma-dump finds; bytes: the files'.
+  [ "$(stat_val st records)" -eq "$("$DUMP" in.frames | jq -r 'select(.type == "end") | .count')" ]
+  [ "$(stat_val st records)" -eq 300 ]
+  [ "$(stat_val st sections)" -eq "$("$DUMP" out.bin | wc -l)" ]
+  [ "$(stat_val st sections)" -gt 300 ]   # 200-byte sections: some messages split
+  [ "$(stat_val st bytes_in)" -eq "$(stat -c %s in.frames)" ]
+  [ "$(stat_val st bytes_out)" -eq "$(stat -c %s out.bin)" ]
+  [ "$(stat_val st rejected)" -eq 0 ]
+  [ "$(stat_val st exit)" -eq 0 ]
+  [ "$(stat_val st maxrss_kib)" -gt 0 ]
+  # Only st in the directory: the temporary file was renamed.
+  [ "$(ls | grep -c '^st')" -eq 1 ]
+}
+
+@test "--stats-file: with --ts, packets; with -R and --fail-on-reject, rejected and exit=65" {
+  "$GEN" -n 20 > in.jsonl
+  frames_of in.jsonl in.frames
+  "$ENCODE" --ts --pid 0x100 --pat --stats-file st in.frames > out.ts
+  [ "$(stat_val st packets)" -eq $(($(stat -c %s out.ts) / 188)) ]
+  [ "$(tail -n 2 st | head -n 1)" = "packets=$(stat_val st packets)" ]
+  { one_message '{"id":1}'; one_message '{"id":2,"genre":300}'; one_message '{"id":3}'; } > in.jsonl
+  frames_of in.jsonl in.frames
+  run_split "$ENCODE" -R rej.frames --fail-on-reject --stats-file st in.frames
+  assert_status $EX_DATAERR
+  [ "$(stat_val st records)" -eq 3 ]
+  [ "$(stat_val st sections)" -eq 2 ]
+  [ "$(stat_val st rejected)" -eq 1 ]
+  [ "$(stat_val st exit)" -eq $EX_DATAERR ]
+}
+
+@test "--stats-file on an error exit: what was counted, exit=65; an old file replaced" {
+  { one_message '{"id":1}'; one_message '{"id":2}'; } > in.jsonl
+  frames_of in.jsonl in.frames
+  size=$(stat -c %s in.frames)
+  head -c $((size - 17)) in.frames > cut.frames
+  echo stale > st
+  run_split "$ENCODE" --stats-file st cut.frames
+  assert_status $EX_DATAERR
+  [[ "$stderr" == *"no end trailer after 2 messages" ]]
+  [ "$(stat_val st records)" -eq 2 ]
+  [ "$(stat_val st bytes_in)" -eq $((size - 17)) ]
+  [ "$(stat_val st exit)" -eq $EX_DATAERR ]
+  ! grep -q stale st
+  [ "$(ls | grep -c '^st')" -eq 1 ]
+}
+
+@test "--stats-file that cannot be created: exit 73 before reading, no output" {
+  "$GEN" -n 5 > in.jsonl
+  frames_of in.jsonl in.frames
+  run_split "$ENCODE" --stats-file "$BATS_TEST_TMPDIR/no/such/dir/st" in.frames
+  assert_status $EX_CANTCREAT
+  [ -z "$output" ]
+  [[ "$stderr" == "moma-encode: --stats-file $BATS_TEST_TMPDIR/no/such/dir/st: No such file or directory" ]]
+}
+
 # ---- bad input: each names what and where, exit 65 -----------------------
 
 bad_frames() {   # bad_frames FIELDS_JSON: in.frames with one bad message

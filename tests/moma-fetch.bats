@@ -120,11 +120,11 @@ utc() { date -u -d "$1" +%s; }
 	run_split "$FETCH" --help
 	assert_status 0
 	[[ $output == "usage: moma-fetch "* ]]
-	for o in -d --date --explain --fetch-mode --help --jobs --query --stats --version --zone --zone-name; do
+	for o in -d --date --explain --fetch-mode --help --jobs --query --stats --stats-file --version --zone --zone-name; do
 		grep -qE -- "[ ,]$o( |$)" <<<"$output"
 	done
 	# the help's option list and the man page's agree
-	for o in date explain fetch-mode query stats zone zone-name; do
+	for o in date explain fetch-mode query stats stats-file zone zone-name; do
 		grep -q "^\.It Fl -$o" "$TOP/man/moma-fetch.1"
 	done
 }
@@ -484,6 +484,54 @@ EOT
 	fetch --zone 20 --date 2026-12-10 --stats
 	assert_status 0
 	[[ $stderr =~ ^moma-fetch:\ stats:\ rows=30000\ frames=30000\ .*maxrss_kib=[0-9]+$ ]]
+}
+
+# stat_val FILE KEY: the value of KEY in a --stats-file (exactly one line).
+stat_val() {
+	[ "$(grep -c "^$2=" "$1")" -eq 1 ] || { echo "$1: not one $2= line" >&2; return 1; }
+	sed -n "s/^$2=//p" "$1"
+}
+
+@test "--stats-file: the --stats keys one a line, frames = the trailer's count, exit=0" {
+	local st=$BATS_TEST_TMPDIR/st
+	fetch --zone 20 --date 2026-12-10 --stats --stats-file "$st"
+	assert_status 0
+	[ "$(cut -d= -f1 "$st" | tr '\n' ' ')" = "rows frames bytes_in bytes_out wall cpu user sys blocked_in blocked_out maxrss_kib exit " ]
+	! grep -vE '^[a-z_]+=[0-9]+(\.[0-9]+)?$' "$st"
+	# The keys of the --stats line, in its order (its times are taken a moment
+	# before the file's, so only the counts below can be compared).
+	[ "$(sed 's/^moma-fetch: stats: //; s/=[^ ]*//g' <<<"$stderr")" = "$(grep -v '^exit=' "$st" | cut -d= -f1 | tr '\n' ' ' | sed 's/ $//')" ]
+	[ "$(stat_val "$st" rows)" -eq 30000 ]
+	[ "$(stat_val "$st" frames)" -eq "$(sed -n 's/^E\t//p' <<<"$tsv")" ]
+	[ "$(stat_val "$st" frames)" -eq "$(messages | wc -l)" ]
+	[ "$(stat_val "$st" bytes_out)" -eq "$(stat -c %s "$BATS_TEST_TMPDIR/out")" ]
+	[ "$(stat_val "$st" bytes_in)" -gt 0 ]
+	[ "$(stat_val "$st" exit)" -eq 0 ]
+	# -j 2: the same counts
+	fetch --zone 20 --date 2026-12-10 -j 2 --stats-file "$st"
+	assert_status 0
+	[ "$(stat_val "$st" rows)" -eq 30000 ]
+	[ "$(stat_val "$st" frames)" -eq 30000 ]
+	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c '^st')" -eq 1 ]
+}
+
+@test "--stats-file on an error exit: exit=65 or 69, what was counted; uncreatable: 73" {
+	local st=$BATS_TEST_TMPDIR/st
+	fetch --zone 11 --date 2026-12-10 --stats-file "$st"
+	assert_status $EX_DATAERR
+	[ "$(stat_val "$st" exit)" -eq $EX_DATAERR ]
+	# zone 11's one message is the bad one: nothing counted, nothing written
+	[ "$(stat_val "$st" rows)" -eq 0 ]
+	[ "$(stat_val "$st" frames)" -eq 0 ]
+	[ "$(stat_val "$st" bytes_out)" -eq "$(stat -c %s "$BATS_TEST_TMPDIR/out")" ]
+	run_split "$FETCH" --zone 1 -d "host=$BATS_TEST_TMPDIR port=1 connect_timeout=2" --stats-file "$st"
+	assert_status $EX_UNAVAILABLE
+	[ "$(stat_val "$st" exit)" -eq $EX_UNAVAILABLE ]
+	[ "$(stat_val "$st" rows)" -eq 0 ]
+	run_split "$FETCH" --zone 20 --date 2026-12-10 --stats-file "$BATS_TEST_TMPDIR/no/dir/st"
+	assert_status $EX_CANTCREAT
+	[ -z "$output" ]
+	[[ $stderr == "moma-fetch: --stats-file $BATS_TEST_TMPDIR/no/dir/st: No such file or directory" ]]
 }
 
 @test "a write error exits 74, never 0" {

@@ -64,7 +64,7 @@ start_proxy() {
   # Every long option of the getopt table is in the help text.
   for o in abort abort-uploads complete content-type endpoint-url head help \
       insecure jobs list-uploads meta older-than part-size path-style prepare profile \
-      region retries sse sse-kms-key-id stats storage-class verbose version; do
+      region retries sse sse-kms-key-id stats stats-file storage-class verbose version; do
     [[ $output == *"--$o"* ]] || { echo "--help lacks --$o" >&2; return 1; }
   done
   run_split "$PUT" --bogus
@@ -134,6 +134,58 @@ start_proxy() {
   MOMA_PUT_MAX_PARTS=22 put_check grow in -p 5M --stats
   [[ $stderr == *"parts=6 "* ]]
   [[ $(s3_etag "$BKT" grow) == *-6 ]]
+}
+
+# stat_val FILE KEY: the value of KEY in a --stats-file (exactly one line).
+stat_val() {
+  [ "$(grep -c "^$2=" "$1")" -eq 1 ] || { echo "$1: not one $2= line" >&2; return 1; }
+  sed -n "s/^$2=//p" "$1"
+}
+
+@test "moma-put: --stats-file: the --stats keys one a line, parts = the ETag's, exit=0" {
+  head -c $((12 * 1048576 + 7)) /dev/urandom >in
+  put_check statsfile in -p 5M --stats --stats-file st
+  [ "$(cut -d= -f1 st | tr '\n' ' ')" = "parts requests bytes_in bytes_out wall cpu user sys blocked_in blocked_out maxrss_kib retries complete exit " ]
+  ! grep -vE '^[a-z_]+=[0-9]+(\.[0-9]+)?$' st
+  # The keys of the --stats line, in its order (its times are taken a moment
+  # before the file's, so only the counts below can be compared).
+  [ "$(sed 's/^moma-put: stats: //; s/=[^ ]*//g' <<<"$stderr")" = "$(grep -v '^exit=' st | cut -d= -f1 | tr '\n' ' ' | sed 's/ $//')" ]
+  local etag
+  etag=$(s3_etag "$BKT" statsfile)
+  [ "$(stat_val st parts)" -eq "${etag##*-}" ]
+  [ "$(stat_val st parts)" -eq 3 ]
+  [ "$(stat_val st bytes_in)" -eq "$(stat -c %s in)" ]
+  [ "$(stat_val st requests)" -ge 5 ]   # Create, 3 parts, Complete
+  [ "$(stat_val st retries)" -eq 0 ]
+  [ "$(stat_val st exit)" -eq 0 ]
+  [ "$(ls | grep -c '^st')" -eq 1 ]
+  # Two-phase: --complete has its own, with the seconds Complete took.
+  run_split "$PUT" -p 5M --stats-file st --prepare state "s3://$BKT/statsfile2" <in
+  assert_status 0
+  [ "$(stat_val st parts)" -eq 3 ]
+  [ "$(stat_val st complete)" = 0.000 ]
+  run_split "$PUT" --stats-file st2 --complete state
+  assert_status 0
+  [ "$(stat_val st2 exit)" -eq 0 ]
+  awk -v c="$(stat_val st2 complete)" 'BEGIN { exit !(c > 0) }'
+}
+
+@test "moma-put: --stats-file on failure: exit= says the status; uncreatable: 73, nothing sent" {
+  echo hello >in
+  run_split "$PUT" -r 0 --endpoint-url http://127.0.0.1:1 --stats-file st "s3://$BKT/k" <in
+  assert_status "$EX_UNAVAILABLE"
+  [ "$(stat_val st exit)" -eq "$EX_UNAVAILABLE" ]
+  [ "$(stat_val st bytes_in)" -eq 6 ]
+  # A configuration error too: written from the exit handler.
+  HOME=$BATS_TEST_TMPDIR run_split env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+    "$PUT" --stats-file st "s3://$BKT/k" <in
+  assert_status "$EX_CONFIG"
+  [ "$(stat_val st exit)" -eq "$EX_CONFIG" ]
+  [ "$(stat_val st parts)" -eq 0 ]
+  run_split "$PUT" --stats-file no/such/dir/st "s3://$BKT/never" <in
+  assert_status "$EX_CANTCREAT"
+  [[ $stderr == "moma-put: --stats-file no/such/dir/st: No such file or directory" ]]
+  ! s3_exists "$BKT" never
 }
 
 @test "moma-put: input beyond the part limit fails and aborts" {

@@ -43,6 +43,7 @@ static struct {
 	int reverse, stats, verbose, progress;
 	uint64_t count;		/* -n: stop after this many records (0: all) */
 	const char *type;	/* -t: frames | sections | ts */
+	const char *stats_path;	/* --stats-file */
 	int pid;		/* --pid: TS sections' PID, -1: auto */
 } opt;
 
@@ -71,8 +72,9 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: moma-dump [-v] [-n count] [--pid pid] [--stats] [-t type] [file]\n"
-	    "       moma-dump -r [-v] [--stats] [file]\n");
+	    "usage: moma-dump [-v] [-n count] [--pid pid] [--stats] [--stats-file file]\n"
+	    "                 [-t type] [file]\n"
+	    "       moma-dump -r [-v] [--stats] [--stats-file file] [file]\n");
 	if (code == 0)
 		fputs("\nDecode a moma frame stream or carousel (detected from its first bytes) to\n"
 		    "JSON lines, one object per record, verifying lengths, checksums and CRCs.\n"
@@ -83,6 +85,7 @@ usage(int code)
 		    "                   PID whose first section has table_id 0x92)\n"
 		    "  -r, --reverse    JSON lines in, frame stream out\n"
 		    "  --stats          print a one-line summary on standard error at exit\n"
+		    "  --stats-file F   write the same as key=value lines to F at exit\n"
 		    "  -t, --type TYPE  do not detect: frames, sections or ts\n"
 		    "  -v, --verbose    progress on standard error when it is a terminal\n"
 		    "  -V, --version    print the version\n", stdout);
@@ -705,6 +708,7 @@ parse_args(int argc, char *argv[])
 		{ "pid", required_argument, NULL, 'P' },
 		{ "reverse", no_argument, NULL, 'r' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "stats-file", required_argument, NULL, 'X' },
 		{ "type", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -728,6 +732,7 @@ parse_args(int argc, char *argv[])
 			break;
 		case 'r': opt.reverse = 1; break;
 		case 'S': opt.stats = 1; break;
+		case 'X': opt.stats_path = optarg; break;
 		case 't':
 			if (strcmp(optarg, "frames") && strcmp(optarg, "sections") && strcmp(optarg, "ts"))
 				errx(EX_USAGE, "-t: '%s': want frames, sections or ts", optarg);
@@ -802,16 +807,28 @@ dump(int fd)
 	io_in_free(&in);
 }
 
+/* The --stats pairs (stats_pairs_fn). */
+static int
+dump_pairs(void *arg, char *buf, size_t len)
+{
+	return stats_summary(&st, "records", opt.reverse ? "messages" : "lines", buf, len);
+}
+
 int
 main(int argc, char *argv[])
 {
 	int fd = parse_args(argc, argv);
+	char serr[STATS_ERR_LEN];
 
 	signal(SIGPIPE, SIG_IGN);
 	opt.progress = opt.verbose && isatty(STDERR_FILENO);
 	stats_init(&st);
 	if (io_out_init(&out, STDOUT_FILENO, 256 * 1024, &st))
 		err(EX_OSERR, "out of memory");
+	/* Before flush_at_exit: exit handlers run last first, so an error
+	 * exit's file counts the bytes that flush writes. */
+	if (opt.stats_path && stats_file_arm(opt.stats_path, dump_pairs, NULL, serr) != 0)
+		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	atexit(flush_at_exit);
 	if (opt.reverse) {
 		if (isatty(STDOUT_FILENO))
@@ -829,12 +846,14 @@ main(int argc, char *argv[])
 		err(EX_IOERR, "write error");
 	if (opt.stats) {
 		char s[400];
-		stats_summary(&st, "records", opt.reverse ? "messages" : "lines", s, sizeof s);
+		dump_pairs(NULL, s, sizeof s);
 		fprintf(stderr, "moma-dump: stats: %s\n", s);
 	}
 	io_out_free(&out);	/* sets out.buf to NULL: nothing left to flush */
 	free(line.p);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
 		err(EX_IOERR, "write error");
+	if (stats_file_write(0, serr) != 0)
+		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	return 0;
 }

@@ -41,7 +41,7 @@ _Static_assert(IO_IN_SLACK >= TLV_JSON_SLACK, "input buffer slack below TLV_JSON
 static struct {
 	int fail_on_reject, stats, verbose, ts, pat;
 	size_t max_section;
-	const char *reject_path;
+	const char *reject_path, *stats_path;
 	long pid, program, pmt_pid;	/* -1: not given */
 } opt = { .max_section = SEC_MAX_LEN, .pid = -1, .program = -1, .pmt_pid = -1 };
 
@@ -59,8 +59,9 @@ usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 	    "usage: moma-encode [-v] [--fail-on-reject] [--max-section bytes]\n"
-	    "                   [-R file] [--stats] [--ts --pid pid [--pat]\n"
-	    "                   [--pmt-pid pid] [--program number]] [file]\n");
+	    "                   [-R file] [--stats] [--stats-file file]\n"
+	    "                   [--ts --pid pid [--pat] [--pmt-pid pid] [--program number]]\n"
+	    "                   [file]\n");
 	if (code == 0)
 		fputs("\nRead a moma frame stream (moma-frame(5)) from file or standard input and\n"
 		    "write the DVB private sections of every message (moma-section(5)).\n\n"
@@ -73,6 +74,7 @@ usage(int code)
 		    "  --program N        with --pat: the program_number, 1..65535 (default 1)\n"
 		    "  -R, --reject FILE  write bad messages to FILE as a frame stream and go on\n"
 		    "  --stats            print a one-line summary on standard error at exit\n"
+		    "  --stats-file FILE  write the same as key=value lines to FILE at exit\n"
 		    "  --ts               write 188-byte MPEG-2 transport packets, not sections\n"
 		    "  -v, --verbose      progress on standard error when it is a terminal\n"
 		    "  -V, --version      print the version\n", stdout);
@@ -209,6 +211,7 @@ parse_args(int argc, char *argv[])
 		{ "program", required_argument, NULL, 'G' },
 		{ "reject", required_argument, NULL, 'R' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "stats-file", required_argument, NULL, 'X' },
 		{ "ts", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -227,6 +230,7 @@ parse_args(int argc, char *argv[])
 		case 'Q': opt.pmt_pid = parse_id(optarg, "--pmt-pid", TS_PID_MIN, TS_PID_MAX); break;
 		case 'R': opt.reject_path = optarg; break;
 		case 'S': opt.stats = 1; break;
+		case 'X': opt.stats_path = optarg; break;
 		case 'T': opt.ts = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'V': printf("moma-encode %s\n", MOMA_VERSION); help_exit(); break;
@@ -397,6 +401,22 @@ reject(struct enc *e, const struct frame_msg *m, const char *why)
 	e->rejects++;
 }
 
+/* The --stats pairs (stats_pairs_fn): the common ones, then rejected=
+ * and with --ts packets= (the PAT and PMT included). */
+static int
+enc_pairs(void *arg, char *buf, size_t len)
+{
+	const struct enc *e = arg;
+	int n = stats_summary(&e->st, "records", "sections", buf, len);
+
+	if (n < 0 || (size_t)n >= len)
+		return n;
+	return n + (opt.ts ?
+	    snprintf(buf + n, len - (size_t)n, " rejected=%" PRIu64 " packets=%" PRIu64,
+		e->rejects, e->mux.packets + (opt.pat ? 2 : 0)) :
+	    snprintf(buf + n, len - (size_t)n, " rejected=%" PRIu64, e->rejects));
+}
+
 /* After the last record: the reason the reading stopped, if not the
  * trailer; the output flushed, the reject file closed, --stats. */
 static void
@@ -422,13 +442,10 @@ finish(struct enc *e, int rc, const char *ferr)
 			    e->rejects, e->st.records, opt.reject_path);
 	}
 	if (opt.stats) {
-		char s[400];
+		char s[512];
 
-		stats_summary(&e->st, "records", "sections", s, sizeof s);
-		fprintf(stderr, "moma-encode: stats: %s rejected=%" PRIu64, s, e->rejects);
-		if (opt.ts)
-			fprintf(stderr, " packets=%" PRIu64, e->mux.packets + (opt.pat ? 2 : 0));
-		fputc('\n', stderr);
+		enc_pairs(e, s, sizeof s);
+		fprintf(stderr, "moma-encode: stats: %s\n", s);
 	}
 }
 
@@ -437,13 +454,15 @@ main(int argc, char *argv[])
 {
 	static struct enc e;
 	struct frame_msg m;
-	char ferr[FRAME_ERR_LEN], why[320], line[160];
+	char ferr[FRAME_ERR_LEN], why[320], line[160], serr[STATS_ERR_LEN];
 	int fd, rc, progress;
 
 	fd = parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error we report */
 	progress = opt.verbose && isatty(STDERR_FILENO);
 	stats_init(&e.st);
+	if (opt.stats_path && stats_file_arm(opt.stats_path, enc_pairs, &e, serr) != 0)
+		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	open_input(&e, fd);
 	open_reject(&e);
 	open_ts(&e);
@@ -465,5 +484,8 @@ main(int argc, char *argv[])
 		close(fd);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
 		err(EX_IOERR, "write error");
-	return e.rejects && opt.fail_on_reject ? EX_DATAERR : 0;
+	rc = e.rejects && opt.fail_on_reject ? EX_DATAERR : 0;
+	if (stats_file_write(rc, serr) != 0)
+		errx(EX_CANTCREAT, "--stats-file %s", serr);
+	return rc;
 }

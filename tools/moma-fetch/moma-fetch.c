@@ -54,7 +54,7 @@ static const char default_query[] =
 static const char usage_text[] =
     "usage: moma-fetch [-v] [-d conninfo] [--date yyyy-mm-dd] [-j jobs]\n"
     "                  [--explain] [--fetch-mode mode] [--query file] [--stats]\n"
-    "                  [--zone-name name] --zone n\n"
+    "                  [--stats-file file] [--zone-name name] --zone n\n"
     "       moma-fetch --help | --version\n";
 
 static const char help_text[] =
@@ -69,6 +69,7 @@ static const char help_text[] =
     "  -j, --jobs k       k connections on one snapshot, each a shard\n"
     "  --query file       another query returning the documented columns\n"
     "  --stats            print a one-line summary on standard error at exit\n"
+    "  --stats-file FILE  write the same as key=value lines to FILE at exit\n"
     "  -v, --verbose      progress on standard error when it is a terminal\n"
     "  --version          print the version\n"
     "  --zone n           the zone: campagnes.zone_diffusion, 0..255\n"
@@ -91,7 +92,7 @@ usage(void)
 }
 
 struct opts {
-	const char *date, *qfile, *zname;
+	const char *date, *qfile, *zname, *stats_path;
 	long zone;
 	int explain, stats;
 };
@@ -137,7 +138,7 @@ static void
 parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 {
 	enum { O_BATCH = 256, O_DATE, O_EXPLAIN, O_MODE, O_QUERY, O_STATS,
-		O_ZONE, O_ZONE_NAME, O_VERSION };
+		O_STATS_FILE, O_ZONE, O_ZONE_NAME, O_VERSION };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "date", required_argument, NULL, O_DATE },
@@ -148,6 +149,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ "query", required_argument, NULL, O_QUERY },
 		{ "stats", no_argument, NULL, O_STATS },
+		{ "stats-file", required_argument, NULL, O_STATS_FILE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "zone", required_argument, NULL, O_ZONE },
@@ -194,6 +196,9 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 			break;
 		case O_STATS:
 			o->stats = 1;
+			break;
+		case O_STATS_FILE:
+			o->stats_path = optarg;
 			break;
 		case 'v':
 			f->verbose = isatty(STDERR_FILENO);
@@ -297,6 +302,16 @@ fetch_progress(struct fetch *f)
 	}
 }
 
+/* The --stats pairs (stats_pairs_fn). */
+static int
+fetch_pairs(void *arg, char *buf, size_t len)
+{
+	struct fetch *f = arg;
+
+	f->st.units_out = f->fw.nmsg;
+	return stats_summary(&f->st, "rows", "frames", buf, len);
+}
+
 static void
 print_stats(struct fetch *f, int show)
 {
@@ -306,8 +321,7 @@ print_stats(struct fetch *f, int show)
 		fputc('\n', stderr);
 	if (!show)
 		return;
-	f->st.units_out = f->fw.nmsg;
-	stats_summary(&f->st, "rows", "frames", line, sizeof line);
+	fetch_pairs(f, line, sizeof line);
 	fprintf(stderr, "moma-fetch: stats: %s\n", line);
 }
 
@@ -345,7 +359,7 @@ main(int argc, char **argv)
 {
 	static struct fetch f = { .mode = MODE_COPY, .jobs = 1 };
 	struct opts o = { .zone = -1 };
-	char today[16], zone_txt[24];
+	char today[16], zone_txt[24], serr[STATS_ERR_LEN];
 	int rc;
 
 	parse_args(argc, argv, &f, &o);
@@ -366,6 +380,8 @@ main(int argc, char **argv)
 	snprintf(f.hdr.zone, sizeof f.hdr.zone, "%s", o.zname ? o.zname : zone_txt);
 	snprintf(f.hdr.producer, sizeof f.hdr.producer, "moma-fetch %s", MOMA_VERSION);
 	stats_init(&f.st);
+	if (o.stats_path && stats_file_arm(o.stats_path, fetch_pairs, &f, serr) != 0)
+		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	if (io_out_init(&f.out, STDOUT_FILENO, 256 * 1024, &f.st) != 0)
 		err(EX_OSERR, "malloc");
 
@@ -381,5 +397,7 @@ main(int argc, char **argv)
 		errx(f.code, "%s", f.err);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err(EX_IOERR, "stdout");
+	if (stats_file_write(0, serr) != 0)
+		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	return 0;
 }

@@ -91,6 +91,53 @@ char *creds_config_file(void);
 /* 1 when AWS_EC2_METADATA_DISABLED is "true". */
 int creds_imds_disabled(void);
 
+/* ---- between creds.c, credfile.c and credsrc.c --------------------------- */
+
+/* Zero a secret (NUL-terminated) before freeing it; NULL is fine. */
+void creds_free_secret(char *s);
+
+/* Free c's keys (zeroed first). */
+void creds_keys_free(struct creds *c);
+
+/* Take copies of the keys into c, the expiry from exp (ISO 8601; NULL:
+ * none); where names the source in err.  0 or -1. */
+int creds_keys_set(struct creds *c, const char *ak, const char *sk,
+    const char *tok, const char *exp, const char *where, char *err,
+    size_t errlen);
+
+/* credfile.c: 1 when the shared files have a section for profile. */
+int creds_profile_exists(const char *profile);
+
+/* credfile.c: a token file read whole and trimmed, one line of at most
+ * 16 KiB; what names it in err.  Malloc'd (free with creds_free_secret),
+ * or NULL. */
+char *creds_read_token(const char *path, const char *what, char *err,
+    size_t errlen);
+
+/*
+ * credsrc.c, each source into out (keys, expiry; some set out->desc), 0
+ * or -1 with err.  Web identity: STS AssumeRoleWithWebIdentity with the
+ * token of token_file; assume_role: STS AssumeRole signed with signer's
+ * keys.  session (NULL: moma-put-UNIXTIME), duration and external_id may
+ * be NULL; profile (may be NULL) for its sts_regional_endpoints.
+ */
+int creds_web_identity(struct creds *out, const char *token_file,
+    const char *role, const char *session, const char *region,
+    const char *profile, char *err, size_t errlen);
+int creds_assume_role(struct creds *out, const char *role,
+    const char *session, const char *duration, const char *external_id,
+    const struct creds *signer, const char *region, const char *profile,
+    char *err, size_t errlen);
+/* Container credentials at the AWS_CONTAINER_CREDENTIALS_* URL. */
+int creds_container(struct creds *out, char *err, size_t errlen);
+/* IMDSv2; *absent when no metadata service answered or it has no role. */
+int creds_imds(struct creds *out, int *absent, char *err, size_t errlen);
+/* The instance metadata base URL, without trailing '/'. */
+void creds_imds_base(char *out, size_t len);
+/* The JSON a profile's credential_process command prints. */
+int creds_process(struct creds *out, const char *cmd, const char *profile,
+    char *err, size_t errlen);
+
 /* ---- pure helpers (credurl.c), unit-tested ------------------------------ */
 
 /*

@@ -1,5 +1,5 @@
 /*
- * errenv.h - the two helpers s3.c and creds.c share: an error buffer
+ * errenv.h - the two helpers s3.c and the creds*.c files share: an error buffer
  * filled printf-style, and an environment variable that counts only when
  * set to something.
  */

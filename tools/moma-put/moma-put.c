@@ -37,10 +37,10 @@ static const char usage_text[] =
     "[--profile name]\n"
     "                [--region region] [--sse AES256|aws:kms] "
     "[--sse-kms-key-id id]\n"
-    "                [--storage-class class] [--stats] [--prepare state] "
-    "s3://bucket/key\n"
-    "       moma-put [-kv] [-r retries] [--stats] --complete state | "
-    "--abort state\n"
+    "                [--storage-class class] [--stats] [--stats-file file]\n"
+    "                [--prepare state] s3://bucket/key\n"
+    "       moma-put [-kv] [-r retries] [--stats] [--stats-file file]\n"
+    "                --complete state | --abort state\n"
     "       moma-put [-kv] [-r retries] --list-uploads s3://bucket[/prefix]\n"
     "       moma-put [-kv] [-r retries] [--older-than duration] "
     "--abort-uploads s3://bucket[/prefix]\n"
@@ -68,6 +68,7 @@ static const char help_text[] =
     "      --sse-kms-key-id ID the KMS key of --sse aws:kms\n"
     "      --storage-class C   the object's storage class (STANDARD_IA, ...)\n"
     "      --stats             a summary line on standard error at exit\n"
+    "      --stats-file FILE   the same as key=value lines in FILE at exit\n"
     "      --prepare STATE     upload every part, leave the upload open, "
     "describe it in STATE\n"
     "      --complete STATE    complete the upload STATE describes "
@@ -219,7 +220,7 @@ static enum cmd
 parse_args(struct put *p, int argc, char *argv[], const char **uri)
 {
 	enum { O_CONTENT_TYPE = 256, O_ENDPOINT, O_PROFILE, O_REGION, O_STATS,
-	    O_VERSION, O_PREPARE, O_COMPLETE, O_ABORT, O_META, O_LIST,
+	    O_STATS_FILE, O_VERSION, O_PREPARE, O_COMPLETE, O_ABORT, O_META, O_LIST,
 	    O_ABORT_UPLOADS, O_OLDER, O_HEAD, O_PATH_STYLE, O_SSE,
 	    O_SSE_KMS_KEY_ID, O_STORAGE_CLASS };
 	static const struct option longopts[] = {
@@ -245,6 +246,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		{ "sse", required_argument, NULL, O_SSE },
 		{ "sse-kms-key-id", required_argument, NULL, O_SSE_KMS_KEY_ID },
 		{ "stats", no_argument, NULL, O_STATS },
+		{ "stats-file", required_argument, NULL, O_STATS_FILE },
 		{ "storage-class", required_argument, NULL, O_STORAGE_CLASS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -286,6 +288,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case O_SSE: o->sse = optarg; break;
 		case O_SSE_KMS_KEY_ID: o->sse_kms_key_id = optarg; break;
 		case O_STATS: o->stats = 1; break;
+		case O_STATS_FILE: o->stats_path = optarg; break;
 		case O_STORAGE_CLASS: o->storage_class = optarg; break;
 		case 'v': o->verbose = 1; break;
 		case O_VERSION:
@@ -319,6 +322,12 @@ setup(struct put *p)
 	char errbuf[S3_ERR_LEN];
 	const char *e;
 
+	/* The clock starts first, so that the stats file also tells of a
+	 * run that ends in its configuration (credentials, region). */
+	stats_init(&p->st);
+	if (p->opt.stats_path && stats_file_arm(p->opt.stats_path, put_pairs, p,
+	    errbuf) != 0)
+		errx(EX_CANTCREAT, "--stats-file %s", errbuf);
 	/* For tests only: a lower part limit makes part-size growth visible
 	 * with megabytes instead of terabytes. */
 	if ((e = getenv("MOMA_PUT_MAX_PARTS")) != NULL && *e)
@@ -341,7 +350,6 @@ setup(struct put *p)
 	if (p->opt.content_type != NULL)
 		p->conf.content_type = p->opt.content_type;
 	srand48((long)(stats_now_ns() ^ (uint64_t)getpid() << 16));
-	stats_init(&p->st);
 
 	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
 		err(EX_OSERR, "pipe");
@@ -425,6 +433,7 @@ main(int argc, char *argv[])
 	struct put *p = &put;
 	const char *uri = NULL;
 	enum cmd cmd = parse_args(p, argc, argv, &uri);
+	char errbuf[STATS_ERR_LEN];
 	int rc = 0;
 
 	setup(p);
@@ -444,5 +453,7 @@ main(int argc, char *argv[])
 	curl_global_cleanup();
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err(EX_IOERR, "stdout");
+	if (stats_file_write(rc, errbuf) != 0)
+		errx(EX_CANTCREAT, "--stats-file %s", errbuf);
 	return rc;
 }

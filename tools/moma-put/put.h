@@ -107,6 +107,7 @@ struct put_opts {
 	uint64_t part_size;
 	unsigned max_parts;
 	const char *prepare, *complete, *abort;
+	const char *stats_path;		/* --stats-file */
 	const char *profile, *region, *endpoint, *content_type;
 	const char *sse, *sse_kms_key_id, *storage_class;
 	int path_style;
@@ -157,6 +158,7 @@ _Noreturn void put_exit(struct put *p, int code);
 _Noreturn void die_verdict(struct put *p, const struct xfer *x,
     const struct verdict *v);
 void print_stats(struct put *p);
+int put_pairs(void *arg, char *buf, size_t len);
 void end_progress(struct put *p);
 void sha256_hex(const void *buf, size_t n, char out[65]);
 int etag_ok(const char *s);

@@ -632,6 +632,22 @@ meta_headers(struct put *p, struct curl_slist *h)
 
 /* ---- the way out -------------------------------------------------------- */
 
+/* The --stats pairs (stats_pairs_fn): the common ones, then retries=
+ * and complete= (seconds in CompleteMultipartUpload). */
+int
+put_pairs(void *arg, char *buf, size_t len)
+{
+	struct put *p = arg;
+	int n;
+
+	p->st.units_out = p->nrequests;
+	n = stats_summary(&p->st, "parts", "requests", buf, len);
+	if (n < 0 || (size_t)n >= len)
+		return n;
+	return n + snprintf(buf + n, len - (size_t)n, " retries=%" PRIu64 " complete=%.3f",
+	    p->nretries, (double)p->complete_ns / 1e9);
+}
+
 void
 print_stats(struct put *p)
 {
@@ -639,10 +655,8 @@ print_stats(struct put *p)
 
 	if (!p->opt.stats)
 		return;
-	p->st.units_out = p->nrequests;
-	stats_summary(&p->st, "parts", "requests", buf, sizeof buf);
-	warnx("stats: %s retries=%" PRIu64 " complete=%.3f", buf, p->nretries,
-	    (double)p->complete_ns / 1e9);
+	put_pairs(p, buf, sizeof buf);
+	warnx("stats: %s", buf);
 }
 
 void
@@ -653,18 +667,28 @@ end_progress(struct put *p)
 	p->progress_shown = 0;
 }
 
-/* Exit with code; a signal that arrived is re-raised instead. */
+/* Exit with code; a signal that arrived is re-raised instead.  The
+ * --stats-file says exit=128+N for signal N, as a shell would. */
 _Noreturn void
 put_exit(struct put *p, int code)
 {
+	char serr[STATS_ERR_LEN];
+
 	end_progress(p);
 	print_stats(p);
 	if (code < 0 || put_signal) {
 		int sig = put_signal ? (int)put_signal : SIGTERM;
 
+		if (stats_file_write(128 + sig, serr) != 0)
+			warnx("--stats-file %s", serr);
 		signal(sig, SIG_DFL);
 		raise(sig);
 		exit(128 + sig);
+	}
+	if (stats_file_write(code, serr) != 0) {
+		warnx("--stats-file %s", serr);
+		if (code == 0)
+			code = EX_CANTCREAT;
 	}
 	exit(code);
 }
