@@ -47,12 +47,14 @@ user_teardown() {
   [ -n "${THROWAWAY_USER:-}" ] || return 0
   local u=$THROWAWAY_USER pids
   THROWAWAY_USER=
-  pids=$(ps -o pid= -u "$u" 2>/dev/null | tr -s ' \n' ' ') || true
+  pids=$(ps -o pid=,stat= -u "$u" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }' | tr -s ' \n' ' ') || true
   if [ -n "${pids// /}" ]; then
     echo "# user $u left processes behind: $pids" >&3
     # shellcheck disable=SC2086
     kill -KILL $pids 2>/dev/null || true
   fi
-  userdel -r "$u" 2>/dev/null || true
+  # userdel refuses while a process of the user exists, zombies too:
+  # PID 1 may take a while to reap them.
+  wait_for 10 userdel -r "$u" || true
   if id "$u" >/dev/null 2>&1; then echo "user $u left behind" >&2; return 1; fi
 }
