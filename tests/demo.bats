@@ -2,9 +2,11 @@
 # make demo, end to end, as a new user runs it (CI runs this as root, the
 # case that once failed): the servers start, the data loads, every zone is
 # published and checked, the servers stop and the directory goes.  Then
-# Ctrl-C in the middle, a step that fails, and an unprivileged user.
+# Ctrl-C in the middle, a step that fails, an unprivileged user, and
+# make demo and make check on a machine that misses packages.
 
 load helpers
+load lib/user
 
 # Few rows: the demo's default (a million) is for people, not for CI.
 DEMO_ROWS=20000
@@ -37,14 +39,12 @@ in_own_group() {
 }
 
 # A demo still running after a failed assertion is stopped as Ctrl-C does;
-# a throwaway user is removed.
+# a throwaway user is removed (tests/lib/user.bash).
 teardown() {
   if [ -n "${pid:-}" ] && kill -INT -- "-$pid" 2>/dev/null; then
     wait "$pid" || true
   fi
-  if [ -n "${demo_user:-}" ]; then
-    userdel -r "$demo_user" 2>/dev/null || true
-  fi
+  user_teardown
 }
 
 @test "make demo: every zone published and checked, servers stopped, directory removed" {
@@ -103,33 +103,96 @@ teardown() {
   [[ $output != *"[2/7]"* ]]
 }
 
+
 @test "make demo as an unprivileged user (as root: a throwaway one, removed after)" {
-  cd "$TOP"
-  if [ "$(id -u)" -eq 0 ]; then
-    demo_user=momademo$$
-    useradd --create-home --shell /bin/sh "$demo_user"
-    as_user=(runuser -u "$demo_user" -- env HOME="/home/$demo_user")
-    # The checkout may sit where that user cannot read (/root): it gets a
-    # copy of its own, release build included (tar keeps the times, so
-    # make finds it up to date).
-    src=/home/$demo_user/moma
-    mkdir "$src"
-    tar -C "$TOP" --exclude=./.git --exclude=./build/asan --exclude=./build/fuzz \
-      --exclude=./tests/bench/data -cf - . | tar -C "$src" -xf -
-    chown -R "$demo_user:" "$src"
-    cd "$src"
-  else
-    as_user=()     # already unprivileged: this is the case
-  fi
-  run "${as_user[@]}" env -u MOMA_BUILD -u MOMA_DEMO_DIR -u MOMA_DEMO_KEEP \
-    MOMA_DEMO_ROWS=$DEMO_ROWS make demo
+  user_setup
+  run "${AS_USER[@]}" env -u MOMA_BUILD -u MOMA_DEMO_DIR -u MOMA_DEMO_KEEP -u MAKEFLAGS -u MAKELEVEL \
+    MOMA_DEMO_ROWS=$DEMO_ROWS make -C "$USER_TOP" demo
   assert_status 0
   [[ $output == *"OK: the carousel holds"* ]]
   dir=$(demo_dir <(echo "$output"))
   [ -n "$dir" ] && [ ! -e "$dir" ]
-  if [ -n "${demo_user:-}" ]; then
-    userdel -r "$demo_user" 2>/dev/null || true
-    demo_user=
-    if id "momademo$$" >/dev/null 2>&1; then echo "user momademo$$ left behind" >&2; return 1; fi
+  user_teardown
+}
+
+# fake_dpkg DIR PKG...: a dpkg-query in DIR that answers for each PKG as
+# dpkg does for a package that is not installed, and hands every other
+# question to the real one.  scripts/moma-deps decides what is missing
+# from `dpkg-query -W -f='${Status}' PKG` alone.
+fake_dpkg() {
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  cat >"$dir/dpkg-query" <<EOF
+#!/bin/sh
+for a; do last=\$a; done
+for p in $*; do
+  if [ "\$last" = "\$p" ]; then
+    echo "dpkg-query: no packages found matching \$p" >&2
+    exit 1
   fi
+done
+exec /usr/bin/dpkg-query "\$@"
+EOF
+  chmod 755 "$dir/dpkg-query"
+}
+
+# apt_line: the command moma-deps is to print for the user AS_USER runs
+# as, to install libjansson-dev and jq (a build and a test package).
+apt_line() {
+  local i="apt-get install -y --no-install-recommends libjansson-dev jq"
+  if [ "$("${AS_USER[@]}" id -u)" -eq 0 ]; then
+    echo "apt-get update && $i"
+  elif "${AS_USER[@]}" sh -c 'command -v sudo' >/dev/null; then
+    echo "sudo apt-get update && sudo $i"
+  else
+    echo "su -c 'apt-get update && $i'"
+  fi
+}
+
+# missing_run TARGET: make TARGET in the copy USER_TOP, as AS_USER, on a
+# machine where libjansson-dev and jq are not installed, and check what
+# it says and that it stops there.
+missing_run() {
+  local fake=$USER_TOP.fakebin want path inst
+  fake_dpkg "$fake" libjansson-dev jq
+  [ -z "${THROWAWAY_USER:-}" ] || chown -R "$THROWAWAY_USER:" "$fake"
+  want=$(apt_line)
+  path=$("${AS_USER[@]}" sh -c 'echo "$PATH"')
+  run "${AS_USER[@]}" env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u MOMA_BUILD PATH="$fake:$path" \
+    make -C "$USER_TOP" "$1"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  grep -qxF "moma-deps: missing packages: libjansson-dev jq" <<<"$output"
+  grep -qxF "moma-deps: install them with:  $want" <<<"$output"
+  # it stops there: nothing compiled, no server started, no cryptic error
+  [[ $output != *" -c -o "* && $output != *"[1/7]"* && $output != *"error:"* ]]
+  [ ! -e "$USER_TOP/build" ]
+  # and the line is one apt-get takes: simulated, it finds both packages
+  inst=${want##*&& }
+  inst=${inst#sudo }
+  inst=${inst%\'}
+  # shellcheck disable=SC2086
+  run apt-get -s ${inst#apt-get }
+  assert_status 0
+  [[ $output == *libjansson-dev* && $output == *jq* ]]
+}
+
+@test "make check with packages missing: the exact apt-get line for this user, nothing built" {
+  user_setup --copy ./build
+  if [ -n "$THROWAWAY_USER" ]; then
+    # root first, whose line has no sudo; then the unprivileged user
+    AS_USER=()
+    missing_run check
+    AS_USER=("${USER_CMD[@]}")
+  fi
+  missing_run check
+  user_teardown
+}
+
+@test "make demo as an unprivileged user with packages missing: the exact apt-get line, nothing run" {
+  user_setup --copy ./build
+  [ "$("${AS_USER[@]}" id -u)" -ne 0 ]
+  missing_run demo
+  user_teardown
 }
