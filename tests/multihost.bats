@@ -147,6 +147,8 @@ zone_hosts() { awk -F'\t' -v z="$1" 'NR > 1 { n = split($9, a, " "); if (a[n - 1
 	[ "$(tail -n +2 joblog | cut -f2 | sort -u | xargs)" = "h1 h2" ]
 	[ "$(tail -n +2 joblog | awk -F'\t' '$7 == 0' | wc -l)" -eq 4 ]
 	[ "$(s3_uploads carousels)" -eq 0 ]
+	# each moma-zone removed its temporary files on its host (TMPDIR)
+	[ -z "$(ls -A "$HOSTS_DIR/home1/tmp" "$HOSTS_DIR/home2/tmp" | grep -v ':$' | grep .)" ]
 	# the sampler ran all along and saw the jobs' ssh, never a secret
 	[ "$(cat cmdline.rounds)" -gt 5 ]
 	[ -s cmdline.jobs ]

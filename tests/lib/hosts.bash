@@ -95,7 +95,7 @@ hosts_up() {
 		ip -n "$ns" link set eth0 up
 		ip -n "$ns" link set lo up
 		useradd -M -d "$HOSTS_DIR/home$i" -s /bin/bash -p '*' "$user"
-		install -d -m 700 -o "$user" -g "$user" "$HOSTS_DIR/home$i"
+		install -d -m 700 -o "$user" -g "$user" "$HOSTS_DIR/home$i" "$HOSTS_DIR/home$i/tmp"
 		ssh-keygen -q -t ed25519 -N '' -C "h$i" -f "$HOSTS_DIR/host$i"
 		echo "$addr $(cut -d' ' -f1-2 "$HOSTS_DIR/host$i.pub")" >> "$HOSTS_DIR/known_hosts"
 		printf 'Host h%s\n  HostName %s\n  User %s\n' "$i" "$addr" "$user" >> "$HOSTS_DIR/ssh_config"
@@ -115,7 +115,7 @@ hosts_up() {
 		PrintMotd no
 		MaxStartups 100:30:200
 		MaxSessions 100
-		SetEnv PATH=$HOSTS_DIR/prefix/bin:/usr/local/bin:/usr/bin:/bin
+		SetEnv PATH=$HOSTS_DIR/prefix/bin:/usr/local/bin:/usr/bin:/bin TMPDIR=$HOSTS_DIR/home$i/tmp
 		EOF
 		# ip netns exec execs sshd in place: $! is sshd's PID.  (In a
 		# subshell, so that its death by host_kill is no job of ours.)
