@@ -35,6 +35,20 @@ struct rbuf {
 	int over;
 };
 
+/* rbuf_wipe: a reply that held credentials, and the request headers that
+ * held a token, zeroed and freed (either may be empty or NULL). */
+static void
+rbuf_wipe(struct rbuf *b, struct curl_slist *h)
+{
+	if (b->p != NULL)
+		memset(b->p, 0, b->len);
+	free(b->p);
+	b->p = NULL;
+	for (struct curl_slist *l = h; l != NULL; l = l->next)
+		memset(l->data, 0, strlen(l->data));
+	curl_slist_free_all(h);
+}
+
 static size_t
 rbuf_write(char *data, size_t size, size_t n, void *ud)
 {
@@ -301,12 +315,9 @@ out:
 	if (a != NULL)
 		memset(a, 0, sizeof *a);
 	free(a);
-	if (b.p != NULL)
-		memset(b.p, 0, b.len);
-	free(b.p);
+	rbuf_wipe(&b, h);
 	creds_free_secret(body);
 	free(regional);
-	curl_slist_free_all(h);
 	return rc;
 }
 
@@ -492,15 +503,9 @@ creds_container(struct creds *out, char *err, size_t errlen)
 	    json_keys(out, b.p, b.len, "Token", 0, where, err, errlen) == 0)
 		rc = 0;
 out:
-	if (h != NULL) {
-		memset(h->data, 0, strlen(h->data));
-		curl_slist_free_all(h);
-	}
+	rbuf_wipe(&b, h);
 	creds_free_secret(hdr);
 	creds_free_secret(tok);
-	if (b.p != NULL)
-		memset(b.p, 0, b.len);
-	free(b.p);
 	return rc;
 }
 
@@ -597,14 +602,8 @@ creds_imds(struct creds *out, int *absent, char *err, size_t errlen)
 nomem:
 	errenv_set(err, errlen, "%s", strerror(ENOMEM));
 out:
-	if (h != NULL) {
-		memset(h->data, 0, strlen(h->data));
-		curl_slist_free_all(h);
-	}
+	rbuf_wipe(&b, h);
 	creds_free_secret(hdr);
-	if (b.p != NULL)
-		memset(b.p, 0, b.len);
-	free(b.p);
 	return rc;
 }
 
