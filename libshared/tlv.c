@@ -20,6 +20,7 @@
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <immintrin.h>	/* SSSE3 and AVX2, under target attributes only */
 #endif
 
 #define TLV_KEY_ENTRY_(name, tag, type) { #name, tag, TLV_TYPE_##type },
@@ -146,9 +147,17 @@ tab_build(void)
 	return tab_hash(x);
 }
 
+/* What the CPU has, for the fast scanner; want_avx2: tlv_scan_wide. */
+__attribute__((unused)) static int have_ssse3, have_avx2, want_avx2 = 1;
+
 static void
 tab_init(void)
 {
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	have_ssse3 = __builtin_cpu_supports("ssse3");
+	have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+#endif
 	T.ok = tab_build() == 0;
 	__atomic_store_n(&tab_ready, 1, __ATOMIC_RELEASE);
 }
@@ -354,59 +363,42 @@ body_reset(struct tlv_body *b)
 	b->len = 0;
 }
 
-/* Write the items of bits (a group) at p; returns the end. */
-static inline uint8_t *
-emit_items(const struct tlv_body *b, uint32_t bits, uint8_t *p)
-{
-	for (; bits; bits &= bits - 1) {
-		int i = __builtin_ctz(bits);
-		const struct tlv_key *k = &tlv_registry[i];
-		p[0] = k->tag;
-		if (k->type == TLV_TYPE_TEXT) {
-			unsigned n = b->tlen[i];
-			p[1] = (uint8_t)(1 + n);
-			p[2] = TLV_TEXT_UTF8;
-			/* Whole 16-byte blocks into slack space: GCC otherwise
-			 * inlines this copy as rep movsq, whose start-up cost made
-			 * it a fifth of the encoder's time. */
-			for (unsigned j = 0; j < n; j += 16)
-				memcpy(p + 3 + j, b->text[i] + j, 16);
-			p += 3 + n;
-		} else if (k->type == TLV_TYPE_LANG) {
-			p[1] = 3;
-			memcpy(p + 2, b->text[i], 3);
-			p += 5;
-		} else {
-			/* A w-byte big-endian value as one 4-byte big-endian
-			 * store of it shifted to the top; the bytes after the
-			 * first w land in the next item's place or the slack. */
-			unsigned w = tlv_type_width[k->type];
-			uint32_t v = (uint32_t)b->ival[i] << (32 - 8 * w);
-			p[1] = (uint8_t)w;
-			p[2] = (uint8_t)(v >> 24);
-			p[3] = (uint8_t)(v >> 16);
-			p[4] = (uint8_t)(v >> 8);
-			p[5] = (uint8_t)v;
-			p += 2 + w;
-		}
-	}
-	return p;
-}
+const uint8_t tlv_zeros[64];
 
-/* The items of b->present in tag order at dst (TLV_BODY_MAX + 16 bytes);
- * sets b->len and the group offsets. */
+/*
+ * The items of b->present in tag order at dst (TLV_BODY_MAX + 16 bytes);
+ * sets b->len and the group offsets.  Every item is its header, then its
+ * bytes, whatever its type: no branch on the type, and the first 64
+ * bytes copied whatever the length (most texts are shorter).  What is
+ * written past an item's end is overwritten by the next one or lands in
+ * the slack.  Whole 16-byte blocks: GCC otherwise inlines the copy as
+ * rep movsq, whose start-up cost made it a fifth of the encoder's time.
+ */
 static void
 body_emit_to(struct tlv_body *b, uint8_t *dst)
 {
-	uint32_t bits = b->present;
-	uint8_t *p = emit_items(b, bits & T.grp[0], dst);
+	uint16_t at[TLV_NKEYS];
+	uint8_t *p = dst;
 
-	b->off_appearance = bits & T.grp[1] ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
-	p = emit_items(b, bits & T.grp[1], p);
-	b->off_filter = bits & T.grp[2] ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
-	p = emit_items(b, bits & T.grp[2], p);
-	b->off_addressee = bits & T.grp[3] ? (uint16_t)(p - dst) : TLV_NO_OFFSET;
-	p = emit_items(b, bits & T.grp[3], p);
+	for (uint32_t bits = b->present; bits; bits &= bits - 1) {
+		int i = __builtin_ctz(bits);
+		const uint8_t *s = b->tptr[i];
+		unsigned n = b->tlen[i], h = b->hlen[i];
+		at[i] = (uint16_t)(p - dst);
+		memcpy(p, b->hdr[i], 8);
+		memcpy(p + h, s, 16);
+		memcpy(p + h + 16, s + 16, 16);
+		memcpy(p + h + 32, s + 32, 16);
+		memcpy(p + h + 48, s + 48, 16);
+		for (unsigned j = 64; j < n; j += 16)
+			memcpy(p + h + j, s + j, 16);
+		p += h + n;
+	}
+	uint32_t g1 = b->present & T.grp[1], g2 = b->present & T.grp[2],
+	    g3 = b->present & T.grp[3];
+	b->off_appearance = g1 ? at[__builtin_ctz(g1)] : TLV_NO_OFFSET;
+	b->off_filter = g2 ? at[__builtin_ctz(g2)] : TLV_NO_OFFSET;
+	b->off_addressee = g3 ? at[__builtin_ctz(g3)] : TLV_NO_OFFSET;
 	b->len = (size_t)(p - dst);
 }
 
@@ -426,6 +418,136 @@ tlv_body_emit(struct tlv_body *b)
 /* ---- the one-pass fast path ------------------------------------------------ */
 
 #if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * Whole-object UTF-8 check by table lookups (the method of Keiser and
+ * Lemire, "Validating UTF-8 in less than one instruction per byte",
+ * 2021): each byte and the one before it are classified by three
+ * 16-entry tables (high nibble of the first, low nibble of the first,
+ * high nibble of the second) whose AND is nonzero exactly where the pair
+ * is an error: too short, too long, overlong, surrogate, above U+10FFFF,
+ * or two continuations.  The second and third bytes after a 3- or 4-byte
+ * lead must be continuations, which cancels the "two continuations" bit
+ * there.  The tail block is masked to zeros and one zero block follows,
+ * so a sequence cut by the end is an error too.  No branch on the data.
+ * Checking the object whole is the same as checking each of its strings:
+ * the bytes between strings are ASCII in any object the scanner takes,
+ * and a quote is never inside a sequence.
+ */
+#define U8_TOO_SHORT	0x01
+#define U8_TOO_LONG	0x02
+#define U8_OVERLONG_3	0x04
+#define U8_TOO_LARGE	0x08
+#define U8_SURROGATE	0x10
+#define U8_OVERLONG_2	0x20
+#define U8_TOO_LARGE_1000 0x40
+#define U8_OVERLONG_4	0x40
+#define U8_TWO_CONTS	0x80
+#define U8_CARRY	(U8_TOO_SHORT | U8_TOO_LONG | U8_TWO_CONTS)
+#define U8_LARGE	(U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000)
+#define U8_CONT		(U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS)
+static const uint8_t u8_t1h[16] = {
+	U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG,
+	U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG,
+	U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS,
+	U8_TOO_SHORT | U8_OVERLONG_2, U8_TOO_SHORT,
+	U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE,
+	U8_TOO_SHORT | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_OVERLONG_4,
+}, u8_t1l[16] = {
+	U8_CARRY | U8_OVERLONG_3 | U8_OVERLONG_2 | U8_OVERLONG_4, U8_CARRY | U8_OVERLONG_2,
+	U8_CARRY, U8_CARRY, U8_CARRY | U8_TOO_LARGE, U8_LARGE, U8_LARGE, U8_LARGE,
+	U8_LARGE, U8_LARGE, U8_LARGE, U8_LARGE, U8_LARGE, U8_LARGE | U8_SURROGATE,
+	U8_LARGE, U8_LARGE,
+}, u8_t2h[16] = {
+	U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+	U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+	U8_CONT | U8_OVERLONG_3 | U8_TOO_LARGE_1000 | U8_OVERLONG_4,
+	U8_CONT | U8_OVERLONG_3 | U8_TOO_LARGE,
+	U8_CONT | U8_SURROGATE | U8_TOO_LARGE, U8_CONT | U8_SURROGATE | U8_TOO_LARGE,
+	U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+};
+/* n bytes kept of a block: a load at keep + 32 - n (n <= 32). */
+static const uint8_t keep[64] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+#define LOAD128(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define LOAD256(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+
+/* The error bits of the 16-byte block in after prev (SSSE3). */
+__attribute__((target("ssse3"))) static inline __m128i
+u8_block16(__m128i in, __m128i prev)
+{
+	const __m128i lo4 = _mm_set1_epi8(0x0f);
+	__m128i prev1 = _mm_alignr_epi8(in, prev, 15);
+	__m128i sc = _mm_and_si128(_mm_and_si128(
+	    _mm_shuffle_epi8(LOAD128(u8_t1h), _mm_and_si128(_mm_srli_epi16(prev1, 4), lo4)),
+	    _mm_shuffle_epi8(LOAD128(u8_t1l), _mm_and_si128(prev1, lo4))),
+	    _mm_shuffle_epi8(LOAD128(u8_t2h), _mm_and_si128(_mm_srli_epi16(in, 4), lo4)));
+	__m128i third = _mm_subs_epu8(_mm_alignr_epi8(in, prev, 14), _mm_set1_epi8(0xe0 - 0x80));
+	__m128i fourth = _mm_subs_epu8(_mm_alignr_epi8(in, prev, 13), _mm_set1_epi8(0xf0 - 0x80));
+	__m128i must = _mm_and_si128(_mm_or_si128(third, fourth), _mm_set1_epi8((char)0x80));
+	return _mm_xor_si128(must, sc);
+}
+
+/* 1 when s[0..n) is valid UTF-8 (16 readable bytes past s[n - 1]). */
+__attribute__((target("ssse3"))) static int
+utf8_valid16(const uint8_t *s, size_t n)
+{
+	__m128i prev = _mm_setzero_si128(), err = _mm_setzero_si128();
+	size_t i = 0;
+
+	for (; n - i >= 16; i += 16) {
+		__m128i in = LOAD128(s + i);
+		err = _mm_or_si128(err, u8_block16(in, prev));
+		prev = in;
+	}
+	__m128i in = _mm_and_si128(LOAD128(s + i), LOAD128(keep + 32 - (n - i)));
+	err = _mm_or_si128(err, u8_block16(in, prev));
+	err = _mm_or_si128(err, u8_block16(_mm_setzero_si128(), in));
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) == 0xffff;
+}
+
+/* The same 32 bytes at a time (AVX2); 32 readable bytes past s[n - 1]. */
+__attribute__((target("avx2"))) static inline __m256i
+u8_block32(__m256i in, __m256i prev)
+{
+	const __m256i lo4 = _mm256_set1_epi8(0x0f);
+	__m256i pp = _mm256_permute2x128_si256(prev, in, 0x21);	/* prev high, in low */
+	__m256i prev1 = _mm256_alignr_epi8(in, pp, 15);
+	__m256i sc = _mm256_and_si256(_mm256_and_si256(
+	    _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(LOAD128(u8_t1h)),
+		_mm256_and_si256(_mm256_srli_epi16(prev1, 4), lo4)),
+	    _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(LOAD128(u8_t1l)),
+		_mm256_and_si256(prev1, lo4))),
+	    _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(LOAD128(u8_t2h)),
+		_mm256_and_si256(_mm256_srli_epi16(in, 4), lo4)));
+	__m256i third = _mm256_subs_epu8(_mm256_alignr_epi8(in, pp, 14),
+	    _mm256_set1_epi8(0xe0 - 0x80));
+	__m256i fourth = _mm256_subs_epu8(_mm256_alignr_epi8(in, pp, 13),
+	    _mm256_set1_epi8(0xf0 - 0x80));
+	__m256i must = _mm256_and_si256(_mm256_or_si256(third, fourth),
+	    _mm256_set1_epi8((char)0x80));
+	return _mm256_xor_si256(must, sc);
+}
+
+__attribute__((target("avx2"))) static inline int
+utf8_valid32(const uint8_t *s, size_t n)
+{
+	__m256i prev = _mm256_setzero_si256(), err = _mm256_setzero_si256();
+	size_t i = 0;
+
+	for (; n - i >= 32; i += 32) {
+		__m256i in = LOAD256(s + i);
+		err = _mm256_or_si256(err, u8_block32(in, prev));
+		prev = in;
+	}
+	__m256i in = _mm256_and_si256(LOAD256(s + i), LOAD256(keep + 32 - (n - i)));
+	err = _mm256_or_si256(err, u8_block32(in, prev));
+	err = _mm256_or_si256(err, u8_block32(_mm256_setzero_si256(), in));
+	return _mm256_testz_si256(err, err);
+}
+
 /* Four hex digits at p, or -1. */
 static inline int32_t
 hex4(const uint8_t *p)
@@ -451,7 +573,7 @@ hex4(const uint8_t *p)
  * escape, or NULL to decline (a bad escape, \u0000, a lone surrogate,
  * or an escape cut by the end: errors that Jansson names).
  */
-static inline const uint8_t *
+static const uint8_t *
 fast_escape(const uint8_t *p, const uint8_t *end, uint8_t *dst, size_t *w)
 {
 	int32_t cp, lo;
@@ -501,163 +623,75 @@ fast_escape(const uint8_t *p, const uint8_t *end, uint8_t *dst, size_t *w)
 }
 
 /*
- * A string value whose first byte is at p: valid UTF-8, any JSON escape,
- * at most cap bytes once unescaped.  Copies it to dst (cap + 16 writable
- * bytes) and returns the byte after the closing quote, or NULL to
- * decline.  One pass, 16 bytes at a time: the block is stored as it is,
- * and the bytes before the first quote, backslash or control character
- * are taken; the UTF-8 check runs on them when any is >= 0x80 or a
- * sequence is still open.  An escape (ASCII) never sits inside a raw
- * sequence, and its own bytes are valid UTF-8 by construction.
+ * Ten or fewer decimal digits at p (16 readable bytes), the first one a
+ * digit: *x their value; returns their count (more than 10: 11).  The
+ * digits are found by one compare of 16 bytes and converted eight at a
+ * time by multiplications (SWAR), without a branch per digit.  *cm and
+ * *sm: the ',' and ' ' among the 16 bytes (bit i for p[i]).
  */
-static const uint8_t *
-fast_string(const uint8_t *p, const uint8_t *end, uint8_t *dst, size_t cap, size_t *n)
+static inline size_t
+fast_digits(const uint8_t *p, uint64_t *x, unsigned *cm, unsigned *sm)
 {
-	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
-	    c1f = _mm_set1_epi8(0x1f);
-	size_t o = 0;
-	unsigned owed = 0;	/* continuation bytes owed by the last sequence */
+	__m128i v = LOAD128(p), d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+	unsigned dm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+	    _mm_max_epu8(d, _mm_set1_epi8(9)), _mm_set1_epi8(9)));
+	size_t k = (size_t)__builtin_ctz(~dm);
+	uint64_t w, hi = 0;
 
-	for (;;) {
-		if (p >= end || o > cap)
-			return NULL;
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
-		    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
-		unsigned h = (unsigned)_mm_movemask_epi8(v);
-		_mm_storeu_si128((__m128i *)(void *)(dst + o), v);
-		/* The bytes taken: all 16, or those before the special one. */
-		unsigned k = m ? (unsigned)__builtin_ctz(m) : 16, live = (1u << k) - 1;
-		if (((h & live) | owed) && !utf8_block(v, p, live, k, &owed))
-			return NULL;
-		o += k;
-		p += k;
-		if (m == 0)
-			continue;
-		if (p >= end || owed)
-			return NULL;
-		if (*p == '"')
-			break;
-		size_t w;
-		if (*p != '\\' || o >= cap || (p = fast_escape(p, end, dst + o, &w)) == NULL)
-			return NULL;
-		o += w;
+	*cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+	*sm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+	if (k > 10)
+		return 11;
+	if (k > 8) {
+		hi = k == 10 ? (uint64_t)(p[0] - '0') * 10 + (uint64_t)(p[1] - '0') :
+		    (uint64_t)(p[0] - '0');
+		p += k - 8;
 	}
-	if (o > cap)
-		return NULL;
-	*n = o;
-	return p + 1;
+	memcpy(&w, p, 8);
+	/* The digits in the low k bytes, first digit lowest; shifted up so
+	 * that the missing leading ones are zeros. */
+	if (k < 8)
+		w <<= 8 * (8 - k);
+	w &= 0x0f0f0f0f0f0f0f0full;
+	w = (w * 10 + (w >> 8)) & 0x00ff00ff00ff00ffull;
+	w = (w * 100 + (w >> 16)) & 0x0000ffff0000ffffull;
+	w = (w * 10000 + (w >> 32)) & 0xffffffffull;
+	*x = hi * 100000000u + w;
+	return k;
 }
 
-static inline const uint8_t *
-fast_spaces(const uint8_t *p, const uint8_t *end)
+/* Skip the one space jsonb's text form writes after ':' and ','. */
+#define FAST_SPACE(p) ((p) += *(p) == ' ')
+
+/* The scanner twice (tlvscan.h): for any x86-64 (SSE2; the UTF-8 check
+ * with SSSE3 when the CPU has it) and for AVX2, 32 bytes at a time. */
+
+static inline int
+utf8_narrow(const uint8_t *s, size_t n)
 {
-	/* jsonb's text form puts one space after ':' and ','. */
-	while (p < end && *p == ' ')
-		p++;
-	return p;
+	if (have_ssse3)
+		return utf8_valid16(s, n);
+	return tlv_utf8_valid(s, n) == n;
 }
 
-/* The value of key i at p (p < end); returns the byte after it, or NULL
- * to decline. */
-static inline const uint8_t *
-fast_value(const uint8_t *p, const uint8_t *end, struct tlv_body *b, int i)
-{
-	uint8_t t = tlv_registry[i].type, c = *p;
+#define SCAN_SUFFIX	sse2
+#define SCAN_WIDE	0
+#define SCAN_TARGET
+#include "tlvscan.h"
+#undef SCAN_SUFFIX
+#undef SCAN_WIDE
+#undef SCAN_TARGET
+#define SCAN_SUFFIX	avx2
+#define SCAN_WIDE	1
+#define SCAN_TARGET	__attribute__((target("avx2,bmi")))
+#include "tlvscan.h"
 
-	if (c == '"') {
-		size_t n;
-		if (t != TLV_TYPE_TEXT && t != TLV_TYPE_LANG)
-			return NULL;
-		if ((p = fast_string(p + 1, end, b->text[i], TLV_TEXT_MAX, &n)) == NULL)
-			return NULL;
-		if (t == TLV_TYPE_LANG && (n != 3 ||
-		    (uint8_t)(b->text[i][0] - 'a') > 25 || (uint8_t)(b->text[i][1] - 'a') > 25 ||
-		    (uint8_t)(b->text[i][2] - 'a') > 25))
-			return NULL;
-		b->tlen[i] = (uint8_t)n;
-		b->present |= 1u << i;
-	} else if ((uint8_t)(c - '0') <= 9) {
-		uint64_t x = 0;
-		const uint8_t *d = p;
-		if (t == TLV_TYPE_TEXT || t == TLV_TYPE_BOOL || t == TLV_TYPE_LANG)
-			return NULL;
-		/* At most ten digits: no overflow of x, and 2^32 - 1 has ten. */
-		while (p < end && (uint8_t)(*p - '0') <= 9 && p - d < 11)
-			x = x * 10 + (uint64_t)(*p++ - '0');
-		if (p - d > 10 || (c == '0' && p - d > 1) || x > tlv_type_max[t] ||
-		    (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
-			return NULL;
-		b->ival[i] = x;
-		b->present |= 1u << i;
-	} else if (c == 't' || c == 'f') {
-		int v1 = c == 't';
-		size_t w = v1 ? 4 : 5;
-		if (t != TLV_TYPE_BOOL || (size_t)(end - p) < w ||
-		    memcmp(p, v1 ? "true" : "false", w) != 0)
-			return NULL;
-		p += w;
-		b->ival[i] = (uint64_t)v1;
-		b->present |= 1u << i;
-	} else if (c == 'n') {
-		if ((size_t)(end - p) < 4 || memcmp(p, "null", 4) != 0)
-			return NULL;
-		p += 4;
-	} else {
-		return NULL;
-	}
-	return p;
-}
-
-static int
+static inline int
 scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 {
-	const uint8_t *p = json, *end = json + len;
-	const __m128i quote = _mm_set1_epi8('"');
-
-	body_reset(b);
-	if (len < 2 || *p++ != '{')
-		return 0;
-	p = fast_spaces(p, end);
-	if (p < end && *p == '}') {
-		p++;
-		goto done;
-	}
-	for (;;) {
-		if (p >= end || *p != '"')
-			return 0;
-		p++;
-		/* The key: its closing quote within 16 bytes, its bytes equal to
-		 * a registry name (which has no byte a JSON string escapes). */
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned qm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
-		if (qm == 0)
-			return 0;
-		size_t klen = (size_t)__builtin_ctz(qm);
-		int i = key_index16(p, klen);
-		if (i < 0 || (b->seen >> i & 1) || p + klen >= end)
-			return 0;
-		b->seen |= 1u << i;
-		p = fast_spaces(p + klen + 1, end);
-		if (p >= end || *p != ':')
-			return 0;
-		p = fast_spaces(p + 1, end);
-		if (p >= end || (p = fast_value(p, end, b, i)) == NULL)
-			return 0;
-		p = fast_spaces(p, end);
-		if (p < end && *p == ',') {
-			p = fast_spaces(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == '}') {
-			p++;
-			break;
-		}
-		return 0;
-	}
-done:
-	return p == end;
+	if (have_avx2 && want_avx2)
+		return scan_avx2(json, len, b);
+	return scan_sse2(json, len, b);
 }
 #else
 static int
@@ -666,6 +700,14 @@ scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 	return 0;
 }
 #endif
+
+int
+tlv_scan_wide(int on)
+{
+	TAB_INIT();
+	want_avx2 = on;
+	return have_avx2 && want_avx2;
+}
 
 int
 tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)

@@ -98,7 +98,15 @@ struct tlv_body {
 	uint32_t seen;			/* bit i: registry[i] seen (even null) */
 	uint32_t present;		/* bit i: registry[i] has a value */
 	uint64_t ival[TLV_NKEYS];
+	/* Item i as the writer copies it: hlen[i] bytes of hdr[i] (tag,
+	 * length, then the 0x15 prefix of a text or a number's big-endian
+	 * bytes), then tlen[i] bytes from tptr[i]: text[i], or the input
+	 * when the fast scanner found nothing to unescape (the writer reads
+	 * 64 bytes or whole 16-byte blocks there, inside the input's slack). */
+	uint8_t hdr[TLV_NKEYS][8];
+	uint8_t hlen[TLV_NKEYS];
 	uint8_t tlen[TLV_NKEYS];
+	const uint8_t *tptr[TLV_NKEYS];
 	uint8_t text[TLV_NKEYS][TLV_TEXT_MAX + 16];	/* + the scanner's slack */
 };
 
@@ -119,7 +127,7 @@ int tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err
  * tlv_scan_fast and falls back to tlv_from_json when it declines, so the
  * results, errors included, are tlv_from_json's.
  */
-#define TLV_JSON_SLACK 16
+#define TLV_JSON_SLACK 64
 int tlv_from_json_padded(const uint8_t *json, size_t len, struct tlv_body *b, char *err);
 
 /*
@@ -134,14 +142,24 @@ int tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint
 /*
  * The one-pass fast path alone, over the same padded input: the shapes
  * producers write (an object of known keys with no escape in them;
- * strings of any valid UTF-8, validated 16 bytes at a time, with every
- * JSON escape, \uXXXX and surrogate pairs included; integers without
- * sign, fraction or exponent; spaces only as jsonb writes them, one after
- * ':' and ',').  Returns 1 with b built exactly as tlv_from_json would, or
+ * strings of any valid UTF-8, the whole object validated 16 or 32 bytes
+ * at a time, with every JSON escape, \uXXXX and surrogate pairs
+ * included; integers without sign, fraction or exponent; spaces only as
+ * jsonb writes them, at most one after '{', ':' and ',' and before ','
+ * and '}').  Returns 1 with b built exactly as tlv_from_json would, or
  * 0 when it declines: anything else, errors included, which tlv_from_json
  * then decides.  Without SSE2 (or on big-endian) it declines everything.
  */
 int tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b);
+
+/*
+ * The fast scanner has two copies, one for any x86-64 (SSE2) and one
+ * for AVX2, chosen at first use from what the CPU has.  For the tests
+ * and the fuzzer: tlv_scan_wide(0) makes it use the SSE2 copy,
+ * tlv_scan_wide(1) the AVX2 one if the CPU has AVX2.  Returns 1 when the
+ * AVX2 copy is the one in use.
+ */
+int tlv_scan_wide(int on);
 
 /* tlv_from_json under the name of the fuzz oracle (Jansson). */
 int tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err);

@@ -22,6 +22,53 @@ __attribute__((unused)) static const uint8_t tlv_type_width[] = {
 	[TLV_TYPE_U32] = 4, [TLV_TYPE_BOOL] = 1, [TLV_TYPE_LANG] = 3,
 };
 
+/* Zero bytes: what the writer copies after a number's header. */
+extern const uint8_t tlv_zeros[64];
+
+/* Item i is the text (or lang) s[0..n): its header, its bytes. */
+static inline void
+tlv_item_text(struct tlv_body *b, int i, const uint8_t *s, size_t n)
+{
+	uint8_t *h = b->hdr[i];
+
+	h[0] = tlv_registry[i].tag;
+	if (tlv_registry[i].type == TLV_TYPE_LANG) {
+		h[1] = 3;
+		b->hlen[i] = 2;
+	} else {
+		h[1] = (uint8_t)(1 + n);
+		h[2] = TLV_TEXT_UTF8;
+		b->hlen[i] = 3;
+	}
+	b->tptr[i] = s;
+	b->tlen[i] = (uint8_t)n;
+	b->present |= 1u << i;
+}
+
+/* Item i is the number (or bool) v, in range: its header holds it. */
+static inline void
+tlv_item_number(struct tlv_body *b, int i, uint64_t v)
+{
+	uint8_t *h = b->hdr[i];
+	unsigned w = tlv_type_width[tlv_registry[i].type];
+
+	/* The w bytes as the top of 4 big-endian ones; the rest is
+	 * overwritten by what follows the item. */
+	uint32_t x = (uint32_t)v << (32 - 8 * w);
+
+	h[0] = tlv_registry[i].tag;
+	h[1] = (uint8_t)w;
+	h[2] = (uint8_t)(x >> 24);
+	h[3] = (uint8_t)(x >> 16);
+	h[4] = (uint8_t)(x >> 8);
+	h[5] = (uint8_t)x;
+	b->hlen[i] = (uint8_t)(2 + w);
+	b->tptr[i] = tlv_zeros;
+	b->tlen[i] = 0;
+	b->ival[i] = v;
+	b->present |= 1u << i;
+}
+
 /* Start building b: the registry's tables built, no key seen, nothing
  * present. */
 void tlv_body_start(struct tlv_body *b);

@@ -82,8 +82,7 @@ set_text(struct tlv_body *b, int i, const uint8_t *s, size_t n, char *err)
 	}
 	if (s != b->text[i])
 		memcpy(b->text[i], s, n);
-	b->tlen[i] = (uint8_t)n;
-	b->present |= 1u << i;
+	tlv_item_text(b, i, b->text[i], n);
 	return 0;
 }
 
@@ -104,8 +103,7 @@ set_int(struct tlv_body *b, int i, int neg, uint64_t mag, int ovf, char *err)
 		    (unsigned long long)tlv_type_max[t]);
 		return -1;
 	}
-	b->ival[i] = mag;
-	b->present |= 1u << i;
+	tlv_item_number(b, i, mag);
 	return 0;
 }
 
@@ -114,8 +112,7 @@ set_bool(struct tlv_body *b, int i, int v, char *err)
 {
 	if (tlv_registry[i].type != TLV_TYPE_BOOL)
 		return wrong_type(i, err);
-	b->ival[i] = (uint64_t)v;
-	b->present |= 1u << i;
+	tlv_item_number(b, i, (uint64_t)v);
 	return 0;
 }
 

@@ -3,8 +3,9 @@
  * tlv_scan_fast takes, Jansson (tlv_from_json) must accept with the same
  * bytes and group offsets; the encoder's call (tlv_from_json_padded) must
  * give Jansson's verdict, error text included, and bytes, whatever the
- * slack bytes after the input hold (two different pads are tried).
- * Anything else aborts.
+ * slack bytes after the input hold (two different pads are tried).  The
+ * scanner's SSE2 and AVX2 copies must take the same inputs.  Anything
+ * else aborts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +42,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    rf, rf ? ef : "ok", rj, rj ? ej : "ok");
 				abort();
 			}
-			if (tlv_scan_fast(pad, size, &s) && (rj != 0 || !same_body(&s, &j))) {
-				fprintf(stderr, "fast path took what jansson %s\n",
-				    rj ? "refused" : "built differently");
+			/* Both copies of the scanner (SSE2, and AVX2 where the
+			 * CPU has it) take the same inputs. */
+			int took[2];
+			for (int w = 0; w < 2; w++) {
+				tlv_scan_wide(w);
+				took[w] = tlv_scan_fast(pad, size, &s);
+				if (took[w] && (rj != 0 || !same_body(&s, &j))) {
+					fprintf(stderr, "fast path (%s) took what jansson %s\n",
+					    w ? "avx2" : "sse2", rj ? "refused" : "built differently");
+					abort();
+				}
+			}
+			if (tlv_scan_wide(1) && took[0] != took[1]) {
+				fprintf(stderr, "the sse2 scanner %s what the avx2 one %s\n",
+				    took[0] ? "took" : "declined", took[1] ? "took" : "declined");
 				abort();
 			}
 		}

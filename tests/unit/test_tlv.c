@@ -156,11 +156,15 @@ fast_agrees(const char *json, size_t n, const uint8_t *pad, int *fast)
 	return same;
 }
 
+static const char *scanner;	/* the fast scanner's copy under test */
+
 static void
 test_tlv_fast(void)
 {
-	static const uint8_t quotes[TLV_JSON_SLACK] = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"";
+	static uint8_t quotes[TLV_JSON_SLACK];
 	static const uint8_t zeros[TLV_JSON_SLACK];
+
+	memset(quotes, '"', sizeof quotes);
 	char js[600];
 	int fast, all = 1, took = 1;
 
@@ -173,7 +177,7 @@ test_tlv_fast(void)
 		all &= fast_agrees(js, (size_t)n, zeros, &fast);
 		took &= fast;
 	}
-	ok(all && took, "fast path takes each of the %d registry keys", TLV_NKEYS);
+	ok(all && took, "%s: fast path takes each of the %d registry keys", scanner, TLV_NKEYS);
 
 	const char *taken[] = {
 		"{}", "{ }", "{\"titre\":\"\"}", "{\"titre\":null}",
@@ -183,6 +187,20 @@ test_tlv_fast(void)
 		"{\"texte\":\"aaaaaaaaaaaaaaa\xc3\xa9" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé\"}",
 		"{\"texte\":\"ééééééééééééééééééééééééééééééééééééééééééééé\"}",
 		"{\"texte\":\"é\\\"é\\né\"}",
+		/* past one 64-byte window, plain and after an escape */
+		"{\"texte\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		"{\"texte\":\"\\\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		"{\"texte\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\u00e9\"}",
+		/* closing quote at each end of the window */
+		"{\"texte\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"prix\":1}",
+		"{\"texte\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", \"prix\":1}",
+		"{\"texte\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", \"prix\":1}",
+		/* jsonb's layout; spaces before ',' and '}'; numbers of 1 to 10 digits */
+		"{ \"nom\": \"x\", \"prix\": 7 , \"bip\": true }",
+		"{\"prix\":123456789,\"couleur\":12345678,\"offre\":9}",
+		"{\"prix\":1234567890, \"age_min\":7}",
+		"{\"prix\":0,\"age_min\":0 }",
+		"{\"titre\":\"🎄 Noël – 9,99\u202f€ …\",\"texte\":\"\\ud83c\\udf84\"}",
 	};
 	all = took = 1;
 	for (size_t i = 0; i < sizeof taken / sizeof *taken; i++) {
@@ -191,8 +209,8 @@ test_tlv_fast(void)
 		if (!fast)
 			printf("# fast path declined %s\n", taken[i]);
 	}
-	ok(all && took, "fast path takes %zu common objects (escapes, jsonb spaces, accents) with tlv_from_json's bytes",
-	    sizeof taken / sizeof *taken);
+	ok(all && took, "%s: fast path takes %zu common objects (escapes, jsonb spaces, accents) with tlv_from_json's bytes",
+	    scanner, sizeof taken / sizeof *taken);
 
 	/* Declined: left to tlv_from_json, which accepts or names the error. */
 	const char *declined[] = {
@@ -208,7 +226,8 @@ test_tlv_fast(void)
 		"{\"titre\":[1]}", "{\"titre\":{}}", "{\"titre\":\"a\",}", "{,}",
 		"{\"titre\"\"a\"}", "{\"titre\":\"a\"", "{\"titre\":\"a", "{\"titre\":",
 		"{\"titre\"", "{\"tit", "{\"titre\":\"a\"}x", "{\n\"titre\":\"a\"}",
-		"{\"titre\":\"a\"\t}", "{\"age_min\":1\0}",
+		"{\"titre\":\"a\"\t}", "{\"prix\" : 1}", "{\"prix\":  1}", "{\"prix\":1,  \"bip\":true}",
+		"{\"age_min\":1\0}",
 	};
 	all = 1;
 	int declined_all = 1;
@@ -220,8 +239,8 @@ test_tlv_fast(void)
 		if (fast)
 			printf("# fast path took %s\n", declined[i]);
 	}
-	ok(all && declined_all, "fast path declines %zu unusual or invalid objects; the result is tlv_from_json's",
-	    sizeof declined / sizeof *declined);
+	ok(all && declined_all, "%s: fast path declines %zu unusual or invalid objects; the result is tlv_from_json's",
+	    scanner, sizeof declined / sizeof *declined);
 
 	/* Long strings: 254 bytes fit, 255 do not, with or without escapes. */
 	all = took = 1;
@@ -240,7 +259,7 @@ test_tlv_fast(void)
 			all &= fast_agrees(js, o, quotes, &fast);
 			took &= fast == (len <= TLV_TEXT_MAX && (len - 1) % 9 != 3);	/* not ending in a lead */
 		}
-	ok(all && took, "texts of 240..260 bytes: taken up to 254, declined above or when cut in a sequence, same results");
+	ok(all && took, "%s: texts of 240..260 bytes: taken up to 254, declined above or when cut in a sequence, same results", scanner);
 
 	/* Every prefix of a valid object (the pad holds what follows it) and
 	 * random byte flips in it. */
@@ -265,13 +284,22 @@ test_tlv_fast(void)
 			pad[k] = (uint8_t)rnd();
 		all &= fast_agrees(js, bn, pad, &fast);
 	}
-	ok(all, "every prefix and 20000 random corruptions of an object: fast path agrees with tlv_from_json");
+	ok(all, "%s: every prefix and 20000 random corruptions of an object: fast path agrees with tlv_from_json", scanner);
 }
 
 int
 main(void)
 {
 	test_tlv();
+	/* Both copies of the fast scanner; AVX2 only where the CPU has it. */
+	scanner = "sse2";
+	tlv_scan_wide(0);
 	test_tlv_fast();
+	if (tlv_scan_wide(1)) {
+		scanner = "avx2";
+		test_tlv_fast();
+	} else {
+		printf("# no AVX2 on this CPU: the AVX2 scanner is not tested here\n");
+	}
 	return tap_done();
 }
