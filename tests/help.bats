@@ -53,6 +53,14 @@ man_options() {
   done
 }
 
+@test "-V is --version in every tool" {
+  for t in "${TOOLS[@]}" moma-put; do
+    run_split "$BIN/$t" -V
+    assert_status 0
+    [ "$output" = "$t $VERSION" ]
+  done
+}
+
 @test "a usage error: exit 64, the usage on stderr, nothing on stdout" {
   for t in "${TOOLS[@]}"; do
     run_split "$BIN/$t" --no-such-option

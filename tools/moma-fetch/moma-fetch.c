@@ -55,7 +55,7 @@ static const char usage_text[] =
     "usage: moma-fetch [-v] [-d conninfo] [--date yyyy-mm-dd] [-j jobs]\n"
     "                  [--explain] [--fetch-mode mode] [--query file] [--stats]\n"
     "                  [--stats-file file] [--zone-name name] --zone n\n"
-    "       moma-fetch --help | --version\n";
+    "       moma-fetch -h | -V\n";
 
 static const char help_text[] =
     "\nStream the messages of zone n valid on a date (default today,\n"
@@ -71,7 +71,7 @@ static const char help_text[] =
     "  --stats            print a one-line summary on standard error at exit\n"
     "  --stats-file FILE  write the same as key=value lines to FILE at exit\n"
     "  -v, --verbose      progress on standard error when it is a terminal\n"
-    "  --version          print the version\n"
+    "  -V, --version      print the version\n"
     "  --zone n           the zone: campagnes.zone_diffusion, 0..255\n"
     "  --zone-name name   the zone's name for the stream header\n";
 
@@ -159,7 +159,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 	const char *why;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "d:hj:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:hj:vV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			f->jobs = (int)number(optarg, 1, FETCH_MAX_JOBS, "-j");
@@ -203,6 +203,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		case 'v':
 			f->verbose = isatty(STDERR_FILENO);
 			break;
+		case 'V':
 		case O_VERSION:
 			printf("moma-fetch %s\n", MOMA_VERSION);
 			help_exit();

@@ -82,7 +82,7 @@ static const char help_text[] =
     "      --head URI          the object at s3://bucket/key: etag, size, "
     "metadata\n"
     "  -h, --help              this help\n"
-    "      --version           the version\n";
+    "  -V, --version           the version\n";
 
 static _Noreturn void
 usage(void)
@@ -256,7 +256,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 	enum cmd cmd = C_STREAM;
 	int c, ncmd = 0;
 
-	while ((c = getopt_long(argc, argv, "hj:kp:r:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj:kp:r:vV", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_ABORT: o->abort = optarg; cmd = C_ABORT; ncmd++; break;
 		case O_ABORT_UPLOADS: *uri = optarg; cmd = C_ABORT_UPLOADS; ncmd++; break;
@@ -291,6 +291,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case O_STATS_FILE: o->stats_path = optarg; break;
 		case O_STORAGE_CLASS: o->storage_class = optarg; break;
 		case 'v': o->verbose = 1; break;
+		case 'V':
 		case O_VERSION:
 			printf("moma-put " MOMA_VERSION "\n");
 			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : EX_IOERR);
