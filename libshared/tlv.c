@@ -47,6 +47,7 @@ static struct {
 	char names16[TLV_NKEYS][16];	/* zero-padded */
 	uint8_t name_len[TLV_NKEYS];
 	uint32_t grp[4];		/* content, appearance, filter, addressee */
+	uint64_t kmask[17][2];		/* a key of n bytes: its two words' masks */
 	int ok;				/* the registry passed the checks */
 	char why[TLV_ERR_LEN];		/* why not */
 } T;
@@ -69,15 +70,16 @@ first_bytes(size_t n)
 #endif
 }
 
-/* The hash input of a key of len (<= 15) bytes with 16 readable at key;
- * *a and *b are its two masked words. */
+/* The hash input of a key of len (<= 16) bytes with 16 readable at key;
+ * *a and *b are its two masked words.  The masks come from a table (the
+ * scanner calls this for every key: no branch on the length). */
 static inline uint64_t
 key_word(const uint8_t *key, size_t len, uint64_t *a, uint64_t *b)
 {
 	memcpy(a, key, 8);
 	memcpy(b, key + 8, 8);
-	*a &= first_bytes(len);
-	*b &= len > 8 ? first_bytes(len - 8) : 0;
+	*a &= T.kmask[len][0];
+	*b &= T.kmask[len][1];
 	return *a ^ *b;
 }
 
@@ -127,6 +129,10 @@ tab_build(void)
 {
 	uint64_t x[TLV_NKEYS], a, b;
 
+	for (size_t n = 0; n <= 16; n++) {
+		T.kmask[n][0] = first_bytes(n);
+		T.kmask[n][1] = n > 8 ? first_bytes(n - 8) : 0;
+	}
 	for (int i = 0; i < TLV_NKEYS; i++) {
 		const struct tlv_key *k = &tlv_registry[i];
 		size_t n = strlen(k->name);
@@ -377,9 +383,10 @@ const uint8_t tlv_zeros[64];
 static void
 body_emit_to(struct tlv_body *b, uint8_t *dst)
 {
-	uint16_t at[TLV_NKEYS];
+	uint16_t at[TLV_NKEYS + 1];	/* + "no item": the index 32 of an empty group */
 	uint8_t *p = dst;
 
+	at[TLV_NKEYS] = TLV_NO_OFFSET;
 	for (uint32_t bits = b->present; bits; bits &= bits - 1) {
 		int i = __builtin_ctz(bits);
 		const uint8_t *s = b->tptr[i];
@@ -394,11 +401,12 @@ body_emit_to(struct tlv_body *b, uint8_t *dst)
 			memcpy(p + h + j, s + j, 16);
 		p += h + n;
 	}
-	uint32_t g1 = b->present & T.grp[1], g2 = b->present & T.grp[2],
-	    g3 = b->present & T.grp[3];
-	b->off_appearance = g1 ? at[__builtin_ctz(g1)] : TLV_NO_OFFSET;
-	b->off_filter = g2 ? at[__builtin_ctz(g2)] : TLV_NO_OFFSET;
-	b->off_addressee = g3 ? at[__builtin_ctz(g3)] : TLV_NO_OFFSET;
+	/* A group's first item, TLV_NKEYS (no item) when it is empty. */
+#define FIRST_(g) at[__builtin_ctzll((uint64_t)(b->present & T.grp[g]) | 1ull << TLV_NKEYS)]
+	b->off_appearance = FIRST_(1);
+	b->off_filter = FIRST_(2);
+	b->off_addressee = FIRST_(3);
+#undef FIRST_
 	b->len = (size_t)(p - dst);
 }
 
