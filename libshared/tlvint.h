@@ -7,6 +7,7 @@
 #define MOMA_TLVINT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tlv.h"
 
@@ -25,21 +26,18 @@ __attribute__((unused)) static const uint8_t tlv_type_width[] = {
 /* Zero bytes: what the writer copies after a number's header. */
 extern const uint8_t tlv_zeros[64];
 
-/* Item i is the text (or lang) s[0..n): its header, its bytes. */
+/* Item i is the text (or lang) s[0..n): its header, its bytes.  The
+ * header is built in a local and stored once: stores through uint8_t
+ * pointers may alias anything, and would make the compiler reload
+ * every field after each one. */
 static inline void
 tlv_item_text(struct tlv_body *b, int i, const uint8_t *s, size_t n)
 {
-	uint8_t *h = b->hdr[i];
+	uint8_t tag = tlv_registry[i].tag, lang = tlv_registry[i].type == TLV_TYPE_LANG;
+	uint8_t h[8] = { tag, lang ? 3 : (uint8_t)(1 + n), TLV_TEXT_UTF8, 0, 0, 0, 0, 0 };
 
-	h[0] = tlv_registry[i].tag;
-	if (tlv_registry[i].type == TLV_TYPE_LANG) {
-		h[1] = 3;
-		b->hlen[i] = 2;
-	} else {
-		h[1] = (uint8_t)(1 + n);
-		h[2] = TLV_TEXT_UTF8;
-		b->hlen[i] = 3;
-	}
+	memcpy(b->hdr[i], h, 8);
+	b->hlen[i] = (uint8_t)(3 - lang);
 	b->tptr[i] = s;
 	b->tlen[i] = (uint8_t)n;
 	b->present |= 1u << i;
@@ -49,19 +47,15 @@ tlv_item_text(struct tlv_body *b, int i, const uint8_t *s, size_t n)
 static inline void
 tlv_item_number(struct tlv_body *b, int i, uint64_t v)
 {
-	uint8_t *h = b->hdr[i];
+	uint8_t tag = tlv_registry[i].tag;
 	unsigned w = tlv_type_width[tlv_registry[i].type];
-
 	/* The w bytes as the top of 4 big-endian ones; the rest is
 	 * overwritten by what follows the item. */
 	uint32_t x = (uint32_t)v << (32 - 8 * w);
+	uint8_t h[8] = { tag, (uint8_t)w, (uint8_t)(x >> 24), (uint8_t)(x >> 16),
+		(uint8_t)(x >> 8), (uint8_t)x, 0, 0 };
 
-	h[0] = tlv_registry[i].tag;
-	h[1] = (uint8_t)w;
-	h[2] = (uint8_t)(x >> 24);
-	h[3] = (uint8_t)(x >> 16);
-	h[4] = (uint8_t)(x >> 8);
-	h[5] = (uint8_t)x;
+	memcpy(b->hdr[i], h, 8);
 	b->hlen[i] = (uint8_t)(2 + w);
 	b->tptr[i] = tlv_zeros;
 	b->tlen[i] = 0;
