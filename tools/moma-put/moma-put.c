@@ -391,9 +391,21 @@ cmd_abort(struct put *p)
 {
 	if (state_read(p, p->opt.abort) == PH_CREATING) {
 		/* Killed before Create answered: any upload of the key since
-		 * the run started is its. */
+		 * the run started is its.  A Create sent just before the kill
+		 * may still be running on the server, and its upload appear
+		 * after the listing: until ABORT_GRACE seconds after the run
+		 * started, list again once they have passed. */
 		if (abort_key_uploads(p, p->created) != 0)
 			return EX_UNAVAILABLE;
+		time_t left = p->created + ABORT_GRACE - time(NULL);
+		if (left > 0 && left <= ABORT_GRACE) {
+			if (p->opt.verbose)
+				warnx("%s: listing again in %lld s, for a Create that may "
+				    "still be in flight", p->target.name, (long long)left);
+			sleep((unsigned)left);
+			if (abort_key_uploads(p, p->created) != 0)
+				return EX_UNAVAILABLE;
+		}
 	} else if (abort_upload(p, p->upload_id) != 0)
 		return EX_UNAVAILABLE;
 	if (unlink(p->opt.abort) != 0)

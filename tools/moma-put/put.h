@@ -32,6 +32,10 @@
 #define RESP_MAX	(1u << 20)		/* an S3 answer larger is an error */
 #define READ_MAX	(1u << 20)		/* one read(2): hash it while cached */
 #define META_MAX	32			/* --meta options */
+/* --abort of a run killed before Create answered lists the key's uploads
+ * again this long after the run started: a Create in flight at the kill
+ * may land after the first listing. */
+#define ABORT_GRACE	3			/* seconds */
 #define COMPLETE_GRACE_S 60			/* a signalled Complete may finish */
 
 enum op { OP_PUT, OP_CREATE, OP_PART, OP_COMPLETE, OP_ABORT, OP_HEAD,
