@@ -498,11 +498,13 @@ u8_block16(__m128i in, __m128i prev)
 	return _mm_xor_si128(must, sc);
 }
 
-/* 1 when s[0..n) is valid UTF-8 (16 readable bytes past s[n - 1]). */
-__attribute__((target("ssse3"))) static int
-utf8_valid16(const uint8_t *s, size_t n)
+/* 1 when s[0..n) is valid UTF-8.  slack: 16 bytes past s[n - 1] are
+ * readable (else the tail is copied to a block of its own). */
+__attribute__((target("ssse3"))) static inline int
+utf8_valid16(const uint8_t *s, size_t n, int slack)
 {
 	__m128i prev = _mm_setzero_si128(), err = _mm_setzero_si128();
+	uint8_t tail[16];
 	size_t i = 0;
 
 	for (; n - i >= 16; i += 16) {
@@ -510,7 +512,12 @@ utf8_valid16(const uint8_t *s, size_t n)
 		err = _mm_or_si128(err, u8_block16(in, prev));
 		prev = in;
 	}
-	__m128i in = _mm_and_si128(LOAD128(s + i), LOAD128(keep + 32 - (n - i)));
+	const uint8_t *t = s + i;
+	if (!slack) {
+		memcpy(tail, t, n - i);
+		t = tail;
+	}
+	__m128i in = _mm_and_si128(LOAD128(t), LOAD128(keep + 32 - (n - i)));
 	err = _mm_or_si128(err, u8_block16(in, prev));
 	err = _mm_or_si128(err, u8_block16(_mm_setzero_si128(), in));
 	return _mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) == 0xffff;
@@ -540,9 +547,10 @@ u8_block32(__m256i in, __m256i prev)
 }
 
 __attribute__((target("avx2"))) static inline int
-utf8_valid32(const uint8_t *s, size_t n)
+utf8_valid32(const uint8_t *s, size_t n, int slack)
 {
 	__m256i prev = _mm256_setzero_si256(), err = _mm256_setzero_si256();
+	uint8_t tail[32];
 	size_t i = 0;
 
 	for (; n - i >= 32; i += 32) {
@@ -550,7 +558,12 @@ utf8_valid32(const uint8_t *s, size_t n)
 		err = _mm256_or_si256(err, u8_block32(in, prev));
 		prev = in;
 	}
-	__m256i in = _mm256_and_si256(LOAD256(s + i), LOAD256(keep + 32 - (n - i)));
+	const uint8_t *t = s + i;
+	if (!slack) {
+		memcpy(tail, t, n - i);
+		t = tail;
+	}
+	__m256i in = _mm256_and_si256(LOAD256(t), LOAD256(keep + 32 - (n - i)));
 	err = _mm256_or_si256(err, u8_block32(in, prev));
 	err = _mm256_or_si256(err, u8_block32(_mm256_setzero_si256(), in));
 	return _mm256_testz_si256(err, err);
@@ -678,8 +691,20 @@ static inline int
 utf8_narrow(const uint8_t *s, size_t n)
 {
 	if (have_ssse3)
-		return utf8_valid16(s, n);
+		return utf8_valid16(s, n, 1);
 	return tlv_utf8_valid(s, n) == n;
+}
+
+__attribute__((target("avx2"))) static int
+utf8_ok32(const uint8_t *s, size_t n)
+{
+	return utf8_valid32(s, n, 0);
+}
+
+__attribute__((target("ssse3"))) static int
+utf8_ok16(const uint8_t *s, size_t n)
+{
+	return utf8_valid16(s, n, 0);
 }
 
 #define SCAN_SUFFIX	sse2
@@ -708,6 +733,19 @@ scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 	return 0;
 }
 #endif
+
+int
+tlv_utf8_ok(const uint8_t *s, size_t n)
+{
+	TAB_INIT();
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (have_avx2 && want_avx2)
+		return utf8_ok32(s, n);
+	if (have_ssse3)
+		return utf8_ok16(s, n);
+#endif
+	return tlv_utf8_valid(s, n) == n;
+}
 
 int
 tlv_scan_wide(int on)

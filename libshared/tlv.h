@@ -197,4 +197,10 @@ long tlv_json_string(const uint8_t *s, size_t n, char *out, size_t cap);
  * no surrogates, nothing above U+10FFFF). */
 size_t tlv_utf8_valid(const uint8_t *s, size_t n);
 
+/* 1 when s[0..n) is valid UTF-8, else 0: tlv_utf8_valid(s, n) == n, by
+ * the fast scanner's branch-free check (Keiser and Lemire's table
+ * lookups, 16 or 32 bytes at a time with SSSE3 or AVX2; tlv_utf8_valid
+ * without them).  Reads nothing past s[n - 1]. */
+int tlv_utf8_ok(const uint8_t *s, size_t n);
+
 #endif

@@ -202,7 +202,7 @@ SCAN_NAME(scan)(const uint8_t *json, size_t len, struct tlv_body *b)
 
 	body_reset(b);
 #if SCAN_WIDE
-	if (len < 2 || *p++ != '{' || !utf8_valid32(json, len))
+	if (len < 2 || *p++ != '{' || !utf8_valid32(json, len, 1))
 #else
 	if (len < 2 || *p++ != '{' || !utf8_narrow(json, len))
 #endif

@@ -3,6 +3,7 @@
  * the fast path against the scanner, limits, the decoding side.
  * Output is TAP (tap.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tlv.h"
@@ -158,6 +159,30 @@ fast_agrees(const char *json, size_t n, const uint8_t *pad, int *fast)
 
 static const char *scanner;	/* the fast scanner's copy under test */
 
+/* tlv_utf8_ok against tlv_utf8_valid on random strings of the bytes
+ * around UTF-8's boundaries, each in a buffer of exactly its length (ASan
+ * sees any read past it). */
+static void
+test_utf8_ok(void)
+{
+	static const uint8_t pick[] = { 'a', 0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
+		0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff };
+	int all = 1, valid = 0;
+
+	for (int t = 0; t < 200000; t++) {
+		size_t n = (size_t)(rnd() % 80);
+		uint8_t *s = malloc(n ? n : 1);
+		for (size_t k = 0; k < n; k++)
+			s[k] = rnd() % 3 ? 'a' : pick[rnd() % sizeof pick];
+		int want = tlv_utf8_valid(s, n) == n;
+		valid += want;
+		all &= tlv_utf8_ok(s, n) == want;
+		free(s);
+	}
+	ok(all && valid > 1000, "%s: tlv_utf8_ok is tlv_utf8_valid's verdict on 200000 strings (%d valid)",
+	    scanner, valid);
+}
+
 static void
 test_tlv_fast(void)
 {
@@ -295,9 +320,11 @@ main(void)
 	scanner = "sse2";
 	tlv_scan_wide(0);
 	test_tlv_fast();
+	test_utf8_ok();
 	if (tlv_scan_wide(1)) {
 		scanner = "avx2";
 		test_tlv_fast();
+		test_utf8_ok();
 	} else {
 		printf("# no AVX2 on this CPU: the AVX2 scanner is not tested here\n");
 	}
