@@ -1,0 +1,264 @@
+/*
+ * storables.c - a message's storables as Jansson's json_dumps(JSON_COMPACT)
+ * would write them, without Jansson, when they are of the plain shape
+ * moma-encode and PostgreSQL's jsonb output produce (storables_json).
+ * Anything else is declined and moma-dump asks Jansson; the fuzz target
+ * tests/fuzz/fuzz_dump_storables.c holds every answer to Jansson's bytes.
+ */
+#include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "moma-dump.h"
+
+#include "tlv.h"
+
+#define MAX_KEYS 32
+
+static inline const uint8_t *
+json_ws(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The first quote, backslash or control character at or after q (end if
+ * none). */
+static inline const uint8_t *
+string_stop(const uint8_t *q, const uint8_t *end)
+{
+#if defined(__SSE2__)
+	/* 16 bytes at a time */
+	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
+	    c1f = _mm_set1_epi8(0x1f);
+	while (end - q >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+		if (m)
+			return q + __builtin_ctz(m);
+		q += 16;
+	}
+#endif
+	while (q < end && *q != '"' && *q != '\\' && *q >= 0x20)
+		q++;
+	return q;
+}
+
+/*
+ * The string at p (its opening quote) copied to o as Jansson writes it
+ * again, when it is valid UTF-8 with no control character and no escape
+ * but the one-letter ones (kept as they are, except \/ which Jansson
+ * writes as /).  Returns the byte after its closing quote with *w the
+ * bytes written (at most the input's), or NULL for anything else (\u
+ * escapes included: Jansson decides those).
+ */
+static const uint8_t *
+copy_string(const uint8_t *p, const uint8_t *end, char *o, size_t *w)
+{
+	const uint8_t *q = ++p;
+	char *o0 = o;
+
+	*o++ = '"';
+	for (;;) {
+		q = string_stop(q, end);
+		if (q >= end || *q < 0x20 || tlv_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p))
+			return NULL;
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if (*q == '"')
+			break;
+		if (end - q < 2 || strchr("\"\\/bfnrt", q[1]) == NULL || q[1] == '\0')
+			return NULL;
+		if (q[1] != '/')
+			*o++ = '\\';
+		*o++ = (char)q[1];
+		p = q += 2;
+	}
+	*o++ = '"';
+	*w = (size_t)(o - o0);
+	return q + 1;
+}
+
+/* An integer Jansson keeps as written (no "-0", at most 18 digits, no
+ * fraction or exponent) or a literal, at p < end; returns the byte after
+ * it, or NULL. */
+static const uint8_t *
+plain_value(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *d;
+
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		d = p + (*p == '-');
+		if (d >= end || *d < '0' || *d > '9' ||
+		    (*d == '0' && (p != d || (d + 1 < end && d[1] >= '0' && d[1] <= '9'))))
+			return NULL;
+		const uint8_t *q = d;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q - d > 18 || (q < end && (*q == '.' || *q == 'e' || *q == 'E')))
+			return NULL;
+		return q;
+	}
+	static const char *lit[] = { "true", "false", "null" };
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(lit[i]);
+		if ((size_t)(end - p) >= n && memcmp(p, lit[i], n) == 0)
+			return p + n;
+	}
+	return NULL;
+}
+
+/*
+ * s[0..n) written compactly to dst (room for n + 2 bytes) as Jansson's
+ * json_dumps (JSON_COMPACT) writes it, when it is of the plain shape: an
+ * object of at most 32 different keys whose keys and strings have no
+ * escape but the one-letter ones and whose values are strings, integers,
+ * true, false or null.  Its compact form is then the input without its
+ * whitespace (and \/ written /).  Returns the bytes written, or -1.
+ */
+static long
+storables_compact(const uint8_t *s, size_t n, char *dst)
+{
+	const uint8_t *p = json_ws(s, s + n), *end = s + n;
+	size_t key[MAX_KEYS], klen[MAX_KEYS], nk = 0, len = 0;	/* keys: offsets in dst */
+
+	if (p >= end || *p != '{')
+		return -1;
+	dst[len++] = '{';
+	p = json_ws(p + 1, end);
+	if (p < end && *p == '}')
+		goto close;
+	for (;;) {
+		const uint8_t *q;
+		size_t w;
+		char *k = dst + len;
+		if (p >= end || *p != '"' || nk == MAX_KEYS || (q = copy_string(p, end, k, &w)) == NULL)
+			return -1;
+		/* duplicates compared as written back: one-letter escapes are
+		 * canonical already, so equal keys are equal bytes */
+		key[nk] = len;
+		klen[nk] = w;
+		for (size_t i = 0; i < nk; i++)
+			if (klen[i] == w && memcmp(dst + key[i], k, w) == 0)
+				return -1;
+		nk++;
+		len += w;
+		p = json_ws(q, end);
+		if (p >= end || *p != ':')
+			return -1;
+		dst[len++] = ':';
+		p = json_ws(p + 1, end);
+		if (p < end && *p == '"') {
+			if ((q = copy_string(p, end, dst + len, &w)) == NULL)
+				return -1;
+			len += w;
+		} else {
+			if (p >= end || (q = plain_value(p, end)) == NULL)
+				return -1;
+			memcpy(dst + len, p, (size_t)(q - p));
+			len += (size_t)(q - p);
+		}
+		p = json_ws(q, end);
+		if (p < end && *p == ',') {
+			dst[len++] = ',';
+			p = json_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			break;
+		return -1;
+	}
+close:
+	if (json_ws(p + 1, end) != end)
+		return -1;
+	dst[len++] = '}';
+	return (long)len;
+}
+
+/*
+ * The string at p (its opening quote), when it is one storables_compact
+ * keeps byte for byte: no control character, no escape but the
+ * one-letter ones other than \/ (UTF-8 is the caller's check).  Returns
+ * the byte after its closing quote, or NULL.
+ */
+static inline const uint8_t *
+kept_string(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q = p + 1;
+
+	for (;;) {
+		q = string_stop(q, end);
+		if (q >= end)
+			return NULL;
+		if (*q == '"')
+			return q + 1;
+		if (*q != '\\' || end - q < 2)
+			return NULL;
+		switch (q[1]) {
+		case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+			q += 2;
+			break;
+		default:
+			return NULL;
+		}
+	}
+}
+
+/*
+ * Whether storables_compact would write s[0..n) back unchanged: the plain
+ * shape with no whitespace between tokens and no \/, as the encoder's
+ * producers write it.  Then checking is all there is to do.  The whole
+ * text is checked as UTF-8 at once: its strings are delimited by ASCII
+ * bytes, so they are valid when it is (and if it is not, the slow path
+ * decides).
+ */
+static int
+storables_kept(const uint8_t *s, size_t n)
+{
+	const uint8_t *p = s + 1, *end = s + n;
+	const uint8_t *key[MAX_KEYS];
+	size_t klen[MAX_KEYS], nk = 0;
+
+	if (n < 2 || s[0] != '{' || s[n - 1] != '}' || tlv_utf8_valid(s, n) != n)
+		return 0;
+	if (*p == '}')
+		return p + 1 == end;
+	for (;;) {
+		const uint8_t *k = p + 1;
+		if (*p != '"' || nk == MAX_KEYS || (p = kept_string(p, end)) == NULL)
+			return 0;
+		size_t w = (size_t)(p - 1 - k);
+		for (size_t i = 0; i < nk; i++)
+			if (klen[i] == w && memcmp(key[i], k, w) == 0)
+				return 0;
+		key[nk] = k;
+		klen[nk++] = w;
+		if (p >= end || *p != ':' || ++p >= end)
+			return 0;
+		if (*p == '"')
+			p = kept_string(p, end);
+		else
+			p = plain_value(p, end);
+		if (p == NULL || p >= end)
+			return 0;
+		if (*p == '}')
+			return p + 1 == end;
+		if (*p != ',' || ++p >= end)
+			return 0;
+	}
+}
+
+long
+storables_json(const uint8_t *s, size_t n, char *dst)
+{
+	if (storables_kept(s, n)) {
+		memcpy(dst, s, n);
+		return (long)n;
+	}
+	return storables_compact(s, n, dst);
+}
