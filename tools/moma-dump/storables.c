@@ -25,23 +25,42 @@ json_ws(const uint8_t *p, const uint8_t *end)
 	return p;
 }
 
-/* The first quote, backslash or control character at or after q (end if
- * none). */
-static inline const uint8_t *
-string_stop(const uint8_t *q, const uint8_t *end)
-{
 #if defined(__SSE2__)
-	/* 16 bytes at a time */
+/* Bit i set when v's byte i is a quote, a backslash or a control
+ * character. */
+static inline unsigned
+stop_mask(__m128i v)
+{
 	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
 	    c1f = _mm_set1_epi8(0x1f);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+	    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+}
+#endif
+
+/*
+ * The first quote, backslash or control character at or after q (end if
+ * none), in the text that starts at lo.  16 bytes at a time; the last
+ * under 16 with one load that ends at end and starts before q, when the
+ * text is that long, rather than byte by byte: most strings of a
+ * message are shorter than 16 bytes.
+ */
+static inline const uint8_t *
+string_stop(const uint8_t *lo, const uint8_t *q, const uint8_t *end)
+{
+#if defined(__SSE2__)
 	while (end - q >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
-		    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+		unsigned m = stop_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
 		if (m)
 			return q + __builtin_ctz(m);
 		q += 16;
+	}
+	if (q < end && end - lo >= 16) {
+		unsigned m = stop_mask(_mm_loadu_si128((const __m128i *)(const void *)(end - 16)));
+		m >>= 16 - (end - q);
+		return m ? q + __builtin_ctz(m) : end;
 	}
 #endif
 	while (q < end && *q != '"' && *q != '\\' && *q >= 0x20)
@@ -58,14 +77,14 @@ string_stop(const uint8_t *q, const uint8_t *end)
  * escapes included: Jansson decides those).
  */
 static const uint8_t *
-copy_string(const uint8_t *p, const uint8_t *end, char *o, size_t *w)
+copy_string(const uint8_t *lo, const uint8_t *p, const uint8_t *end, char *o, size_t *w)
 {
 	const uint8_t *q = ++p;
 	char *o0 = o;
 
 	*o++ = '"';
 	for (;;) {
-		q = string_stop(q, end);
+		q = string_stop(lo, q, end);
 		if (q >= end || *q < 0x20 || tlv_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p))
 			return NULL;
 		memcpy(o, p, (size_t)(q - p));
@@ -137,7 +156,7 @@ storables_compact(const uint8_t *s, size_t n, char *dst)
 		const uint8_t *q;
 		size_t w;
 		char *k = dst + len;
-		if (p >= end || *p != '"' || nk == MAX_KEYS || (q = copy_string(p, end, k, &w)) == NULL)
+		if (p >= end || *p != '"' || nk == MAX_KEYS || (q = copy_string(s, p, end, k, &w)) == NULL)
 			return -1;
 		/* duplicates compared as written back: one-letter escapes are
 		 * canonical already, so equal keys are equal bytes */
@@ -154,7 +173,7 @@ storables_compact(const uint8_t *s, size_t n, char *dst)
 		dst[len++] = ':';
 		p = json_ws(p + 1, end);
 		if (p < end && *p == '"') {
-			if ((q = copy_string(p, end, dst + len, &w)) == NULL)
+			if ((q = copy_string(s, p, end, dst + len, &w)) == NULL)
 				return -1;
 			len += w;
 		} else {
@@ -187,12 +206,12 @@ close:
  * the byte after its closing quote, or NULL.
  */
 static inline const uint8_t *
-kept_string(const uint8_t *p, const uint8_t *end)
+kept_string(const uint8_t *lo, const uint8_t *p, const uint8_t *end)
 {
 	const uint8_t *q = p + 1;
 
 	for (;;) {
-		q = string_stop(q, end);
+		q = string_stop(lo, q, end);
 		if (q >= end)
 			return NULL;
 		if (*q == '"')
@@ -230,7 +249,7 @@ storables_kept(const uint8_t *s, size_t n)
 		return p + 1 == end;
 	for (;;) {
 		const uint8_t *k = p + 1;
-		if (*p != '"' || nk == MAX_KEYS || (p = kept_string(p, end)) == NULL)
+		if (*p != '"' || nk == MAX_KEYS || (p = kept_string(s, p, end)) == NULL)
 			return 0;
 		size_t w = (size_t)(p - 1 - k);
 		for (size_t i = 0; i < nk; i++)
@@ -241,7 +260,7 @@ storables_kept(const uint8_t *s, size_t n)
 		if (p >= end || *p != ':' || ++p >= end)
 			return 0;
 		if (*p == '"')
-			p = kept_string(p, end);
+			p = kept_string(s, p, end);
 		else
 			p = plain_value(p, end);
 		if (p == NULL || p >= end)
