@@ -3,9 +3,9 @@
  * Whatever storables_json writes, Jansson must read (duplicate keys
  * refused, as moma-dump asks it) and json_dumps(JSON_COMPACT) must write
  * byte for byte; what storables_kept takes as written, storables_compact
- * must write back unchanged.  The output buffer is exactly the n + 2
- * bytes the contract promises, so ASan sees a write past it.  Anything
- * else aborts.
+ * must write back unchanged; utf8_ok must agree with tlv_utf8_valid.
+ * The output buffer is exactly the n + 2 bytes the contract promises, so
+ * ASan sees a write past it.  Anything else aborts.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -24,6 +24,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (o == NULL)
 		abort();
 	long w = storables_json(data, size, o);
+	if (utf8_ok(data, size) != (tlv_utf8_valid(data, size) == size)) {
+		fprintf(stderr, "utf8_ok disagrees with tlv_utf8_valid\n");
+		abort();
+	}
 	if (storables_kept(data, size)) {
 		long c = storables_compact(data, size, o);
 		if (c != (long)size || memcmp(o, data, size) != 0) {
