@@ -324,6 +324,19 @@ utf8_ok(const uint8_t *s, size_t n)
 	return tlv_utf8_valid(s, n) == n;
 }
 
+/* Whether the n bytes at a and b are equal: keys are short, and most
+ * differ in their first bytes, where a call of memcmp costs more than
+ * the comparison. */
+static inline int
+same_key(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && a[i] == b[i])
+		i++;
+	return i == n;
+}
+
 /*
  * Whether storables_compact would write s[0..n) back unchanged: the plain
  * shape with no whitespace between tokens and no \/, as the encoder's
@@ -349,7 +362,7 @@ storables_kept(const uint8_t *s, size_t n)
 			return 0;
 		size_t w = (size_t)(p - 1 - k);
 		for (size_t i = 0; i < nk; i++)
-			if (klen[i] == w && memcmp(key[i], k, w) == 0)
+			if (klen[i] == w && same_key(key[i], k, w))
 				return 0;
 		key[nk] = k;
 		klen[nk++] = w;
