@@ -442,11 +442,28 @@ section_storables(const uint8_t *p, unsigned long long off)
 		    sec_get_offset_appearance(p), sec_get_offset_filter(p),
 		    sec_get_offset_addressee(p), o[0], o[1], o[2]);
 	sb_need(&line, body_len * 6 + 64);
-	sb_printf(&line, ",\"storables\":");
+	SB_LIT(&line, ",\"storables\":");
 	long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
 	if (w < 0)
 		errx(EX_SOFTWARE, "storables rendering overflow");
 	line.len += (size_t)w;
+}
+
+/* A section line's most bytes but its storables: 300 of names and
+ * punctuation, 17 integers of at most 20, 2 times of TIME_OUT. */
+#define SEC_OUT (300 + 17 * 20 + 2 * TIME_OUT)
+
+/* "0x%08x" of x, quoted, at o; returns the end. */
+static char *
+put_hex32(char *o, uint32_t x)
+{
+	static const char h[] = "0123456789abcdef";
+
+	o = PUT_LIT(o, "\"0x");
+	for (int i = 28; i >= 0; i -= 4)
+		*o++ = h[x >> i & 15];
+	*o++ = '"';
+	return o;
 }
 
 /*
@@ -492,21 +509,50 @@ dump_section(const uint8_t *p, size_t avail, unsigned long long off)
 
 	dvbtime_decode(sec_get_valid_start(p), &vs);
 	dvbtime_decode(sec_get_valid_end(p), &ve);
-	sb_printf(&line, "{\"type\":\"section\",\"offset\":%llu,\"table_id\":%u,"
-	    "\"section_length\":%u,\"index\":%u,\"total_count\":%u,\"target_filter\":%" PRIu32
-	    ",\"network_id\":%u,\"message_id\":%" PRIu32 ",\"template_id\":%" PRIu32
-	    ",\"genre\":%u", off, sec_get_table_id(p), sec_get_length(p), idx, total,
-	    sec_get_target_filter(p), sec_get_network_id(p), sec_get_message_id(p),
-	    sec_get_template_id(p), sec_get_genre(p));
-	sb_time(&line, "valid_start", vs, 0);
-	sb_time(&line, "valid_end", ve, 1);
-	sb_printf(&line, ",\"ack_count\":%u,\"ack_delay\":%u,\"offset_appearance\":%u,"
-	    "\"offset_filter\":%u,\"offset_addressee\":%u,\"body_len\":%zu,\"crc\":\"0x%08x\"",
-	    sec_get_ack_count(p), sec_get_ack_delay(p), sec_get_offset_appearance(p),
-	    sec_get_offset_filter(p), sec_get_offset_addressee(p), blen, sec_get_crc(p));
+	sb_need(&line, SEC_OUT);
+	char *o = line.p + line.len;
+	o = PUT_LIT(o, "{\"type\":\"section\",\"offset\":");
+	o = put_u64(o, off);
+	o = PUT_LIT(o, ",\"table_id\":");
+	o = put_u64(o, sec_get_table_id(p));
+	o = PUT_LIT(o, ",\"section_length\":");
+	o = put_u64(o, sec_get_length(p));
+	o = PUT_LIT(o, ",\"index\":");
+	o = put_u64(o, idx);
+	o = PUT_LIT(o, ",\"total_count\":");
+	o = put_u64(o, total);
+	o = PUT_LIT(o, ",\"target_filter\":");
+	o = put_u64(o, sec_get_target_filter(p));
+	o = PUT_LIT(o, ",\"network_id\":");
+	o = put_u64(o, sec_get_network_id(p));
+	o = PUT_LIT(o, ",\"message_id\":");
+	o = put_u64(o, sec_get_message_id(p));
+	o = PUT_LIT(o, ",\"template_id\":");
+	o = put_u64(o, sec_get_template_id(p));
+	o = PUT_LIT(o, ",\"genre\":");
+	o = put_u64(o, sec_get_genre(p));
+	o = PUT_LIT(o, ",\"valid_start\":");
+	o = put_time(o, vs, 0);
+	o = PUT_LIT(o, ",\"valid_end\":");
+	o = put_time(o, ve, 1);
+	o = PUT_LIT(o, ",\"ack_count\":");
+	o = put_u64(o, sec_get_ack_count(p));
+	o = PUT_LIT(o, ",\"ack_delay\":");
+	o = put_u64(o, sec_get_ack_delay(p));
+	o = PUT_LIT(o, ",\"offset_appearance\":");
+	o = put_u64(o, sec_get_offset_appearance(p));
+	o = PUT_LIT(o, ",\"offset_filter\":");
+	o = put_u64(o, sec_get_offset_filter(p));
+	o = PUT_LIT(o, ",\"offset_addressee\":");
+	o = put_u64(o, sec_get_offset_addressee(p));
+	o = PUT_LIT(o, ",\"body_len\":");
+	o = put_u64(o, blen);
+	o = PUT_LIT(o, ",\"crc\":");
+	o = put_hex32(o, sec_get_crc(p));
+	line.len = (size_t)(o - line.p);
 	if (sd.expect_next == 0)
 		section_storables(p, off);
-	sb_printf(&line, "}");
+	SB_LIT(&line, "}");
 	st.records++;
 	emit();
 }
