@@ -310,3 +310,14 @@ WANT
       print i ? substr($0, i + 13, length($0) - i - 13) : "hex" }' > got
   diff -u want got
 }
+
+@test "sections: a message with empty storables has an empty body and dumps as {}" {
+  one_message '{"storables": {}}' > in.jsonl
+  frames_of in.jsonl a.frames
+  "$ENCODE" a.frames > a.sec
+  "$DUMP" a.sec > a.jsonl
+  jq -e -s 'length == 1 and .[0].body_len == 0 and .[0].storables == {}' a.jsonl
+  "$ENCODE" --ts --pid 0x100 a.frames > a.ts
+  "$DUMP" a.ts > b.jsonl
+  diff -u a.jsonl b.jsonl
+}

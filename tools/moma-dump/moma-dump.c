@@ -503,7 +503,8 @@ dump_section(const uint8_t *p, size_t avail, unsigned long long off)
 		if ((sd.body = realloc(sd.body, sd.body_cap)) == NULL)
 			err(EX_OSERR, "out of memory");
 	}
-	memcpy(sd.body + sd.body_len, sec_get_body(p), blen);
+	if (blen > 0)	/* an empty first body: sd.body still NULL */
+		memcpy(sd.body + sd.body_len, sec_get_body(p), blen);
 	sd.body_len += blen;
 	sd.expect_next = idx + 1 == total ? 0 : idx + 1;
 
