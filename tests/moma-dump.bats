@@ -249,14 +249,16 @@ stat_val() {
 
 @test "storables: copied as written, compacted, or Jansson's: the same bytes as Jansson writes" {
   # One storables a line, as printf formats (\\ a backslash, \xHH a byte):
-  # kept as written, whitespace and \/ compacted, what only Jansson reads
-  # (\u escapes, reals, 33 keys, non-objects), and what it refuses (bad
-  # UTF-8, control characters, duplicates, integers it does not keep).
+  # kept as written, whitespace (PostgreSQL's jsonb text has some) and \/
+  # compacted, what only Jansson reads (\u escapes, reals, 33 keys,
+  # non-objects), and what it refuses (bad UTF-8, control characters,
+  # duplicates, integers it does not keep).
   cat > cases <<'CASES'
 {"titre":"caf\xc3\xa9 \xe2\x80\x99 \xf0\x9f\x98\x80","prix":-12,"a":true,"b":false,"c":null}
 {"titre":"a\\"b\\\\c\\nd\\te\\rf\\bg\\fh","prix":0}
 { "titre" : "x\\/y" ,\n "prix":12 }  
 {"titre":"x\\/y"}
+{"prix": 12, "titre": "caf\xc3\xa9 \xe2\x80\x99"}
 {}
  {}
 {"titre":"\\u00e9t\\u00e9 \\ud83d\\ude00"}
@@ -281,6 +283,7 @@ CASES
 {"titre":"a\"b\\c\nd\te\rf\bg\fh","prix":0}
 {"titre":"x/y","prix":12}
 {"titre":"x/y"}
+{"prix":12,"titre":"café ’"}
 {}
 {}
 {"titre":"été 😀"}

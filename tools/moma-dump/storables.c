@@ -21,10 +21,11 @@
 
 #define MAX_KEYS 32
 
+/* Past JSON whitespace.  Most calls find none: one comparison then. */
 static inline const uint8_t *
 json_ws(const uint8_t *p, const uint8_t *end)
 {
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+	while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
 		p++;
 	return p;
 }
@@ -78,10 +79,11 @@ string_stop(const uint8_t *lo, const uint8_t *q, const uint8_t *end)
  * but the one-letter ones (kept as they are, except \/ which Jansson
  * writes as /).  Returns the byte after its closing quote with *w the
  * bytes written (at most the input's), or NULL for anything else (\u
- * escapes included: Jansson decides those).
+ * escapes included: Jansson decides those).  utf8: the whole text lo..end
+ * is known valid UTF-8, so is every run between ASCII bytes, unchecked.
  */
 static const uint8_t *
-copy_string(const uint8_t *lo, const uint8_t *p, const uint8_t *end, char *o, size_t *w)
+copy_string(const uint8_t *lo, const uint8_t *p, const uint8_t *end, int utf8, char *o, size_t *w)
 {
 	const uint8_t *q = ++p;
 	char *o0 = o;
@@ -89,7 +91,8 @@ copy_string(const uint8_t *lo, const uint8_t *p, const uint8_t *end, char *o, si
 	*o++ = '"';
 	for (;;) {
 		q = string_stop(lo, q, end);
-		if (q >= end || *q < 0x20 || tlv_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p))
+		if (q >= end || *q < 0x20 ||
+		    (!utf8 && tlv_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p)))
 			return NULL;
 		memcpy(o, p, (size_t)(q - p));
 		o += q - p;
@@ -127,13 +130,27 @@ plain_value(const uint8_t *p, const uint8_t *end)
 			return NULL;
 		return q;
 	}
-	static const char *lit[] = { "true", "false", "null" };
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(lit[i]);
-		if ((size_t)(end - p) >= n && memcmp(p, lit[i], n) == 0)
-			return p + n;
-	}
+	/* each literal by its first letter, compared at a known length */
+	if (*p == 't' && end - p >= 4 && memcmp(p, "true", 4) == 0)
+		return p + 4;
+	if (*p == 'f' && end - p >= 5 && memcmp(p, "false", 5) == 0)
+		return p + 5;
+	if (*p == 'n' && end - p >= 4 && memcmp(p, "null", 4) == 0)
+		return p + 4;
 	return NULL;
+}
+
+/* Whether the n bytes at a and b are equal: keys are short, and most
+ * differ in their first bytes, where a call of memcmp costs more than
+ * the comparison. */
+static inline int
+same_key(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && a[i] == b[i])
+		i++;
+	return i == n;
 }
 
 /*
@@ -142,10 +159,11 @@ plain_value(const uint8_t *p, const uint8_t *end)
  * object of at most 32 different keys whose keys and strings have no
  * escape but the one-letter ones and whose values are strings, integers,
  * true, false or null.  Its compact form is then the input without its
- * whitespace (and \/ written /).  Returns the bytes written, or -1.
+ * whitespace (and \/ written /).  utf8: s is known valid UTF-8 (as
+ * copy_string).  Returns the bytes written, or -1.
  */
 static long
-storables_compact(const uint8_t *s, size_t n, char *dst)
+storables_compact(const uint8_t *s, size_t n, int utf8, char *dst)
 {
 	const uint8_t *p = json_ws(s, s + n), *end = s + n;
 	size_t key[MAX_KEYS], klen[MAX_KEYS], nk = 0, len = 0;	/* keys: offsets in dst */
@@ -160,14 +178,14 @@ storables_compact(const uint8_t *s, size_t n, char *dst)
 		const uint8_t *q;
 		size_t w;
 		char *k = dst + len;
-		if (p >= end || *p != '"' || nk == MAX_KEYS || (q = copy_string(s, p, end, k, &w)) == NULL)
+		if (p >= end || *p != '"' || nk == MAX_KEYS || (q = copy_string(s, p, end, utf8, k, &w)) == NULL)
 			return -1;
 		/* duplicates compared as written back: one-letter escapes are
 		 * canonical already, so equal keys are equal bytes */
 		key[nk] = len;
 		klen[nk] = w;
 		for (size_t i = 0; i < nk; i++)
-			if (klen[i] == w && memcmp(dst + key[i], k, w) == 0)
+			if (klen[i] == w && same_key((const uint8_t *)dst + key[i], (const uint8_t *)k, w))
 				return -1;
 		nk++;
 		len += w;
@@ -177,7 +195,7 @@ storables_compact(const uint8_t *s, size_t n, char *dst)
 		dst[len++] = ':';
 		p = json_ws(p + 1, end);
 		if (p < end && *p == '"') {
-			if ((q = copy_string(s, p, end, dst + len, &w)) == NULL)
+			if ((q = copy_string(s, p, end, utf8, dst + len, &w)) == NULL)
 				return -1;
 			len += w;
 		} else {
@@ -324,26 +342,12 @@ utf8_ok(const uint8_t *s, size_t n)
 	return tlv_utf8_valid(s, n) == n;
 }
 
-/* Whether the n bytes at a and b are equal: keys are short, and most
- * differ in their first bytes, where a call of memcmp costs more than
- * the comparison. */
-static inline int
-same_key(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && a[i] == b[i])
-		i++;
-	return i == n;
-}
-
 /*
- * Whether storables_compact would write s[0..n) back unchanged: the plain
- * shape with no whitespace between tokens and no \/, as the encoder's
- * producers write it.  Then checking is all there is to do.  The whole
- * text is checked as UTF-8 at once: its strings are delimited by ASCII
- * bytes, so they are valid when it is (and if it is not, the slow path
- * decides).
+ * Whether storables_compact would write s[0..n) (valid UTF-8: the
+ * caller's check) back unchanged: the plain shape with no whitespace
+ * between tokens and no \/, as momagen and the encoder's tests write it.
+ * Then checking is all there is to do.  (PostgreSQL's jsonb text has a
+ * space after each colon and comma: storables_compact's.)
  */
 static int
 storables_kept(const uint8_t *s, size_t n)
@@ -352,7 +356,7 @@ storables_kept(const uint8_t *s, size_t n)
 	const uint8_t *key[MAX_KEYS];
 	size_t klen[MAX_KEYS], nk = 0;
 
-	if (n < 2 || s[0] != '{' || s[n - 1] != '}' || !utf8_ok(s, n))
+	if (n < 2 || s[0] != '{' || s[n - 1] != '}')
 		return 0;
 	if (*p == '}')
 		return p + 1 == end;
@@ -381,12 +385,18 @@ storables_kept(const uint8_t *s, size_t n)
 	}
 }
 
+/* The UTF-8 check is made once over the whole text, by utf8_ok (the
+ * strings of valid text are valid: they are delimited by ASCII bytes);
+ * only text that fails it is checked string by string, for Jansson's
+ * verdict on where it fails. */
 long
 storables_json(const uint8_t *s, size_t n, char *dst)
 {
-	if (storables_kept(s, n)) {
+	int utf8 = utf8_ok(s, n);
+
+	if (utf8 && storables_kept(s, n)) {
 		memcpy(dst, s, n);
 		return (long)n;
 	}
-	return storables_compact(s, n, dst);
+	return storables_compact(s, n, utf8, dst);
 }
