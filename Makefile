@@ -128,6 +128,8 @@ build/fuzz/fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(wildcard libshared/*.h)
 	@mkdir -p $(@D)
 	clang $(MOMA_CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $(call pkgcflags,jansson) \
 	      -o $@ $< build/fuzz/libshared.a $(call pkglibs,jansson) -lm
+# A target that includes a tool's file depends on it too.
+build/fuzz/fuzz/fuzz_dump_storables: tools/moma-dump/storables.c tools/moma-dump/moma-dump.h
 fuzz-bins: $(FUZZ_BIN)
 fuzz: fuzz-bins
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \

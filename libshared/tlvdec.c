@@ -7,6 +7,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 int
 tlv_validate(const uint8_t *body, size_t len, char *err)
@@ -54,44 +57,122 @@ tlv_validate(const uint8_t *body, size_t len, char *err)
 	return 0;
 }
 
+/* The first byte at or after i of s[0..n) that a JSON string cannot hold
+ * as it is whatever follows: a quote, a backslash or a control character
+ * (n if none), 16 bytes at a time; *high set if a byte before it is
+ * 0x80 or above (else the run needs no UTF-8 check). */
+static size_t
+json_stop(const uint8_t *s, size_t i, size_t n, int *high)
+{
+	unsigned h = 0;
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
+	    c1f = _mm_set1_epi8(0x1f);
+
+	while (n - i >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+		unsigned hb = (unsigned)_mm_movemask_epi8(v);
+		if (m) {
+			*high = (h | (hb & ((m & -m) - 1))) != 0;
+			return i + (size_t)__builtin_ctz(m);
+		}
+		h |= hb;
+		i += 16;
+	}
+#endif
+	while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20)
+		h |= s[i++] & 0x80;
+	*high = h != 0;
+	return i;
+}
+
+/*
+ * A run of bytes without quote, backslash or control character at a
+ * time: its valid UTF-8 prefix goes out as it is, in one copy (a byte at
+ * a time, with a UTF-8 check for each character, was three quarters of
+ * a section dump's time), and a byte that starts no valid sequence as
+ * \u00XX, one by one as before.
+ */
 long
 tlv_json_string(const uint8_t *s, size_t n, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0, i = 0;
 
-#define PUT(c) do { if (o >= cap) return -1; out[o++] = (char)(c); } while (0)
-	PUT('"');
+	if (cap < 1)
+		return -1;
+	out[o++] = '"';
 	while (i < n) {
-		uint8_t c = s[i];
-		if (c >= 0x80) {
-			size_t ok = tlv_utf8_valid(s + i, n - i < 4 ? n - i : 4);
-			size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-			if (ok >= k) {
-				for (size_t j = 0; j < k; j++)
-					PUT(s[i + j]);
-				i += k;
-				continue;
+		int high;
+		size_t e = json_stop(s, i, n, &high);
+		if (!high) {
+			if (e - i > cap - o)
+				return -1;
+			memcpy(out + o, s + i, e - i);
+			o += e - i;
+			i = e;
+		}
+		while (i < e) {
+			size_t v = tlv_utf8_valid(s + i, e - i);
+			if (v > cap - o)
+				return -1;
+			memcpy(out + o, s + i, v);
+			o += v;
+			i += v;
+			if (i < e) {
+				if (cap - o < 6)
+					return -1;
+				memcpy(out + o, "\\u00", 4);
+				out[o + 4] = hex[s[i] >> 4];
+				out[o + 5] = hex[s[i] & 15];
+				o += 6;
+				i++;
 			}
 		}
-		if (c == '"' || c == '\\') {
-			PUT('\\'); PUT(c);
-		} else if (c == '\n') {
-			PUT('\\'); PUT('n');
-		} else if (c == '\t') {
-			PUT('\\'); PUT('t');
-		} else if (c == '\r') {
-			PUT('\\'); PUT('r');
-		} else if (c < 0x20 || c >= 0x80) {
-			PUT('\\'); PUT('u'); PUT('0'); PUT('0'); PUT(hex[c >> 4]); PUT(hex[c & 15]);
+		if (i == n)
+			break;
+		uint8_t c = s[i++];
+		char e2 = c == '"' || c == '\\' ? (char)c : c == '\n' ? 'n' : c == '\t' ? 't' :
+		    c == '\r' ? 'r' : 0;
+		if (e2) {
+			if (cap - o < 2)
+				return -1;
+			out[o++] = '\\';
+			out[o++] = e2;
 		} else {
-			PUT(c);
+			if (cap - o < 6)
+				return -1;
+			memcpy(out + o, "\\u00", 4);
+			out[o + 4] = hex[c >> 4];
+			out[o + 5] = hex[c & 15];
+			o += 6;
 		}
-		i++;
 	}
-	PUT('"');
-#undef PUT
+	if (o >= cap)
+		return -1;
+	out[o++] = '"';
 	return (long)o;
+}
+
+/* x in decimal at out (room for cap bytes, one of them kept for the NUL
+ * that snprintf once wrote); returns the length, or -1. */
+static long
+json_u64(uint64_t x, char *out, size_t cap)
+{
+	char t[24], *q = t + sizeof t;
+	size_t w;
+
+	do
+		*--q = (char)('0' + x % 10);
+	while (x /= 10);
+	w = (size_t)(t + sizeof t - q);
+	if (w >= cap)
+		return -1;
+	memcpy(out, q, w);
+	return (long)w;
 }
 
 long
@@ -120,17 +201,20 @@ tlv_to_json(const uint8_t *body, size_t len, char *out, size_t cap)
 		o += (size_t)w;
 		if (o >= cap) return -1;
 		out[o++] = ':';
-		if (k->type == TLV_TYPE_TEXT)
+		if (k->type == TLV_TYPE_TEXT) {
 			w = tlv_json_string(v + 1, l ? l - 1u : 0, out + o, cap - o);
-		else if (k->type == TLV_TYPE_LANG)
+		} else if (k->type == TLV_TYPE_LANG) {
 			w = tlv_json_string(v, l, out + o, cap - o);
-		else if (k->type == TLV_TYPE_BOOL)
-			w = snprintf(out + o, cap - o, "%s", v[0] ? "true" : "false");
-		else {
+		} else if (k->type == TLV_TYPE_BOOL) {
+			w = v[0] ? 4 : 5;
+			if ((size_t)w >= cap - o)
+				return -1;
+			memcpy(out + o, v[0] ? "true" : "false", (size_t)w);
+		} else {
 			uint64_t x = 0;
 			for (unsigned j = 0; j < l; j++)
 				x = x << 8 | v[j];
-			w = snprintf(out + o, cap - o, "%llu", (unsigned long long)x);
+			w = json_u64(x, out + o, cap - o);
 		}
 		if (w < 0 || (size_t)w >= cap - o)
 			return -1;

@@ -246,3 +246,81 @@ stat_val() {
   head -n 6 a.jsonl | "$DUMP" -r > d.frames
   cmp c.frames d.frames
 }
+
+@test "storables: copied as written, compacted, or Jansson's: the same bytes as Jansson writes" {
+  # One storables a line, as printf formats (\\ a backslash, \xHH a byte):
+  # kept as written, whitespace (PostgreSQL's jsonb text has some) and \/
+  # compacted, what only Jansson reads (\u escapes, reals, 33 keys,
+  # non-objects), and what it refuses (bad UTF-8, control characters,
+  # duplicates, integers it does not keep).
+  cat > cases <<'CASES'
+{"titre":"caf\xc3\xa9 \xe2\x80\x99 \xf0\x9f\x98\x80","prix":-12,"a":true,"b":false,"c":null}
+{"titre":"a\\"b\\\\c\\nd\\te\\rf\\bg\\fh","prix":0}
+{ "titre" : "x\\/y" ,\n "prix":12 }  
+{"titre":"x\\/y"}
+{"prix": 12, "titre": "caf\xc3\xa9 \xe2\x80\x99"}
+{}
+ {}
+{"titre":"\\u00e9t\\u00e9 \\ud83d\\ude00"}
+{"prix":1.50,"duree":1e3}
+{"prix":123456789012345678,"duree":1234567890123456789}
+{"prix":-0}
+{"prix":007}
+{"titre":"\xed\xa0\x80"}
+{"titre":"\xc0\xaf"}
+{"titre":"\xf4\x90\x80\x80"}
+{"titre":"caf\xc3"}
+{"titre":"x\x01y"}
+{"titre":"a","titre":"b"}
+{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":17,"k18":18,"k19":19,"k20":20,"k21":21,"k22":22,"k23":23,"k24":24,"k25":25,"k26":26,"k27":27,"k28":28,"k29":29,"k30":30,"k31":31,"k32":32}
+{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":17,"k18":18,"k19":19,"k20":20,"k21":21,"k22":22,"k23":23,"k24":24,"k25":25,"k26":26,"k27":27,"k28":28,"k29":29,"k30":30,"k31":31}
+{"titre":{"a":1}}
+{"titre":"a"}x
+[1,2]
+CASES
+  cat > want <<'WANT'
+{"titre":"café ’ 😀","prix":-12,"a":true,"b":false,"c":null}
+{"titre":"a\"b\\c\nd\te\rf\bg\fh","prix":0}
+{"titre":"x/y","prix":12}
+{"titre":"x/y"}
+{"prix":12,"titre":"café ’"}
+{}
+{}
+{"titre":"été 😀"}
+{"prix":1.5,"duree":1000.0}
+{"prix":123456789012345678,"duree":1234567890123456789}
+{"prix":0}
+hex
+hex
+hex
+hex
+hex
+hex
+hex
+{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":17,"k18":18,"k19":19,"k20":20,"k21":21,"k22":22,"k23":23,"k24":24,"k25":25,"k26":26,"k27":27,"k28":28,"k29":29,"k30":30,"k31":31,"k32":32}
+{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":17,"k18":18,"k19":19,"k20":20,"k21":21,"k22":22,"k23":23,"k24":24,"k25":25,"k26":26,"k27":27,"k28":28,"k29":29,"k30":30,"k31":31}
+{"titre":{"a":1}}
+hex
+[1,2]
+WANT
+  while IFS= read -r fmt; do
+    one_message "{\"storables_hex\": \"$(printf "$fmt" | od -An -tx1 | tr -d ' \n')\"}" |
+      jq -c 'del(.storables)'
+  done < cases > in.jsonl
+  frames_of in.jsonl a.frames
+  "$DUMP" a.frames | LC_ALL=C awk 'index($0, "\"type\":\"message\"") {
+      i = index($0, ",\"storables\":")
+      print i ? substr($0, i + 13, length($0) - i - 13) : "hex" }' > got
+  diff -u want got
+}
+
+@test "sections: a message with empty storables has an empty body and dumps as {}" {
+  one_message '{"storables": {}}' > in.jsonl
+  frames_of in.jsonl a.frames
+  "$ENCODE" a.frames > a.sec
+  "$DUMP" a.sec > a.jsonl
+  jq -e -s 'length == 1 and .[0].body_len == 0 and .[0].storables == {}' a.jsonl
+  "$ENCODE" --ts --pid 0x100 a.frames > a.ts
+  "$DUMP" a.ts > b.jsonl
+  diff -u a.jsonl b.jsonl
+}

@@ -22,9 +22,6 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "moma-dump.h"
 
@@ -157,66 +154,108 @@ sb_put(struct sb *b, const char *s, size_t n)
 }
 #define SB_LIT(b, lit) sb_put((b), (lit), sizeof(lit) - 1)
 
-/* Decimal integers without printf: a quarter of the dump's time went to
- * vfprintf before. */
-static void
-sb_u64(struct sb *b, uint64_t v)
-{
-	char t[24], *q = t + sizeof t;
+/* "00" "01" ... "99" */
+#define DIGITS10(t) t "0" t "1" t "2" t "3" t "4" t "5" t "6" t "7" t "8" t "9"
+static const char digits2[] = DIGITS10("0") DIGITS10("1") DIGITS10("2") DIGITS10("3")
+    DIGITS10("4") DIGITS10("5") DIGITS10("6") DIGITS10("7") DIGITS10("8") DIGITS10("9");
 
-	do
-		*--q = (char)('0' + v % 10);
-	while (v /= 10);
-	sb_put(b, q, (size_t)(t + sizeof t - q));
-}
+#define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
 
-static void
-sb_i64(struct sb *b, int64_t v)
+/* Decimal integers without printf (a quarter of the dump's time went to
+ * vfprintf once), two digits a division by 100 (a digit a division was
+ * an eighth of it), backwards into a scratch buffer and out in one
+ * fixed-size copy; o has room for 20 bytes.  Returns the end. */
+static inline char *
+put_u64(char *o, uint64_t v)
 {
-	if (v < 0) {
-		SB_LIT(b, "-");
-		sb_u64(b, (uint64_t)0 - (uint64_t)v);
-	} else {
-		sb_u64(b, (uint64_t)v);
+	char t[40], *e = t + 20, *q = e;
+
+	while (v >= 100) {
+		uint64_t d = v / 100;
+		q -= 2;
+		memcpy(q, digits2 + 2 * (v - 100 * d), 2);
+		v = d;
 	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, digits2 + 2 * v, 2);
+	} else {
+		*--q = (char)('0' + v);
+	}
+	memcpy(o, q, 20);
+	return o + (e - q);
 }
 
-/*
- * ,"key":"YYYY-MM-DDTHH:MM:SSZ" (or Unix seconds outside years 0..9999).
- * Messages of one campaign share their times: the last text of each slot
- * (0 valid_start, 1 valid_end, 2 others) is kept and reused.
- */
-static void
-sb_time(struct sb *b, const char *key, int64_t t, int slot)
+static inline char *
+put_i64(char *o, int64_t v)
 {
-	static struct { int64_t t; int ok; char s[40]; size_t n; } cache[3];
+	if (v >= 0)
+		return put_u64(o, (uint64_t)v);
+	*o++ = '-';
+	return put_u64(o, (uint64_t)0 - (uint64_t)v);
+}
+
+#define TIME_OUT 40	/* put_time's most: 37 characters and quotes, or 20 digits */
+
+/* The time t at o as "YYYY-MM-DDTHH:MM:SSZ" (or Unix seconds outside
+ * years 0..9999); returns the end. */
+static char *
+time_text(char *o, int64_t t, char *keep, size_t *keep_n)
+{
 	int64_t days = t / 86400 - (t % 86400 < 0);
 	int64_t y;
 	unsigned m, d;
+	char s[TIME_OUT];
 
-	SB_LIT(b, ",\"");
-	sb_put(b, key, strlen(key));
-	SB_LIT(b, "\":");
-	if (cache[slot].ok && cache[slot].t == t) {
-		sb_put(b, cache[slot].s, cache[slot].n);
-		return;
-	}
 	dvbtime_civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999) {
-		sb_i64(b, t);
-		return;
-	}
-	char s[40];
+	if (y < 0 || y > 9999)
+		return put_i64(o, t);
 	int n = dvbtime_format(t, s + 1, sizeof s - 2);
 	if (n < 0 || (size_t)n > sizeof s - 3)
 		errx(EX_SOFTWARE, "time format overflow");
 	s[0] = '"';
 	s[n + 1] = '"';
-	memcpy(cache[slot].s, s, (size_t)n + 2);
-	cache[slot].n = (size_t)n + 2;
+	memcpy(keep, s, (size_t)n + 2);
+	*keep_n = (size_t)n + 2;
+	memcpy(o, s, (size_t)n + 2);
+	return o + n + 2;
+}
+
+/*
+ * time_text with a memory: messages of one campaign share their times,
+ * so the last text of each slot (0 valid_start, 1 valid_end, 2 others) is
+ * kept and reused.  o has room for TIME_OUT bytes.
+ */
+static inline char *
+put_time(char *o, int64_t t, int slot)
+{
+	static struct { int64_t t; int ok; char s[TIME_OUT]; size_t n; } cache[3];
+
+	if (cache[slot].ok && cache[slot].t == t) {
+		memcpy(o, cache[slot].s, TIME_OUT);
+		return o + cache[slot].n;
+	}
+	cache[slot].n = 0;
+	char *e = time_text(o, t, cache[slot].s, &cache[slot].n);
 	cache[slot].t = t;
-	cache[slot].ok = 1;
-	sb_put(b, s, (size_t)n + 2);
+	cache[slot].ok = cache[slot].n != 0;
+	return e;
+}
+
+/* ,"key": and the time t, as put_time. */
+static void
+sb_time(struct sb *b, const char *key, int64_t t, int slot)
+{
+	size_t k = strlen(key);
+
+	sb_need(b, k + 4 + TIME_OUT);
+	b->p[b->len++] = ',';
+	b->p[b->len++] = '"';
+	memcpy(b->p + b->len, key, k);
+	b->len += k;
+	b->p[b->len++] = '"';
+	b->p[b->len++] = ':';
+	b->len = (size_t)(put_time(b->p + b->len, t, slot) - b->p);
 }
 
 static void
@@ -250,181 +289,18 @@ hex(struct sb *b, const uint8_t *p, size_t n)
 
 /* ---- frames -> JSON ------------------------------------------------------- */
 
-static inline const uint8_t *
-json_ws(const uint8_t *p, const uint8_t *end)
-{
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/*
- * The string at p (its opening quote) copied to o as Jansson writes it
- * again, when it is valid UTF-8 with no control character and no escape
- * but the one-letter ones (kept as they are, except \/ which Jansson
- * writes as /).  Returns the byte after its closing quote with *w the
- * bytes written (at most the input's), or NULL for anything else (\u
- * escapes included: Jansson decides those).
- */
-static const uint8_t *
-copy_string(const uint8_t *p, const uint8_t *end, char *o, size_t *w)
-{
-	const uint8_t *q = ++p;
-	char *o0 = o;
-
-	*o++ = '"';
-	for (;;) {
-#if defined(__SSE2__)
-		/* the next quote, backslash or control character, 16 bytes at a time */
-		const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
-		    c1f = _mm_set1_epi8(0x1f);
-		while (end - q >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
-			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
-			    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
-			if (m) {
-				q += __builtin_ctz(m);
-				break;
-			}
-			q += 16;
-		}
-#endif
-		while (q < end && *q != '"' && *q != '\\' && *q >= 0x20)
-			q++;
-		if (q >= end || *q < 0x20 || tlv_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p))
-			return NULL;
-		memcpy(o, p, (size_t)(q - p));
-		o += q - p;
-		if (*q == '"')
-			break;
-		if (end - q < 2 || strchr("\"\\/bfnrt", q[1]) == NULL || q[1] == '\0')
-			return NULL;
-		if (q[1] != '/')
-			*o++ = '\\';
-		*o++ = (char)q[1];
-		p = q += 2;
-	}
-	*o++ = '"';
-	*w = (size_t)(o - o0);
-	return q + 1;
-}
-
-/* An integer Jansson keeps as written (no "-0", at most 18 digits, no
- * fraction or exponent) or a literal; returns the byte after it, or
- * NULL. */
-static const uint8_t *
-plain_value(const uint8_t *p, const uint8_t *end)
-{
-	const uint8_t *d;
-
-	if (*p == '-' || (*p >= '0' && *p <= '9')) {
-		d = p + (*p == '-');
-		if (d >= end || *d < '0' || *d > '9' ||
-		    (*d == '0' && (p != d || (d + 1 < end && d[1] >= '0' && d[1] <= '9'))))
-			return NULL;
-		const uint8_t *q = d;
-		while (q < end && *q >= '0' && *q <= '9')
-			q++;
-		if (q - d > 18 || (q < end && (*q == '.' || *q == 'e' || *q == 'E')))
-			return NULL;
-		return q;
-	}
-	static const char *lit[] = { "true", "false", "null" };
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(lit[i]);
-		if ((size_t)(end - p) >= n && memcmp(p, lit[i], n) == 0)
-			return p + n;
-	}
-	return NULL;
-}
-
-/*
- * storables s[0..n) appended to b compactly, as Jansson's json_dumps
- * (JSON_COMPACT) writes them, when they are of the plain shape: an object
- * of at most 32 different keys whose keys and strings have no escape but
- * the one-letter ones and whose values are strings, integers, true, false
- * or null.  Their compact form is then the input without its whitespace
- * (and \/ written /).  Returns 0, leaving b unchanged, for anything else:
- * the caller asks Jansson.
- */
-static int
-storables_compact(struct sb *b, const uint8_t *s, size_t n)
-{
-	const uint8_t *p = json_ws(s, s + n), *end = s + n;
-	size_t key[32], klen[32], nk = 0, start = b->len;	/* keys: offsets in b */
-
-	if (p >= end || *p != '{')
-		return 0;
-	sb_need(b, n + 2);
-	b->p[b->len++] = '{';
-	p = json_ws(p + 1, end);
-	if (p < end && *p == '}')
-		goto close;
-	for (;;) {
-		const uint8_t *q;
-		size_t w;
-		char *k = b->p + b->len;
-		if (p >= end || *p != '"' || nk == 32 || (q = copy_string(p, end, k, &w)) == NULL)
-			goto decline;
-		/* duplicates compared as written back: one-letter escapes are
-		 * canonical already, so equal keys are equal bytes */
-		key[nk] = k - b->p;
-		klen[nk] = w;
-		for (size_t i = 0; i < nk; i++)
-			if (klen[i] == w && memcmp(b->p + key[i], k, w) == 0)
-				goto decline;
-		nk++;
-		b->len += w;
-		p = json_ws(q, end);
-		if (p >= end || *p != ':')
-			goto decline;
-		b->p[b->len++] = ':';
-		p = json_ws(p + 1, end);
-		if (p < end && *p == '"') {
-			if ((q = copy_string(p, end, b->p + b->len, &w)) == NULL)
-				goto decline;
-			b->len += w;
-		} else {
-			if (p >= end || (q = plain_value(p, end)) == NULL)
-				goto decline;
-			memcpy(b->p + b->len, p, (size_t)(q - p));
-			b->len += (size_t)(q - p);
-		}
-		p = json_ws(q, end);
-		if (p < end && *p == ',') {
-			b->p[b->len++] = ',';
-			p = json_ws(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == '}')
-			break;
-		goto decline;
-	}
-close:
-	if (json_ws(p + 1, end) != end)
-		goto decline;
-	b->p[b->len++] = '}';
-	return 1;
-decline:
-	b->len = start;
-	return 0;
-}
-
-/* ,"storables":... of a message: compact JSON, or when Jansson cannot
- * read it (duplicate keys included: the encoder refuses them, and a dump
+/* The storables of a message that storables_json declined, after the
+ * ,"storables": in line: compact JSON from Jansson, or when Jansson cannot
+ * read them (duplicate keys included: the encoder refuses them, and a dump
  * that folded them would make a bad message look good), the bytes in hex
  * and Jansson's error. */
 static void
-dump_storables(const uint8_t *s, size_t n)
+storables_jansson(const uint8_t *s, size_t n)
 {
 	json_error_t je;
-
-	SB_LIT(&line, ",\"storables\":");
-	if (storables_compact(&line, s, n))
-		return;
 	json_t *j = json_loadb((const char *)s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	char *d = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
 	if (d) {
 		sb_put(&line, d, strlen(d));
 	} else {
@@ -438,30 +314,48 @@ dump_storables(const uint8_t *s, size_t n)
 	json_decref(j);
 }
 
-/* One message line: the frame's number and fields, then storables. */
+/* A message line's most bytes but its storables: 157 of names and
+ * punctuation, 8 integers of at most 20 and 2 times of TIME_OUT. */
+#define MSG_OUT (160 + 8 * 20 + 2 * TIME_OUT)
+
+/* One message line: the frame's number and fields, then storables,
+ * written straight into line (one sb_need for all). */
 static void
 dump_message(uint64_t frame, const struct frame_msg *m)
 {
-	SB_LIT(&line, "{\"type\":\"message\",\"frame\":");
-	sb_u64(&line, frame);
-	SB_LIT(&line, ",\"id\":");
-	sb_i64(&line, m->id);
-	SB_LIT(&line, ",\"campagne_id\":");
-	sb_i64(&line, m->campagne_id);
-	SB_LIT(&line, ",\"numero_abonne\":");
-	sb_i64(&line, m->numero_abonne);
-	SB_LIT(&line, ",\"template_id\":");
-	sb_i64(&line, m->template_id);
-	SB_LIT(&line, ",\"genre\":");
-	sb_i64(&line, m->genre);
-	SB_LIT(&line, ",\"ack_count\":");
-	sb_i64(&line, m->ack_count);
-	SB_LIT(&line, ",\"ack_delay\":");
-	sb_i64(&line, m->ack_delay);
-	sb_time(&line, "valid_start", m->valid_start, 0);
-	sb_time(&line, "valid_end", m->valid_end, 1);
-	dump_storables(m->storables, m->storables_len);
-	SB_LIT(&line, "}");
+	sb_need(&line, MSG_OUT + m->storables_len + 2);
+	char *o = line.p + line.len;
+	o = PUT_LIT(o, "{\"type\":\"message\",\"frame\":");
+	o = put_u64(o, frame);
+	o = PUT_LIT(o, ",\"id\":");
+	o = put_i64(o, m->id);
+	o = PUT_LIT(o, ",\"campagne_id\":");
+	o = put_i64(o, m->campagne_id);
+	o = PUT_LIT(o, ",\"numero_abonne\":");
+	o = put_i64(o, m->numero_abonne);
+	o = PUT_LIT(o, ",\"template_id\":");
+	o = put_i64(o, m->template_id);
+	o = PUT_LIT(o, ",\"genre\":");
+	o = put_i64(o, m->genre);
+	o = PUT_LIT(o, ",\"ack_count\":");
+	o = put_i64(o, m->ack_count);
+	o = PUT_LIT(o, ",\"ack_delay\":");
+	o = put_i64(o, m->ack_delay);
+	o = PUT_LIT(o, ",\"valid_start\":");
+	o = put_time(o, m->valid_start, 0);
+	o = PUT_LIT(o, ",\"valid_end\":");
+	o = put_time(o, m->valid_end, 1);
+	o = PUT_LIT(o, ",\"storables\":");
+	long w = storables_json(m->storables, m->storables_len, o);
+	if (w >= 0) {
+		o += w;
+		*o++ = '}';
+		line.len = (size_t)(o - line.p);
+	} else {
+		line.len = (size_t)(o - line.p);
+		storables_jansson(m->storables, m->storables_len);
+		SB_LIT(&line, "}");
+	}
 	emit();
 }
 
@@ -548,11 +442,28 @@ section_storables(const uint8_t *p, unsigned long long off)
 		    sec_get_offset_appearance(p), sec_get_offset_filter(p),
 		    sec_get_offset_addressee(p), o[0], o[1], o[2]);
 	sb_need(&line, body_len * 6 + 64);
-	sb_printf(&line, ",\"storables\":");
+	SB_LIT(&line, ",\"storables\":");
 	long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
 	if (w < 0)
 		errx(EX_SOFTWARE, "storables rendering overflow");
 	line.len += (size_t)w;
+}
+
+/* A section line's most bytes but its storables: 300 of names and
+ * punctuation, 17 integers of at most 20, 2 times of TIME_OUT. */
+#define SEC_OUT (300 + 17 * 20 + 2 * TIME_OUT)
+
+/* "0x%08x" of x, quoted, at o; returns the end. */
+static char *
+put_hex32(char *o, uint32_t x)
+{
+	static const char h[] = "0123456789abcdef";
+
+	o = PUT_LIT(o, "\"0x");
+	for (int i = 28; i >= 0; i -= 4)
+		*o++ = h[x >> i & 15];
+	*o++ = '"';
+	return o;
 }
 
 /*
@@ -592,27 +503,57 @@ dump_section(const uint8_t *p, size_t avail, unsigned long long off)
 		if ((sd.body = realloc(sd.body, sd.body_cap)) == NULL)
 			err(EX_OSERR, "out of memory");
 	}
-	memcpy(sd.body + sd.body_len, sec_get_body(p), blen);
+	if (blen > 0)	/* an empty first body: sd.body still NULL */
+		memcpy(sd.body + sd.body_len, sec_get_body(p), blen);
 	sd.body_len += blen;
 	sd.expect_next = idx + 1 == total ? 0 : idx + 1;
 
 	dvbtime_decode(sec_get_valid_start(p), &vs);
 	dvbtime_decode(sec_get_valid_end(p), &ve);
-	sb_printf(&line, "{\"type\":\"section\",\"offset\":%llu,\"table_id\":%u,"
-	    "\"section_length\":%u,\"index\":%u,\"total_count\":%u,\"target_filter\":%" PRIu32
-	    ",\"network_id\":%u,\"message_id\":%" PRIu32 ",\"template_id\":%" PRIu32
-	    ",\"genre\":%u", off, sec_get_table_id(p), sec_get_length(p), idx, total,
-	    sec_get_target_filter(p), sec_get_network_id(p), sec_get_message_id(p),
-	    sec_get_template_id(p), sec_get_genre(p));
-	sb_time(&line, "valid_start", vs, 0);
-	sb_time(&line, "valid_end", ve, 1);
-	sb_printf(&line, ",\"ack_count\":%u,\"ack_delay\":%u,\"offset_appearance\":%u,"
-	    "\"offset_filter\":%u,\"offset_addressee\":%u,\"body_len\":%zu,\"crc\":\"0x%08x\"",
-	    sec_get_ack_count(p), sec_get_ack_delay(p), sec_get_offset_appearance(p),
-	    sec_get_offset_filter(p), sec_get_offset_addressee(p), blen, sec_get_crc(p));
+	sb_need(&line, SEC_OUT);
+	char *o = line.p + line.len;
+	o = PUT_LIT(o, "{\"type\":\"section\",\"offset\":");
+	o = put_u64(o, off);
+	o = PUT_LIT(o, ",\"table_id\":");
+	o = put_u64(o, sec_get_table_id(p));
+	o = PUT_LIT(o, ",\"section_length\":");
+	o = put_u64(o, sec_get_length(p));
+	o = PUT_LIT(o, ",\"index\":");
+	o = put_u64(o, idx);
+	o = PUT_LIT(o, ",\"total_count\":");
+	o = put_u64(o, total);
+	o = PUT_LIT(o, ",\"target_filter\":");
+	o = put_u64(o, sec_get_target_filter(p));
+	o = PUT_LIT(o, ",\"network_id\":");
+	o = put_u64(o, sec_get_network_id(p));
+	o = PUT_LIT(o, ",\"message_id\":");
+	o = put_u64(o, sec_get_message_id(p));
+	o = PUT_LIT(o, ",\"template_id\":");
+	o = put_u64(o, sec_get_template_id(p));
+	o = PUT_LIT(o, ",\"genre\":");
+	o = put_u64(o, sec_get_genre(p));
+	o = PUT_LIT(o, ",\"valid_start\":");
+	o = put_time(o, vs, 0);
+	o = PUT_LIT(o, ",\"valid_end\":");
+	o = put_time(o, ve, 1);
+	o = PUT_LIT(o, ",\"ack_count\":");
+	o = put_u64(o, sec_get_ack_count(p));
+	o = PUT_LIT(o, ",\"ack_delay\":");
+	o = put_u64(o, sec_get_ack_delay(p));
+	o = PUT_LIT(o, ",\"offset_appearance\":");
+	o = put_u64(o, sec_get_offset_appearance(p));
+	o = PUT_LIT(o, ",\"offset_filter\":");
+	o = put_u64(o, sec_get_offset_filter(p));
+	o = PUT_LIT(o, ",\"offset_addressee\":");
+	o = put_u64(o, sec_get_offset_addressee(p));
+	o = PUT_LIT(o, ",\"body_len\":");
+	o = put_u64(o, blen);
+	o = PUT_LIT(o, ",\"crc\":");
+	o = put_hex32(o, sec_get_crc(p));
+	line.len = (size_t)(o - line.p);
 	if (sd.expect_next == 0)
 		section_storables(p, off);
-	sb_printf(&line, "}");
+	SB_LIT(&line, "}");
 	st.records++;
 	emit();
 }

@@ -5,6 +5,7 @@
 #ifndef MOMA_DUMP_H
 #define MOMA_DUMP_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "io.h"
@@ -16,5 +17,12 @@ extern struct io_out out;	/* standard output */
 /* -r: JSON lines from f to a frame stream on out; exits 65 naming the
  * line on bad input. */
 int reverse(FILE *f);
+
+/* Storables s[0..n) to out (room for n + 2 bytes) as Jansson's json_dumps
+ * (JSON_COMPACT) writes them, when they are an object of the plain shape
+ * (at most 32 different keys; strings with no escape but the one-letter
+ * ones; integers of at most 18 digits, true, false, null).  Returns the
+ * bytes written, or -1 for anything else: then ask Jansson. */
+long storables_json(const uint8_t *s, size_t n, char *out);
 
 #endif

@@ -1,0 +1,402 @@
+/*
+ * storables.c - a message's storables as Jansson's json_dumps(JSON_COMPACT)
+ * would write them, without Jansson, when they are of the plain shape
+ * moma-encode and PostgreSQL's jsonb output produce (storables_json).
+ * Anything else is declined and moma-dump asks Jansson; the fuzz target
+ * tests/fuzz/fuzz_dump_storables.c holds every answer to Jansson's bytes.
+ */
+#include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <tmmintrin.h>
+#define UTF8_SSSE3 1
+#endif
+
+#include "moma-dump.h"
+
+#include "tlv.h"
+
+#define MAX_KEYS 32
+
+/* Past JSON whitespace.  Most calls find none: one comparison then. */
+static inline const uint8_t *
+json_ws(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+#if defined(__SSE2__)
+/* Bit i set when v's byte i is a quote, a backslash or a control
+ * character. */
+static inline unsigned
+stop_mask(__m128i v)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
+	    c1f = _mm_set1_epi8(0x1f);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+	    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+}
+#endif
+
+/*
+ * The first quote, backslash or control character at or after q (end if
+ * none), in the text that starts at lo.  16 bytes at a time; the last
+ * under 16 with one load that ends at end and starts before q, when the
+ * text is that long, rather than byte by byte: most strings of a
+ * message are shorter than 16 bytes.
+ */
+static inline const uint8_t *
+string_stop(const uint8_t *lo, const uint8_t *q, const uint8_t *end)
+{
+#if defined(__SSE2__)
+	while (end - q >= 16) {
+		unsigned m = stop_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
+		if (m)
+			return q + __builtin_ctz(m);
+		q += 16;
+	}
+	if (q < end && end - lo >= 16) {
+		unsigned m = stop_mask(_mm_loadu_si128((const __m128i *)(const void *)(end - 16)));
+		m >>= 16 - (end - q);
+		return m ? q + __builtin_ctz(m) : end;
+	}
+#endif
+	while (q < end && *q != '"' && *q != '\\' && *q >= 0x20)
+		q++;
+	return q;
+}
+
+/*
+ * The string at p (its opening quote) copied to o as Jansson writes it
+ * again, when it is valid UTF-8 with no control character and no escape
+ * but the one-letter ones (kept as they are, except \/ which Jansson
+ * writes as /).  Returns the byte after its closing quote with *w the
+ * bytes written (at most the input's), or NULL for anything else (\u
+ * escapes included: Jansson decides those).  utf8: the whole text lo..end
+ * is known valid UTF-8, so is every run between ASCII bytes, unchecked.
+ */
+static const uint8_t *
+copy_string(const uint8_t *lo, const uint8_t *p, const uint8_t *end, int utf8, char *o, size_t *w)
+{
+	const uint8_t *q = ++p;
+	char *o0 = o;
+
+	*o++ = '"';
+	for (;;) {
+		q = string_stop(lo, q, end);
+		if (q >= end || *q < 0x20 ||
+		    (!utf8 && tlv_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p)))
+			return NULL;
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if (*q == '"')
+			break;
+		if (end - q < 2 || strchr("\"\\/bfnrt", q[1]) == NULL || q[1] == '\0')
+			return NULL;
+		if (q[1] != '/')
+			*o++ = '\\';
+		*o++ = (char)q[1];
+		p = q += 2;
+	}
+	*o++ = '"';
+	*w = (size_t)(o - o0);
+	return q + 1;
+}
+
+/* An integer Jansson keeps as written (no "-0", at most 18 digits, no
+ * fraction or exponent) or a literal, at p < end; returns the byte after
+ * it, or NULL. */
+static const uint8_t *
+plain_value(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *d;
+
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		d = p + (*p == '-');
+		if (d >= end || *d < '0' || *d > '9' ||
+		    (*d == '0' && (p != d || (d + 1 < end && d[1] >= '0' && d[1] <= '9'))))
+			return NULL;
+		const uint8_t *q = d;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q - d > 18 || (q < end && (*q == '.' || *q == 'e' || *q == 'E')))
+			return NULL;
+		return q;
+	}
+	/* each literal by its first letter, compared at a known length */
+	if (*p == 't' && end - p >= 4 && memcmp(p, "true", 4) == 0)
+		return p + 4;
+	if (*p == 'f' && end - p >= 5 && memcmp(p, "false", 5) == 0)
+		return p + 5;
+	if (*p == 'n' && end - p >= 4 && memcmp(p, "null", 4) == 0)
+		return p + 4;
+	return NULL;
+}
+
+/* Whether the n bytes at a and b are equal: keys are short, and most
+ * differ in their first bytes, where a call of memcmp costs more than
+ * the comparison. */
+static inline int
+same_key(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && a[i] == b[i])
+		i++;
+	return i == n;
+}
+
+/*
+ * s[0..n) written compactly to dst (room for n + 2 bytes) as Jansson's
+ * json_dumps (JSON_COMPACT) writes it, when it is of the plain shape: an
+ * object of at most 32 different keys whose keys and strings have no
+ * escape but the one-letter ones and whose values are strings, integers,
+ * true, false or null.  Its compact form is then the input without its
+ * whitespace (and \/ written /).  utf8: s is known valid UTF-8 (as
+ * copy_string).  Returns the bytes written, or -1.
+ */
+static long
+storables_compact(const uint8_t *s, size_t n, int utf8, char *dst)
+{
+	const uint8_t *p = json_ws(s, s + n), *end = s + n;
+	size_t key[MAX_KEYS], klen[MAX_KEYS], nk = 0, len = 0;	/* keys: offsets in dst */
+
+	if (p >= end || *p != '{')
+		return -1;
+	dst[len++] = '{';
+	p = json_ws(p + 1, end);
+	if (p < end && *p == '}')
+		goto close;
+	for (;;) {
+		const uint8_t *q;
+		size_t w;
+		char *k = dst + len;
+		if (p >= end || *p != '"' || nk == MAX_KEYS || (q = copy_string(s, p, end, utf8, k, &w)) == NULL)
+			return -1;
+		/* duplicates compared as written back: one-letter escapes are
+		 * canonical already, so equal keys are equal bytes */
+		key[nk] = len;
+		klen[nk] = w;
+		for (size_t i = 0; i < nk; i++)
+			if (klen[i] == w && same_key((const uint8_t *)dst + key[i], (const uint8_t *)k, w))
+				return -1;
+		nk++;
+		len += w;
+		p = json_ws(q, end);
+		if (p >= end || *p != ':')
+			return -1;
+		dst[len++] = ':';
+		p = json_ws(p + 1, end);
+		if (p < end && *p == '"') {
+			if ((q = copy_string(s, p, end, utf8, dst + len, &w)) == NULL)
+				return -1;
+			len += w;
+		} else {
+			if (p >= end || (q = plain_value(p, end)) == NULL)
+				return -1;
+			memcpy(dst + len, p, (size_t)(q - p));
+			len += (size_t)(q - p);
+		}
+		p = json_ws(q, end);
+		if (p < end && *p == ',') {
+			dst[len++] = ',';
+			p = json_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			break;
+		return -1;
+	}
+close:
+	if (json_ws(p + 1, end) != end)
+		return -1;
+	dst[len++] = '}';
+	return (long)len;
+}
+
+/*
+ * The string at p (its opening quote), when it is one storables_compact
+ * keeps byte for byte: no control character, no escape but the
+ * one-letter ones other than \/ (UTF-8 is the caller's check).  Returns
+ * the byte after its closing quote, or NULL.
+ */
+static inline const uint8_t *
+kept_string(const uint8_t *lo, const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q = p + 1;
+
+	for (;;) {
+		q = string_stop(lo, q, end);
+		if (q >= end)
+			return NULL;
+		if (*q == '"')
+			return q + 1;
+		if (*q != '\\' || end - q < 2)
+			return NULL;
+		switch (q[1]) {
+		case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+			q += 2;
+			break;
+		default:
+			return NULL;
+		}
+	}
+}
+
+#if UTF8_SSSE3
+/*
+ * Keiser and Lemire's UTF-8 check ("Validating UTF-8 in less than one
+ * instruction per byte", 2021; simdjson's lookup4): three table lookups
+ * on the nibbles of each byte and the one before it flag every bad pair
+ * (overlong, surrogate, over U+10FFFF, lead without its continuation,
+ * continuation without a lead); the third and fourth bytes of 3- and
+ * 4-byte sequences are checked from the bytes two and three before.
+ * Nonzero where v (after prev) has an error.
+ */
+enum {
+	TOO_SHORT = 1 << 0, TOO_LONG = 1 << 1, OVERLONG_3 = 1 << 2, TOO_LARGE = 1 << 3,
+	SURROGATE = 1 << 4, OVERLONG_2 = 1 << 5, TOO_LARGE_1000 = 1 << 6, OVERLONG_4 = 1 << 6,
+	TWO_CONTS = 1 << 7, CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS,
+};
+
+__attribute__((target("ssse3"))) static inline __m128i
+utf8_errors(__m128i v, __m128i prev)
+{
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	const __m128i t1h = _mm_setr_epi8(TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
+	    TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, (char)TWO_CONTS, (char)TWO_CONTS,
+	    (char)TWO_CONTS, (char)TWO_CONTS, TOO_SHORT | OVERLONG_2, TOO_SHORT,
+	    TOO_SHORT | OVERLONG_3 | SURROGATE, TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
+	const __m128i t1l = _mm_setr_epi8((char)(CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4),
+	    (char)(CARRY | OVERLONG_2), (char)CARRY, (char)CARRY, (char)(CARRY | TOO_LARGE),
+	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
+	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
+	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
+	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
+	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE),
+	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000));
+	const __m128i t2h = _mm_setr_epi8(TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+	    TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+	    (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4),
+	    (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE),
+	    (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE),
+	    (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE),
+	    TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT);
+	__m128i prev1 = _mm_alignr_epi8(v, prev, 15);
+	__m128i sc = _mm_and_si128(_mm_and_si128(
+	    _mm_shuffle_epi8(t1h, _mm_and_si128(_mm_srli_epi16(prev1, 4), nib)),
+	    _mm_shuffle_epi8(t1l, _mm_and_si128(prev1, nib))),
+	    _mm_shuffle_epi8(t2h, _mm_and_si128(_mm_srli_epi16(v, 4), nib)));
+	/* the high bit where the byte two after a 3- or 4-byte lead, or
+	 * three after a 4-byte lead, must be a continuation */
+	__m128i must = _mm_and_si128(_mm_or_si128(
+	    _mm_subs_epu8(_mm_alignr_epi8(v, prev, 14), _mm_set1_epi8(0xe0 - 0x80)),
+	    _mm_subs_epu8(_mm_alignr_epi8(v, prev, 13), _mm_set1_epi8(0xf0 - 0x80))),
+	    _mm_set1_epi8((char)0x80));
+	return _mm_xor_si128(must, sc);
+}
+
+/* s[0..n) is valid UTF-8.  The last block is zero-padded: a sequence cut
+ * short at the end meets an ASCII byte there and is flagged. */
+__attribute__((target("ssse3"))) static int
+utf8_ok_ssse3(const uint8_t *s, size_t n)
+{
+	__m128i prev = _mm_setzero_si128(), err = _mm_setzero_si128(), v;
+	uint8_t tail[16] = { 0 };
+	size_t i = 0;
+
+	for (; n - i >= 16; i += 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		err = _mm_or_si128(err, utf8_errors(v, prev));
+		prev = v;
+	}
+	memcpy(tail, s + i, n - i);
+	v = _mm_loadu_si128((const __m128i *)(const void *)tail);
+	err = _mm_or_si128(err, utf8_errors(v, prev));
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) == 0xffff;
+}
+#endif
+
+/* s[0..n) is valid UTF-8: with SSSE3 when the processor has it (checked
+ * once), else tlv_utf8_valid. */
+static int
+utf8_ok(const uint8_t *s, size_t n)
+{
+#if UTF8_SSSE3
+	static int have = -1;
+
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("ssse3") != 0;
+	}
+	if (have)
+		return utf8_ok_ssse3(s, n);
+#endif
+	return tlv_utf8_valid(s, n) == n;
+}
+
+/*
+ * Whether storables_compact would write s[0..n) (valid UTF-8: the
+ * caller's check) back unchanged: the plain shape with no whitespace
+ * between tokens and no \/, as momagen and the encoder's tests write it.
+ * Then checking is all there is to do.  (PostgreSQL's jsonb text has a
+ * space after each colon and comma: storables_compact's.)
+ */
+static int
+storables_kept(const uint8_t *s, size_t n)
+{
+	const uint8_t *p = s + 1, *end = s + n;
+	const uint8_t *key[MAX_KEYS];
+	size_t klen[MAX_KEYS], nk = 0;
+
+	if (n < 2 || s[0] != '{' || s[n - 1] != '}')
+		return 0;
+	if (*p == '}')
+		return p + 1 == end;
+	for (;;) {
+		const uint8_t *k = p + 1;
+		if (*p != '"' || nk == MAX_KEYS || (p = kept_string(s, p, end)) == NULL)
+			return 0;
+		size_t w = (size_t)(p - 1 - k);
+		for (size_t i = 0; i < nk; i++)
+			if (klen[i] == w && same_key(key[i], k, w))
+				return 0;
+		key[nk] = k;
+		klen[nk++] = w;
+		if (p >= end || *p != ':' || ++p >= end)
+			return 0;
+		if (*p == '"')
+			p = kept_string(s, p, end);
+		else
+			p = plain_value(p, end);
+		if (p == NULL || p >= end)
+			return 0;
+		if (*p == '}')
+			return p + 1 == end;
+		if (*p != ',' || ++p >= end)
+			return 0;
+	}
+}
+
+/* The UTF-8 check is made once over the whole text, by utf8_ok (the
+ * strings of valid text are valid: they are delimited by ASCII bytes);
+ * only text that fails it is checked string by string, for Jansson's
+ * verdict on where it fails. */
+long
+storables_json(const uint8_t *s, size_t n, char *dst)
+{
+	int utf8 = utf8_ok(s, n);
+
+	if (utf8 && storables_kept(s, n)) {
+		memcpy(dst, s, n);
+		return (long)n;
+	}
+	return storables_compact(s, n, utf8, dst);
+}
