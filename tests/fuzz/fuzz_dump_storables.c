@@ -4,7 +4,7 @@
  * refused, as moma-dump asks it) and json_dumps(JSON_COMPACT) must write
  * byte for byte; what storables_kept takes as written, storables_compact
  * must write back unchanged, and the same with the UTF-8 check made per
- * string as once for all; utf8_ok must agree with tlv_utf8_valid.
+ * string as once for all; tlv_utf8_ok must agree with tlv_utf8_valid.
  * The output buffer is exactly the n + 2 bytes the contract promises, so
  * ASan sees a write past it.  Anything else aborts.
  */
@@ -21,12 +21,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *o = malloc(size + 2), *c = malloc(size + 2);
-	int valid = utf8_ok(data, size);
+	int valid = tlv_utf8_ok(data, size);
 
 	if (o == NULL || c == NULL)
 		abort();
 	if (valid != (tlv_utf8_valid(data, size) == size)) {
-		fprintf(stderr, "utf8_ok disagrees with tlv_utf8_valid\n");
+		fprintf(stderr, "tlv_utf8_ok disagrees with tlv_utf8_valid\n");
 		abort();
 	}
 	if (valid) {

@@ -10,10 +10,6 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <tmmintrin.h>
-#define UTF8_SSSE3 1
-#endif
 
 #include "moma-dump.h"
 
@@ -250,98 +246,6 @@ kept_string(const uint8_t *lo, const uint8_t *p, const uint8_t *end)
 	}
 }
 
-#if UTF8_SSSE3
-/*
- * Keiser and Lemire's UTF-8 check ("Validating UTF-8 in less than one
- * instruction per byte", 2021; simdjson's lookup4): three table lookups
- * on the nibbles of each byte and the one before it flag every bad pair
- * (overlong, surrogate, over U+10FFFF, lead without its continuation,
- * continuation without a lead); the third and fourth bytes of 3- and
- * 4-byte sequences are checked from the bytes two and three before.
- * Nonzero where v (after prev) has an error.
- */
-enum {
-	TOO_SHORT = 1 << 0, TOO_LONG = 1 << 1, OVERLONG_3 = 1 << 2, TOO_LARGE = 1 << 3,
-	SURROGATE = 1 << 4, OVERLONG_2 = 1 << 5, TOO_LARGE_1000 = 1 << 6, OVERLONG_4 = 1 << 6,
-	TWO_CONTS = 1 << 7, CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS,
-};
-
-__attribute__((target("ssse3"))) static inline __m128i
-utf8_errors(__m128i v, __m128i prev)
-{
-	const __m128i nib = _mm_set1_epi8(0x0f);
-	const __m128i t1h = _mm_setr_epi8(TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
-	    TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, (char)TWO_CONTS, (char)TWO_CONTS,
-	    (char)TWO_CONTS, (char)TWO_CONTS, TOO_SHORT | OVERLONG_2, TOO_SHORT,
-	    TOO_SHORT | OVERLONG_3 | SURROGATE, TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
-	const __m128i t1l = _mm_setr_epi8((char)(CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4),
-	    (char)(CARRY | OVERLONG_2), (char)CARRY, (char)CARRY, (char)(CARRY | TOO_LARGE),
-	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
-	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
-	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
-	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
-	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE),
-	    (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000));
-	const __m128i t2h = _mm_setr_epi8(TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
-	    TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
-	    (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4),
-	    (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE),
-	    (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE),
-	    (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE),
-	    TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT);
-	__m128i prev1 = _mm_alignr_epi8(v, prev, 15);
-	__m128i sc = _mm_and_si128(_mm_and_si128(
-	    _mm_shuffle_epi8(t1h, _mm_and_si128(_mm_srli_epi16(prev1, 4), nib)),
-	    _mm_shuffle_epi8(t1l, _mm_and_si128(prev1, nib))),
-	    _mm_shuffle_epi8(t2h, _mm_and_si128(_mm_srli_epi16(v, 4), nib)));
-	/* the high bit where the byte two after a 3- or 4-byte lead, or
-	 * three after a 4-byte lead, must be a continuation */
-	__m128i must = _mm_and_si128(_mm_or_si128(
-	    _mm_subs_epu8(_mm_alignr_epi8(v, prev, 14), _mm_set1_epi8(0xe0 - 0x80)),
-	    _mm_subs_epu8(_mm_alignr_epi8(v, prev, 13), _mm_set1_epi8(0xf0 - 0x80))),
-	    _mm_set1_epi8((char)0x80));
-	return _mm_xor_si128(must, sc);
-}
-
-/* s[0..n) is valid UTF-8.  The last block is zero-padded: a sequence cut
- * short at the end meets an ASCII byte there and is flagged. */
-__attribute__((target("ssse3"))) static int
-utf8_ok_ssse3(const uint8_t *s, size_t n)
-{
-	__m128i prev = _mm_setzero_si128(), err = _mm_setzero_si128(), v;
-	uint8_t tail[16] = { 0 };
-	size_t i = 0;
-
-	for (; n - i >= 16; i += 16) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		err = _mm_or_si128(err, utf8_errors(v, prev));
-		prev = v;
-	}
-	memcpy(tail, s + i, n - i);
-	v = _mm_loadu_si128((const __m128i *)(const void *)tail);
-	err = _mm_or_si128(err, utf8_errors(v, prev));
-	return _mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) == 0xffff;
-}
-#endif
-
-/* s[0..n) is valid UTF-8: with SSSE3 when the processor has it (checked
- * once), else tlv_utf8_valid. */
-static int
-utf8_ok(const uint8_t *s, size_t n)
-{
-#if UTF8_SSSE3
-	static int have = -1;
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("ssse3") != 0;
-	}
-	if (have)
-		return utf8_ok_ssse3(s, n);
-#endif
-	return tlv_utf8_valid(s, n) == n;
-}
-
 /*
  * Whether storables_compact would write s[0..n) (valid UTF-8: the
  * caller's check) back unchanged: the plain shape with no whitespace
@@ -385,14 +289,14 @@ storables_kept(const uint8_t *s, size_t n)
 	}
 }
 
-/* The UTF-8 check is made once over the whole text, by utf8_ok (the
+/* The UTF-8 check is made once over the whole text, by tlv_utf8_ok (the
  * strings of valid text are valid: they are delimited by ASCII bytes);
  * only text that fails it is checked string by string, for Jansson's
  * verdict on where it fails. */
 long
 storables_json(const uint8_t *s, size_t n, char *dst)
 {
-	int utf8 = utf8_ok(s, n);
+	int utf8 = tlv_utf8_ok(s, n);
 
 	if (utf8 && storables_kept(s, n)) {
 		memcpy(dst, s, n);
