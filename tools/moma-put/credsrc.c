@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "errenv.h"
+#include "s3.h"
 
 #define BODY_MAX (64 * 1024)	/* largest answer read from any source */
 
@@ -163,10 +164,9 @@ http_do(const struct req *r, struct rbuf *b, long *status, int *unreachable,
 /* ---- STS ------------------------------------------------------------------ */
 
 struct sts_ans {
+	struct s3_xml_field f;	/* first: s3_xml_run's context */
 	char akid[256], secret[256], token[8192], exp[64];
 	char code[64], msg[256], arn[512];
-	char *field;
-	size_t cap, len;
 };
 
 static void XMLCALL
@@ -181,53 +181,25 @@ sts_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 #undef F
 	};
 
-	a->field = NULL;
+	a->f.field = NULL;
 	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
-		if (strcmp(name, f[i].n) == 0) {
-			a->field = (char *)a + f[i].off;
-			a->cap = f[i].cap;
-			a->len = 0;
-			a->field[0] = '\0';
-		}
+		if (strcmp(name, f[i].n) == 0)
+			s3_xml_field_at(&a->f, (char *)a + f[i].off, f[i].cap);
 }
 
 static void XMLCALL
 sts_end(void *ud, const XML_Char *name)
 {
-	((struct sts_ans *)ud)->field = NULL;
-}
-
-static void XMLCALL
-sts_text(void *ud, const XML_Char *s, int n)
-{
-	struct sts_ans *a = ud;
-	size_t k;
-
-	if (a->field == NULL || n <= 0)
-		return;
-	k = (size_t)n;
-	if (k > a->cap - 1 - a->len)
-		k = a->cap - 1 - a->len;
-	memcpy(a->field + a->len, s, k);
-	a->len += k;
-	a->field[a->len] = '\0';
+	((struct sts_ans *)ud)->f.field = NULL;
 }
 
 static int
 sts_parse(const char *body, size_t len, struct sts_ans *a)
 {
-	XML_Parser p;
-	int ok;
-
 	memset(a, 0, sizeof *a);
-	if (len == 0 || len > BODY_MAX || (p = XML_ParserCreate(NULL)) == NULL)
+	if (len > BODY_MAX)
 		return -1;
-	XML_SetUserData(p, a);
-	XML_SetElementHandler(p, sts_start, sts_end);
-	XML_SetCharacterDataHandler(p, sts_text);
-	ok = XML_Parse(p, body, (int)len, 1) == XML_STATUS_OK;
-	XML_ParserFree(p);
-	return ok ? 0 : -1;
+	return s3_xml_run(body, len, a, sts_start, sts_end);
 }
 
 /* sts_regional_endpoints of profile (may be NULL), else the environment. */

@@ -492,15 +492,8 @@ s3_easy_creds(CURL *e, struct curl_slist **hdrs, const struct s3_conf *c)
 
 /* ---- XML answers -------------------------------------------------------- */
 
-/* Where character data goes: the first member of each parser's context. */
-struct xml_field {
-	int depth;
-	char *field;		/* NULL: nowhere */
-	size_t cap, len;
-};
-
-static void
-field_at(struct xml_field *f, char *dst, size_t cap)
+void
+s3_xml_field_at(struct s3_xml_field *f, char *dst, size_t cap)
 {
 	f->field = dst;
 	f->cap = cap;
@@ -511,7 +504,7 @@ field_at(struct xml_field *f, char *dst, size_t cap)
 static void XMLCALL
 xml_text(void *ud, const XML_Char *s, int n)
 {
-	struct xml_field *f = ud;
+	struct s3_xml_field *f = ud;
 	size_t k;
 
 	if (f->field == NULL || n <= 0)
@@ -524,10 +517,8 @@ xml_text(void *ud, const XML_Char *s, int n)
 	f->field[f->len] = '\0';
 }
 
-/* Parse body (leading whitespace skipped) with the element handlers and
- * ud, whose first member is a struct xml_field.  0, or -1 if not XML. */
-static int
-xml_run(const char *body, size_t len, void *ud, XML_StartElementHandler start,
+int
+s3_xml_run(const char *body, size_t len, void *ud, XML_StartElementHandler start,
     XML_EndElementHandler end)
 {
 	XML_Parser p;
@@ -546,7 +537,7 @@ xml_run(const char *body, size_t len, void *ud, XML_StartElementHandler start,
 }
 
 struct xml_ctx {
-	struct xml_field f;
+	struct s3_xml_field f;
 	struct s3_xml *x;
 };
 
@@ -566,19 +557,19 @@ xml_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 	if (cx->f.depth != 2)
 		return;
 	if (strcmp(name, "Code") == 0 && x->code[0] == '\0')
-		field_at(&cx->f, x->code, sizeof x->code);
+		s3_xml_field_at(&cx->f, x->code, sizeof x->code);
 	else if (strcmp(name, "Message") == 0 && x->message[0] == '\0')
-		field_at(&cx->f, x->message, sizeof x->message);
+		s3_xml_field_at(&cx->f, x->message, sizeof x->message);
 	else if (strcmp(name, "UploadId") == 0 && x->upload_id[0] == '\0')
-		field_at(&cx->f, x->upload_id, sizeof x->upload_id);
+		s3_xml_field_at(&cx->f, x->upload_id, sizeof x->upload_id);
 	else if (strcmp(name, "ETag") == 0 && x->etag[0] == '\0')
-		field_at(&cx->f, x->etag, sizeof x->etag);
+		s3_xml_field_at(&cx->f, x->etag, sizeof x->etag);
 }
 
 static void XMLCALL
 xml_end(void *ud, const XML_Char *name)
 {
-	struct xml_field *f = ud;
+	struct s3_xml_field *f = ud;
 
 	f->depth--;
 	f->field = NULL;
@@ -590,7 +581,7 @@ s3_xml_parse(const char *body, size_t len, struct s3_xml *x)
 	struct xml_ctx cx = { .x = x };
 
 	memset(x, 0, sizeof *x);
-	if (xml_run(body, len, &cx, xml_start, xml_end) != 0 || x->root[0] == '\0')
+	if (s3_xml_run(body, len, &cx, xml_start, xml_end) != 0 || x->root[0] == '\0')
 		return -1;
 	/* ETags come quoted, as "hex" or &quot;hex&quot;. */
 	if (x->etag[0] == '"') {
@@ -606,7 +597,7 @@ s3_xml_parse(const char *body, size_t len, struct s3_xml *x)
 /* ---- ListMultipartUploads ------------------------------------------------- */
 
 struct list_ctx {
-	struct xml_field f;
+	struct s3_xml_field f;
 	struct s3_upload_list *l;
 	struct s3_upload cur;
 	int in_upload;
@@ -626,18 +617,18 @@ list_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 		memset(u, 0, sizeof *u);
 	} else if (cx->f.depth == 3 && cx->in_upload) {
 		if (strcmp(name, "Key") == 0)
-			field_at(&cx->f, u->key, sizeof u->key);
+			s3_xml_field_at(&cx->f, u->key, sizeof u->key);
 		else if (strcmp(name, "UploadId") == 0)
-			field_at(&cx->f, u->upload_id, sizeof u->upload_id);
+			s3_xml_field_at(&cx->f, u->upload_id, sizeof u->upload_id);
 		else if (strcmp(name, "Initiated") == 0)
-			field_at(&cx->f, u->initiated, sizeof u->initiated);
+			s3_xml_field_at(&cx->f, u->initiated, sizeof u->initiated);
 	} else if (cx->f.depth == 2) {
 		if (strcmp(name, "IsTruncated") == 0)
-			field_at(&cx->f, l->truncated, sizeof l->truncated);
+			s3_xml_field_at(&cx->f, l->truncated, sizeof l->truncated);
 		else if (strcmp(name, "NextKeyMarker") == 0)
-			field_at(&cx->f, l->next_key, sizeof l->next_key);
+			s3_xml_field_at(&cx->f, l->next_key, sizeof l->next_key);
 		else if (strcmp(name, "NextUploadIdMarker") == 0)
-			field_at(&cx->f, l->next_upload_id, sizeof l->next_upload_id);
+			s3_xml_field_at(&cx->f, l->next_upload_id, sizeof l->next_upload_id);
 	}
 }
 
@@ -661,7 +652,7 @@ s3_uploads_parse(const char *body, size_t len, struct s3_upload_list *l)
 	struct list_ctx cx = { .l = l };
 
 	memset(l, 0, sizeof *l);
-	return xml_run(body, len, &cx, list_start, list_end);
+	return s3_xml_run(body, len, &cx, list_start, list_end);
 }
 
 void

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include <curl/curl.h>
+#include <expat.h>
 
 #include "creds.h"
 
@@ -160,6 +161,23 @@ struct curl_slist *s3_base_headers(struct curl_slist *list,
 /* Append "name: value" to list; NULL (list freed) on allocation failure. */
 struct curl_slist *s3_header(struct curl_slist *list, const char *name,
     const char *value);
+
+/*
+ * Reading an XML answer (S3's, STS's) with expat: a parser's context
+ * begins with a struct s3_xml_field, where the start handler points the
+ * character data (s3_xml_field_at: dst of cap bytes, NUL-terminated,
+ * truncated when longer) and the end handler stops it (field = NULL).
+ * s3_xml_run parses body (leading whitespace skipped) with the handlers
+ * and ud: 0, or -1 if it is empty or not well-formed XML.
+ */
+struct s3_xml_field {
+	int depth;
+	char *field;		/* NULL: nowhere */
+	size_t cap, len;
+};
+void s3_xml_field_at(struct s3_xml_field *f, char *dst, size_t cap);
+int s3_xml_run(const char *body, size_t len, void *ud, XML_StartElementHandler start,
+    XML_EndElementHandler end);
 
 /* The fields of an S3 XML answer that moma-put reads. */
 struct s3_xml {
