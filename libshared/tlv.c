@@ -20,7 +20,7 @@
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#include <immintrin.h>	/* SSSE3 and AVX2, under target attributes only */
+#include <immintrin.h>	/* AVX2, under target attributes only */
 #endif
 
 #define TLV_KEY_ENTRY_(name, tag, type) { #name, tag, TLV_TYPE_##type },
@@ -154,14 +154,13 @@ tab_build(void)
 }
 
 /* What the CPU has, for the fast scanner; want_avx2: tlv_scan_wide. */
-__attribute__((unused)) static int have_ssse3, have_avx2, want_avx2 = 1;
+__attribute__((unused)) static int have_avx2, want_avx2 = 1;
 
 static void
 tab_init(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_cpu_init();
-	have_ssse3 = __builtin_cpu_supports("ssse3");
 	have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
 #endif
 	T.ok = tab_build() == 0;
@@ -427,9 +426,9 @@ tlv_body_emit(struct tlv_body *b)
 
 #if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /*
- * Whole-object UTF-8 check by table lookups (the method of Keiser and
- * Lemire, "Validating UTF-8 in less than one instruction per byte",
- * 2021): each byte and the one before it are classified by three
+ * Whole-object UTF-8 check by table lookups, with AVX2 (the method of
+ * Keiser and Lemire, "Validating UTF-8 in less than one instruction per
+ * byte", 2021; without AVX2 the SSE2 scanner uses tlv_utf8_valid): each byte and the one before it are classified by three
  * 16-entry tables (high nibble of the first, low nibble of the first,
  * high nibble of the second) whose AND is nonzero exactly where the pair
  * is an error: too short, too long, overlong, surrogate, above U+10FFFF,
@@ -482,48 +481,7 @@ static const uint8_t keep[64] = {
 #define LOAD128(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
 #define LOAD256(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 
-/* The error bits of the 16-byte block in after prev (SSSE3). */
-__attribute__((target("ssse3"))) static inline __m128i
-u8_block16(__m128i in, __m128i prev)
-{
-	const __m128i lo4 = _mm_set1_epi8(0x0f);
-	__m128i prev1 = _mm_alignr_epi8(in, prev, 15);
-	__m128i sc = _mm_and_si128(_mm_and_si128(
-	    _mm_shuffle_epi8(LOAD128(u8_t1h), _mm_and_si128(_mm_srli_epi16(prev1, 4), lo4)),
-	    _mm_shuffle_epi8(LOAD128(u8_t1l), _mm_and_si128(prev1, lo4))),
-	    _mm_shuffle_epi8(LOAD128(u8_t2h), _mm_and_si128(_mm_srli_epi16(in, 4), lo4)));
-	__m128i third = _mm_subs_epu8(_mm_alignr_epi8(in, prev, 14), _mm_set1_epi8(0xe0 - 0x80));
-	__m128i fourth = _mm_subs_epu8(_mm_alignr_epi8(in, prev, 13), _mm_set1_epi8(0xf0 - 0x80));
-	__m128i must = _mm_and_si128(_mm_or_si128(third, fourth), _mm_set1_epi8((char)0x80));
-	return _mm_xor_si128(must, sc);
-}
-
-/* 1 when s[0..n) is valid UTF-8.  slack: 16 bytes past s[n - 1] are
- * readable (else the tail is copied to a block of its own). */
-__attribute__((target("ssse3"))) static inline int
-utf8_valid16(const uint8_t *s, size_t n, int slack)
-{
-	__m128i prev = _mm_setzero_si128(), err = _mm_setzero_si128();
-	uint8_t tail[16];
-	size_t i = 0;
-
-	for (; n - i >= 16; i += 16) {
-		__m128i in = LOAD128(s + i);
-		err = _mm_or_si128(err, u8_block16(in, prev));
-		prev = in;
-	}
-	const uint8_t *t = s + i;
-	if (!slack) {
-		memcpy(tail, t, n - i);
-		t = tail;
-	}
-	__m128i in = _mm_and_si128(LOAD128(t), LOAD128(keep + 32 - (n - i)));
-	err = _mm_or_si128(err, u8_block16(in, prev));
-	err = _mm_or_si128(err, u8_block16(_mm_setzero_si128(), in));
-	return _mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) == 0xffff;
-}
-
-/* The same 32 bytes at a time (AVX2); 32 readable bytes past s[n - 1]. */
+/* The error bits of the 32-byte block in after prev. */
 __attribute__((target("avx2"))) static inline __m256i
 u8_block32(__m256i in, __m256i prev)
 {
@@ -685,26 +643,12 @@ fast_digits(const uint8_t *p, uint64_t *x, unsigned *cm, unsigned *sm)
 #define FAST_SPACE(p) ((p) += *(p) == ' ')
 
 /* The scanner twice (tlvscan.h): for any x86-64 (SSE2; the UTF-8 check
- * with SSSE3 when the CPU has it) and for AVX2, 32 bytes at a time. */
-
-static inline int
-utf8_narrow(const uint8_t *s, size_t n)
-{
-	if (have_ssse3)
-		return utf8_valid16(s, n, 1);
-	return tlv_utf8_valid(s, n) == n;
-}
+ * is tlv_utf8_valid's) and for AVX2, 32 bytes at a time. */
 
 __attribute__((target("avx2"))) static int
 utf8_ok32(const uint8_t *s, size_t n)
 {
 	return utf8_valid32(s, n, 0);
-}
-
-__attribute__((target("ssse3"))) static int
-utf8_ok16(const uint8_t *s, size_t n)
-{
-	return utf8_valid16(s, n, 0);
 }
 
 #define SCAN_SUFFIX	sse2
@@ -741,8 +685,6 @@ tlv_utf8_ok(const uint8_t *s, size_t n)
 #if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (have_avx2 && want_avx2)
 		return utf8_ok32(s, n);
-	if (have_ssse3)
-		return utf8_ok16(s, n);
 #endif
 	return tlv_utf8_valid(s, n) == n;
 }

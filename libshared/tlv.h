@@ -143,12 +143,13 @@ int tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint
  * The one-pass fast path alone, over the same padded input: the shapes
  * producers write (an object of known keys with no escape in them;
  * strings of any valid UTF-8, the whole object validated 16 or 32 bytes
- * at a time, with every JSON escape, \uXXXX and surrogate pairs
- * included; integers without sign, fraction or exponent; spaces only as
- * jsonb writes them, at most one after '{', ':' and ',' and before ','
- * and '}').  Returns 1 with b built exactly as tlv_from_json would, or
- * 0 when it declines: anything else, errors included, which tlv_from_json
- * then decides.  Without SSE2 (or on big-endian) it declines everything.
+ * at a time (SSE2, AVX2), with every JSON escape, \uXXXX and surrogate
+ * pairs included; integers without sign, fraction or exponent; spaces
+ * only as jsonb writes them, at most one after '{', ':' and ',' and
+ * before ',' and '}').  Returns 1 with b built exactly as tlv_from_json
+ * would, or 0 when it declines: anything else, errors included, which
+ * tlv_from_json then decides.  Without SSE2 (or on big-endian) it
+ * declines everything.
  */
 int tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b);
 
@@ -198,9 +199,9 @@ long tlv_json_string(const uint8_t *s, size_t n, char *out, size_t cap);
 size_t tlv_utf8_valid(const uint8_t *s, size_t n);
 
 /* 1 when s[0..n) is valid UTF-8, else 0: tlv_utf8_valid(s, n) == n, by
- * the fast scanner's branch-free check (Keiser and Lemire's table
- * lookups, 16 or 32 bytes at a time with SSSE3 or AVX2; tlv_utf8_valid
- * without them).  Reads nothing past s[n - 1]. */
+ * the fast scanner's branch-free check when the CPU has AVX2 (Keiser and
+ * Lemire's table lookups, 32 bytes at a time; tlv_utf8_valid without
+ * it).  Reads nothing past s[n - 1]. */
 int tlv_utf8_ok(const uint8_t *s, size_t n);
 
 #endif

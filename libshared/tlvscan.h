@@ -204,7 +204,7 @@ SCAN_NAME(scan)(const uint8_t *json, size_t len, struct tlv_body *b)
 #if SCAN_WIDE
 	if (len < 2 || *p++ != '{' || !utf8_valid32(json, len, 1))
 #else
-	if (len < 2 || *p++ != '{' || !utf8_narrow(json, len))
+	if (len < 2 || *p++ != '{' || tlv_utf8_valid(json, len) != len)
 #endif
 		return 0;
 	FAST_SPACE(p);

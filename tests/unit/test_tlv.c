@@ -320,7 +320,6 @@ main(void)
 	scanner = "sse2";
 	tlv_scan_wide(0);
 	test_tlv_fast();
-	test_utf8_ok();
 	if (tlv_scan_wide(1)) {
 		scanner = "avx2";
 		test_tlv_fast();
