@@ -45,16 +45,26 @@ pkgcflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkglibs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
 
 BINS := $(TOOLS:%=$(BUILD)/bin/%)
-# Helpers built beside the tools, never installed: the sample-data
-# generator (scripts/moma-sample) and the test tools (below).
-HELPER_BINS := $(patsubst scripts/gen/%.c,$(BUILD)/gen/%,$(wildcard scripts/gen/*.c)) \
-               $(patsubst tests/tools/%.c,$(BUILD)/testtools/%,$(wildcard tests/tools/*.c))
+# Built beside the tools, never installed: the sample-data generator
+# (scripts/moma-sample, make demo).  The unit tests and the test tools are
+# built by make check (unit-bins), with the test packages.
+GEN_BINS := $(patsubst scripts/gen/%.c,$(BUILD)/gen/%,$(wildcard scripts/gen/*.c))
 
 .PHONY: all unit-bins fuzz-bins asan install uninstall clean check check-size unit bats fuzz \
-        fuzz-short bench demo deps lint
-all: $(BINS) $(HELPER_BINS)
+        fuzz-short bench demo deps lint pkgs-build pkgs-unit check-fresh check-systemd
+all: $(BINS) $(GEN_BINS)
 
-$(BUILD)/libshared/%.o: libshared/%.c
+# Every pkg-config package a build needs is looked for before anything
+# compiles: a missing one stops make with its name and the command that
+# installs it, not with a link error.  (Order-only: the check runs once a
+# make, and never makes a target out of date.)
+BUILD_PKGS = $(sort $(SHARED_PKGS) bitstream $(foreach t,$(TOOLS),$($(t)_PKGS)))
+pkgs-build:
+	@scripts/moma-deps --pkg-config $(BUILD_PKGS)
+pkgs-unit:
+	@scripts/moma-deps --pkg-config $(UNIT_PKGS)
+
+$(BUILD)/libshared/%.o: libshared/%.c | pkgs-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(SHARED_PKGS) bitstream) -MMD -MP -c -o $@ $<
 
@@ -62,7 +72,7 @@ $(BUILD)/libshared.a: $(SHARED_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/tools/%.o: tools/%.c
+$(BUILD)/tools/%.o: tools/%.c | pkgs-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$($(firstword $(subst /, ,$*))_PKGS)) -MMD -MP -c -o $@ $<
 
@@ -73,7 +83,7 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(BUI
 endef
 $(foreach t,$(TOOLS),$(eval $(call TOOL_RULE,$(t))))
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libshared.a
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libshared.a | pkgs-unit
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(UNIT_PKGS)) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a $(call pkglibs,$(UNIT_PKGS)) -lm
 
@@ -81,7 +91,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libshared.a
 # decoders); built like unit tests, never installed.
 TTOOL_SRC := $(wildcard tests/tools/*.c)
 TTOOL_BIN := $(TTOOL_SRC:tests/tools/%.c=$(BUILD)/testtools/%)
-$(BUILD)/testtools/%: tests/tools/%.c $(BUILD)/libshared.a
+$(BUILD)/testtools/%: tests/tools/%.c $(BUILD)/libshared.a | pkgs-unit
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$(UNIT_PKGS)) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a $(call pkglibs,$(UNIT_PKGS)) -lm
 
@@ -105,13 +115,23 @@ asan:
 # summarised into one closing line "N passed, N failed".
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:exitcode=86
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:exitcode=86
-# check never installs anything: scripts/moma-deps (or .ci/run) does.  It
-# stops first, with the command to run, when a package it needs is missing.
+# check installs what it needs first, as make demo does (scripts/moma-deps:
+# as root with apt-get, waiting for the dpkg lock; as anyone else it stops
+# with the exact command).  TESTS=tests/FILE.bats... runs those files only.
+TESTS ?=
 check:
-	@scripts/moma-deps --check build test
+	@scripts/moma-deps build test
 	@scripts/check-size
 	@$(MAKE) --no-print-directory asan fuzz-bins
-	@scripts/run-tests build/asan
+	@scripts/run-tests build/asan $(TESTS)
+
+# The fresh-machine checks (root; CI runs them): make demo in a freshly
+# installed Debian 12 holding a clean clone of HEAD, and the systemd units
+# started under a booted systemd there (scripts/check-fresh).
+check-fresh:
+	@scripts/check-fresh 'make demo'
+check-systemd:
+	@scripts/check-fresh --systemd tests/systemd/run
 
 # No C file of tools/ or libshared/ over 900 lines, no function over 100.
 check-size:
@@ -184,8 +204,9 @@ lint:
 deps:
 	@scripts/moma-deps
 
-bench: all
-	@scripts/moma-deps bench
+bench:
+	@scripts/moma-deps build test bench
+	@$(MAKE) --no-print-directory all unit-bins
 	@tests/bench/run
 
 demo:
