@@ -9,7 +9,7 @@
 # (ip netns only separates the network), which is what lets a test
 # sample every /proc/*/cmdline, here and "there", in one loop.
 #
-#   hosts_can || skip "$HOSTS_WHY"   # root, and namespaces that work
+#   hosts_can || { [ $? -eq 1 ] && skip "$HOSTS_WHY"; false; }   # root only
 #   hosts_up N     # hosts h1..hN; exports HOSTS_DIR (0755, holds the
 #                  # keys, configs, logs and the homes), HOSTS_NET (the
 #                  # /24's first three numbers), HOSTS_ADDR (its .1) and
@@ -27,16 +27,24 @@
 HOSTS_ID=${HOSTS_ID:-$$}
 HOSTS_N=${HOSTS_N:-0}
 
+# hosts_can: 0 if hosts can be made here; 1, with HOSTS_WHY, as a user
+# (the one reason to skip).  As root, a missing command or a failing
+# `ip netns add` is an error of the machine, reported as such: it fails
+# the test, never skips it.
 hosts_can() {
+	local c err
 	HOSTS_WHY=
 	if [ "$(id -u)" -ne 0 ]; then
 		HOSTS_WHY="needs root (network namespaces, sshd, users of their own); CI runs as root"
-	elif ! ip netns add "moma-probe-$HOSTS_ID" 2>/dev/null; then
-		HOSTS_WHY="ip netns add fails here (no CAP_SYS_ADMIN in this container?)"
-	else
-		ip netns del "moma-probe-$HOSTS_ID"
+		return 1
 	fi
-	[ -z "$HOSTS_WHY" ]
+	for c in ip sshd ssh-keygen useradd; do
+		command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] ||
+			{ echo "hosts_can: $c is missing (scripts/moma-deps test installs it)" >&2; return 2; }
+	done
+	err=$(ip netns add "moma-probe-$HOSTS_ID" 2>&1) ||
+		{ echo "hosts_can: ip netns add fails as root: $err" >&2; return 2; }
+	ip netns del "moma-probe-$HOSTS_ID"
 }
 
 host_ns() { echo "moma-h$1-$HOSTS_ID"; }
