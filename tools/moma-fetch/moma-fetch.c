@@ -173,15 +173,9 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		case O_BATCH:	/* the cursor modes' batch size, now unused */
 			number(optarg, 1, MAX_BATCH, "--batch");
 			break;
-		case O_DATE:
-			o->date = optarg;
-			break;
-		case 'd':
-			f->conninfo = optarg;
-			break;
-		case O_EXPLAIN:
-			o->explain = 1;
-			break;
+		case O_DATE: o->date = optarg; break;
+		case 'd': f->conninfo = optarg; break;
+		case O_EXPLAIN: o->explain = 1; break;
 		case O_MAX_REJECT:
 			f->max_reject = (uint64_t)number(optarg, 0, LONG_MAX - 1, "--max-reject");
 			break;
@@ -200,18 +194,10 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 			fputs(help_text, stdout);
 			help_exit();
 			break;
-		case O_QUERY:
-			o->qfile = optarg;
-			break;
-		case O_REJECT_LOG:
-			o->rlog_path = optarg;
-			break;
-		case O_STATS:
-			o->stats = 1;
-			break;
-		case O_STATS_FILE:
-			o->stats_path = optarg;
-			break;
+		case O_QUERY: o->qfile = optarg; break;
+		case O_REJECT_LOG: o->rlog_path = optarg; break;
+		case O_STATS: o->stats = 1; break;
+		case O_STATS_FILE: o->stats_path = optarg; break;
 		case 'v':
 			f->verbose = isatty(STDERR_FILENO);
 			break;
@@ -223,9 +209,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		case O_ZONE:
 			o->zone = number(optarg, 0, 255, "--zone");
 			break;
-		case O_ZONE_NAME:
-			o->zname = optarg;
-			break;
+		case O_ZONE_NAME: o->zname = optarg; break;
 		default:
 			usage();
 		}
