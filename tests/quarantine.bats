@@ -304,4 +304,6 @@ kind() {
 	grep -qx 'moma_zone_status{zone="8",name="Quarantaine",status="refused:rejects"} 1' "$f"
 	grep -qx 'moma_zone_rejected_messages{zone="8",name="Quarantaine"} 4' "$f"
 	grep -qx 'moma_zone_exit_code{zone="8",name="Quarantaine"} 65' "$f"
+	# a stage that stopped early may leave the rows unknown: never a negative count
+	grep -Eq '^moma_zone_messages\{zone="8",name="Quarantaine"\} [0-9]+$' "$f"
 }
