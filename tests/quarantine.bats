@@ -307,3 +307,34 @@ kind() {
 	# a stage that stopped early may leave the rows unknown: never a negative count
 	grep -Eq '^moma_zone_messages\{zone="8",name="Quarantaine"\} [0-9]+$' "$f"
 }
+
+@test "the list cannot be written: the carousel stays published, a warning, and the next run writes it" {
+	spoil_n type 1
+	run_split "$ZONE_CMD" 8 "$DAY"
+	assert_status 0
+	reset_zone
+	spoil_n type 2
+	mkdir bin
+	for t in moma-fetch moma-encode moma-dump; do ln -s "$BIN/$t" bin/$t; done
+	printf '#!/usr/bin/env bash\nfor a in "$@"; do case $a in *.rejects) echo "moma-put: injected failure" >&2; exit 75 ;; esac; done\nexec %s "$@"\n' "$PUT" > bin/moma-put
+	chmod +x bin/moma-put
+	MOMA_BIN=$PWD/bin run_split "$ZONE_CMD" 8 "$DAY"
+	assert_status 0
+	[[ "$output" == *" status=ok rows=$N sections=$((N - 2)) "*" rejected=2 "* ]]
+	[[ "$stderr" == *"writing s3://carousels/$KEY.rejects failed: its list of set-aside rows is stale"* ]]
+	s3_get carousels "$KEY" got.bin
+	diff -u <(db_tsv 8 "$DAY" "$bad") <(carousel_tsv got.bin)
+	# the old list (one row), which the sidecar does not vouch for
+	s3_get carousels "$KEY.rejects" rejects.jsonl
+	[ "$(wc -l < rejects.jsonl)" -eq 1 ]
+	[ "$(meta_of "$KEY.rejects" etag)" != "$(s3_etag carousels "$KEY")" ]
+	[ "$(meta_of "$KEY.moma" rejects-sha256)" = unwritten ]
+	# the next run: same carousel, the list written
+	run_split "$ZONE_CMD" 8 "$DAY"
+	assert_status 0
+	[[ "$output" == *" status=unchanged "*" rejected=2 "* ]]
+	s3_get carousels "$KEY.rejects" rejects.jsonl
+	diff -u <(rejects_want "$bad" moma-encode) <(rejects_got rejects.jsonl)
+	[ "$(meta_of "$KEY.rejects" etag)" = "$(s3_etag carousels "$KEY")" ]
+	[ "$(meta_of "$KEY.moma" rejects-sha256)" = "$(sha256sum < rejects.jsonl | cut -c1-64)" ]
+}
