@@ -381,6 +381,51 @@ bad_frames() {   # bad_frames FIELDS_JSON: in.frames with one bad message
   cmp out.bin out2.bin
 }
 
+@test "--reject-log: one JSON line per bad message (id, campagne_id, stage, frame, reason); --max-reject" {
+  { one_message '{"id":1}'; one_message '{"id":2,"campagne_id":78,"storables":{"titre":12}}'
+    one_message '{"id":3}'; one_message '{"id":4,"storables":{"titre":"x","inconnu\u00e9\"":1}}'
+    one_message '{"id":5,"valid_end":"2040-01-01T00:00:00Z"}'; one_message '{"id":6}'; } > in.jsonl
+  frames_of in.jsonl in.frames
+  run_split sh -c "'$ENCODE' --reject-log rej.jsonl --stats in.frames > out.bin"
+  assert_status 0
+  [[ "$stderr" == *"frame 2 (message 2): storables: key \"titre\": expected a string (rejected)"* ]]
+  [[ "$stderr" == *" rejected=3"* ]]
+  [ "$(jq -r '[.id, .campagne_id, .stage, .frame] | @tsv' rej.jsonl)" = "$(printf '2\t78\tmoma-encode\t2\n4\t77\tmoma-encode\t4\n5\t77\tmoma-encode\t5')" ]
+  [ "$(jq -r 'select(.id == 2) | .reason' rej.jsonl)" = 'storables: key "titre": expected a string' ]
+  # a reason quoting storables is still one valid JSON string: the key as the error shows it
+  [ "$(jq -r 'select(.id == 4) | .reason' rej.jsonl)" = 'storables: unknown key "inconnué\""' ]
+  [[ "$(jq -r 'select(.id == 5) | .reason' rej.jsonl)" == "valid_end 2040-01-01T00:00:00Z out of range "* ]]
+  # the same carousel as without the bad messages
+  grep -v -e '"id":2,' -e '"id":4,' -e '"id":5,' in.jsonl > good.jsonl
+  frames_of good.jsonl good.frames
+  "$ENCODE" good.frames > want.bin
+  cmp want.bin out.bin
+  # with -R too, both get every bad message
+  run_split sh -c "'$ENCODE' -R rej.frames --reject-log rej2.jsonl in.frames > out2.bin"
+  assert_status 0
+  cmp rej.jsonl rej2.jsonl
+  [ "$("$DUMP" rej.frames | jq -r 'select(.type == "message") | .id' | tr '\n' ' ')" = "2 4 5 " ]
+  # --max-reject 3: all three allowed; 2: the third stops the run
+  run_split sh -c "'$ENCODE' --reject-log rej3.jsonl --max-reject 3 in.frames > out3.bin"
+  assert_status 0
+  cmp out.bin out3.bin
+  run_split sh -c "'$ENCODE' --reject-log rej4.jsonl --max-reject 2 --stats-file st in.frames > out4.bin"
+  assert_status $EX_DATAERR
+  [[ "$stderr" == *"moma-encode: frame 5 (message 5): more than 2 messages rejected (--max-reject); stopping" ]]
+  [ "$(wc -l < rej4.jsonl)" -eq 3 ]
+  grep -qx 'rejected=3' st
+  grep -qx 'exit=65' st
+  # an empty log for a clean input; 64 for a bad count; 73 for a log that cannot be made
+  frames_of good.jsonl good.frames
+  run_split sh -c "'$ENCODE' --reject-log rej5.jsonl good.frames > /dev/null"
+  assert_status 0
+  [ -e rej5.jsonl ] && [ ! -s rej5.jsonl ]
+  run_split "$ENCODE" --max-reject -1 good.frames
+  assert_status $EX_USAGE
+  run_split sh -c "'$ENCODE' --reject-log /nonexistent/dir/x good.frames > /dev/null"
+  assert_status $EX_CANTCREAT
+}
+
 @test "a write error is reported and exits 74, never 0" {
   "$GEN" -n 100 > in.jsonl
   frames_of in.jsonl in.frames

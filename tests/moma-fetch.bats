@@ -203,6 +203,57 @@ utc() { date -u -d "$1" +%s; }
 	done
 }
 
+@test "--reject-log: a row with a NULL or a value out of its field is set aside, one JSON line; --max-reject" {
+	local log=$BATS_TEST_TMPDIR/rej.jsonl st=$BATS_TEST_TMPDIR/st j
+	# zone 21: four messages, the 2nd with a NULL, the 4th a bad template_id
+	# (through a query: the column is an integer here)
+	pg_sql -c "INSERT INTO campagnes (id, zone_diffusion, valid_start, valid_end, genre, ack_count, ack_delay)
+	    VALUES (1000021, 21, '2026-12-01 00:00:00+00', '2026-12-31 00:00:00+00', 1, 1, 1);
+	  INSERT INTO messages (id, campagne_id_fk, numero_abonne, template_id, storables)
+	    SELECT 2100000 + g, 1000021, CASE WHEN g = 2 THEN NULL ELSE g END, g, '{\"titre\": \"x\"}'
+	      FROM generate_series(1, 4) g" >/dev/null
+	cat > "$BATS_TEST_TMPDIR/q.sql" <<-'EOF'
+	SELECT m.id, c.id AS campagne_id, m.numero_abonne, c.valid_start, c.valid_end,
+	       CASE WHEN m.id = 2100004 THEN 3000000000 ELSE m.template_id END AS template_id,
+	       c.ack_delay, c.genre, c.ack_count, m.storables
+	  FROM campagnes c JOIN messages m ON m.campagne_id_fk = c.id
+	 WHERE c.zone_diffusion = current_setting('moma.zone')::int
+	   AND c.valid_start < current_setting('moma.date')::date + 1
+	   AND c.valid_end >= current_setting('moma.date')::date
+	EOF
+	for j in 1 2; do
+		fetch --zone 21 --date 2026-12-10 -j $j --query "$BATS_TEST_TMPDIR/q.sql" --reject-log "$log" --stats-file "$st"
+		assert_status 0
+		[[ $stderr == *"moma-fetch: row 2 (message 2100002): column numero_abonne is NULL (rejected)"* ]]
+		[[ $stderr == *"moma-fetch: row 4 (message 2100004): column template_id: 3000000000 out of range -2147483648..2147483647 (a 32-bit field) (rejected)"* ]]
+		[ "$(jq -c . "$log")" = '{"id":2100002,"campagne_id":1000021,"stage":"moma-fetch","reason":"column numero_abonne is NULL"}
+{"id":2100004,"campagne_id":1000021,"stage":"moma-fetch","reason":"column template_id: 3000000000 out of range -2147483648..2147483647 (a 32-bit field)"}' ]
+		# the others, whole, with a trailer that counts them
+		[ "$(messages | cut -f 1)" = "2100001
+2100003" ]
+		[ "$(tail -n 1 <<<"$tsv")" = "E	2" ]
+		[ "$(stat_val "$st" rows)" -eq 4 ]
+		[ "$(stat_val "$st" frames)" -eq 2 ]
+		[ "$(stat_val "$st" rejected)" -eq 2 ]
+	done
+	# a NULL campaign column: every message of the campaign, campagne_id known
+	fetch --zone 13 --date 2026-12-10 --reject-log "$log"
+	assert_status 0
+	[ "$(jq -c . "$log")" = '{"id":2000013,"campagne_id":1000013,"stage":"moma-fetch","reason":"column genre is NULL"}' ]
+	[ "$(tail -n 1 <<<"$tsv")" = "E	0" ]
+	# --max-reject 1: the second stops the run, no trailer
+	fetch --zone 21 --date 2026-12-10 --query "$BATS_TEST_TMPDIR/q.sql" --reject-log "$log" --max-reject 1 --stats-file "$st"
+	assert_status $EX_DATAERR
+	[[ $stderr == *"moma-fetch: row 4 (message 2100004): more than 1 rows set aside (--max-reject); stopping"* ]]
+	[ -z "$tsv" ]
+	[ "$(stat_val "$st" rejected)" -eq 2 ]
+	[ "$(wc -l < "$log")" -eq 2 ]
+	# an internal error is no bad row: still fatal (a log that cannot be made: 73)
+	run_split "$FETCH" --zone 21 --date 2026-12-10 --reject-log /nonexistent/x
+	assert_status $EX_CANTCREAT
+	pg_sql -c "DELETE FROM messages WHERE campagne_id_fk = 1000021; DELETE FROM campagnes WHERE id = 1000021" >/dev/null
+}
+
 @test "times are floored to the second, before 1970 too; infinity is kept" {
 	fetch --zone 16 --date 1969-12-31
 	assert_status 0
@@ -483,7 +534,7 @@ EOT
 @test "--stats: one summary line with the row count" {
 	fetch --zone 20 --date 2026-12-10 --stats
 	assert_status 0
-	[[ $stderr =~ ^moma-fetch:\ stats:\ rows=30000\ frames=30000\ .*maxrss_kib=[0-9]+$ ]]
+	[[ $stderr =~ ^moma-fetch:\ stats:\ rows=30000\ frames=30000\ .*maxrss_kib=[0-9]+\ rejected=0$ ]]
 }
 
 # stat_val FILE KEY: the value of KEY in a --stats-file (exactly one line).
@@ -496,7 +547,7 @@ stat_val() {
 	local st=$BATS_TEST_TMPDIR/st
 	fetch --zone 20 --date 2026-12-10 --stats --stats-file "$st"
 	assert_status 0
-	[ "$(cut -d= -f1 "$st" | tr '\n' ' ')" = "rows frames bytes_in bytes_out wall cpu user sys blocked_in blocked_out maxrss_kib exit " ]
+	[ "$(cut -d= -f1 "$st" | tr '\n' ' ')" = "rows frames bytes_in bytes_out wall cpu user sys blocked_in blocked_out maxrss_kib rejected exit " ]
 	! grep -vE '^[a-z_]+=[0-9]+(\.[0-9]+)?$' "$st"
 	# The keys of the --stats line, in its order (its times are taken a moment
 	# before the file's, so only the counts below can be compared).
@@ -520,9 +571,10 @@ stat_val() {
 	fetch --zone 11 --date 2026-12-10 --stats-file "$st"
 	assert_status $EX_DATAERR
 	[ "$(stat_val "$st" exit)" -eq $EX_DATAERR ]
-	# zone 11's one message is the bad one: nothing counted, nothing written
-	[ "$(stat_val "$st" rows)" -eq 0 ]
+	# zone 11's one message is the bad one: received, not written
+	[ "$(stat_val "$st" rows)" -eq 1 ]
 	[ "$(stat_val "$st" frames)" -eq 0 ]
+	[ "$(stat_val "$st" rejected)" -eq 0 ]
 	[ "$(stat_val "$st" bytes_out)" -eq "$(stat -c %s "$BATS_TEST_TMPDIR/out")" ]
 	run_split "$FETCH" --zone 1 -d "host=$BATS_TEST_TMPDIR port=1 connect_timeout=2" --stats-file "$st"
 	assert_status $EX_UNAVAILABLE

@@ -1,8 +1,10 @@
 # tests/lib/carousel.bash - a carousel against the database it came from,
 # message by message (tests/pipeline.bats, tests/multihost.bats).
 #
-#   diff -u <(db_tsv ZONE DAY) <(carousel_tsv FILE)
+#   diff -u <(db_tsv ZONE DAY [EXCEPT]) <(carousel_tsv FILE)
 #
+# EXCEPT, a comma-separated list of messages.id, leaves those rows out (the
+# rows moma-zone set aside, tests/quarantine.bats).
 # db_tsv reads with pg_sql (tests/lib/pg.bash), carousel_tsv with $DUMP.
 
 # The zone's valid messages from the database, one TSV line each, in the
@@ -14,7 +16,7 @@ db_tsv() {
 	    m.storables::text
 	  FROM messages m JOIN campagnes c ON c.id = m.campagne_id_fk
 	 WHERE c.zone_diffusion = $1 AND c.valid_start < timestamptz '$2 00:00:00+00' + interval '1 day'
-	   AND c.valid_end >= timestamptz '$2 00:00:00+00'" |
+	   AND c.valid_end >= timestamptz '$2 00:00:00+00' ${3:+AND m.id NOT IN ($3)}" |
 	    jq -R -r "split(\"\\t\") | .[8] |= (fromjson | $norm) | @tsv" | sort
 }
 carousel_tsv() {

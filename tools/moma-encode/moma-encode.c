@@ -41,9 +41,11 @@ _Static_assert(IO_IN_SLACK >= TLV_JSON_SLACK, "input buffer slack below TLV_JSON
 static struct {
 	int fail_on_reject, stats, verbose, ts, pat;
 	size_t max_section;
-	const char *reject_path, *stats_path;
+	const char *reject_path, *log_path, *stats_path;
+	uint64_t max_reject;
 	long pid, program, pmt_pid;	/* -1: not given */
-} opt = { .max_section = SEC_MAX_LEN, .pid = -1, .program = -1, .pmt_pid = -1 };
+} opt = { .max_section = SEC_MAX_LEN, .max_reject = UINT64_MAX, .pid = -1, .program = -1,
+	.pmt_pid = -1 };
 
 /* After --help or --version: exit 0 only if standard output took it all. */
 static void
@@ -58,8 +60,8 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: moma-encode [-v] [--fail-on-reject] [--max-section bytes]\n"
-	    "                   [-R file] [--stats] [--stats-file file]\n"
+	    "usage: moma-encode [-v] [--fail-on-reject] [--max-reject n] [--max-section bytes]\n"
+	    "                   [-R file] [--reject-log file] [--stats] [--stats-file file]\n"
 	    "                   [--ts --pid pid [--pat] [--pmt-pid pid] [--program number]]\n"
 	    "                   [file]\n");
 	if (code == 0)
@@ -67,12 +69,15 @@ usage(int code)
 		    "write the DVB private sections of every message (moma-section(5)).\n\n"
 		    "  --fail-on-reject   exit 65 at the end if any record was rejected\n"
 		    "  -h, --help         show this help\n"
+		    "  --max-reject N     exit 65 once more than N messages were rejected\n"
 		    "  --max-section N    largest section in bytes, 43..4096 (default 4096)\n"
 		    "  --pat              with --ts: a PAT and a PMT first (PIDs 0 and --pmt-pid)\n"
 		    "  --pid PID          with --ts: the sections' PID, 0x0020..0x1ffe\n"
 		    "  --pmt-pid PID      with --pat: the PMT's PID (default 0x1000)\n"
 		    "  --program N        with --pat: the program_number, 1..65535 (default 1)\n"
 		    "  -R, --reject FILE  write bad messages to FILE as a frame stream and go on\n"
+		    "  --reject-log FILE  write why each bad message was rejected to FILE (JSON\n"
+		    "                     lines) and go on\n"
 		    "  --stats            print a one-line summary on standard error at exit\n"
 		    "  --stats-file FILE  write the same as key=value lines to FILE at exit\n"
 		    "  --ts               write 188-byte MPEG-2 transport packets, not sections\n"
@@ -187,6 +192,7 @@ struct enc {
 	struct io_out out, rout;
 	struct frame_reader fr;
 	struct frame_writer rw;	/* -R: the rejected messages */
+	FILE *log;		/* --reject-log: why, one JSON line each */
 	struct frame_hdr hdr;
 	struct ts_mux mux;
 	uint8_t *secs;		/* --ts: one message's sections */
@@ -204,12 +210,14 @@ parse_args(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "fail-on-reject", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "max-reject", required_argument, NULL, 'N' },
 		{ "max-section", required_argument, NULL, 'M' },
 		{ "pat", no_argument, NULL, 'A' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "pmt-pid", required_argument, NULL, 'Q' },
 		{ "program", required_argument, NULL, 'G' },
 		{ "reject", required_argument, NULL, 'R' },
+		{ "reject-log", required_argument, NULL, 'L' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "stats-file", required_argument, NULL, 'X' },
 		{ "ts", no_argument, NULL, 'T' },
@@ -225,10 +233,12 @@ parse_args(int argc, char *argv[])
 		case 'h': usage(0); break;
 		case 'A': opt.pat = 1; break;
 		case 'G': opt.program = parse_id(optarg, "--program", 1, 65535); break;
+		case 'N': opt.max_reject = parse_num(optarg, "--max-reject", 0, UINT64_MAX - 1); break;
 		case 'M': opt.max_section = parse_num(optarg, "--max-section", SEC_MIN_LEN, SEC_MAX_LEN); break;
 		case 'P': opt.pid = parse_id(optarg, "--pid", TS_PID_MIN, TS_PID_MAX); break;
 		case 'Q': opt.pmt_pid = parse_id(optarg, "--pmt-pid", TS_PID_MIN, TS_PID_MAX); break;
 		case 'R': opt.reject_path = optarg; break;
+		case 'L': opt.log_path = optarg; break;
 		case 'S': opt.stats = 1; break;
 		case 'X': opt.stats_path = optarg; break;
 		case 'T': opt.ts = 1; break;
@@ -282,11 +292,14 @@ open_input(struct enc *e, int fd)
 		errx(EX_OSERR, "out of memory");
 }
 
-/* -R: the reject file, a frame stream with the input's header. */
+/* -R: the reject file, a frame stream with the input's header;
+ * --reject-log: the log of reasons. */
 static void
 open_reject(struct enc *e)
 {
 	e->rfd = -1;
+	if (opt.log_path && (e->log = fopen(opt.log_path, "we")) == NULL)
+		err(EX_CANTCREAT, "%s", opt.log_path);
 	if (!opt.reject_path)
 		return;
 	e->rfd = open(opt.reject_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -387,18 +400,41 @@ encode_msg(struct enc *e, const struct frame_msg *m, char *why, size_t whylen)
 	return 0;
 }
 
-/* A message the section cannot carry: the end of the run, or with -R a
- * record in the reject file and a warning. */
+/*
+ * --reject-log: one JSON line, {"id":N,"campagne_id":N,"stage":"moma-encode",
+ * "frame":N,"reason":"..."}; the reason quotes storables, so it is escaped.
+ * 0, or -1 on a write error.
+ */
+static int
+log_reject(FILE *f, const struct frame_msg *m, uint64_t frame, const char *why)
+{
+	char js[6 * 320 + 8];	/* why is at most 320 bytes, each at most \u00XX */
+	long n = tlv_json_string((const uint8_t *)why, strlen(why), js, sizeof js - 1);
+
+	if (n < 0)
+		return -1;
+	js[n] = '\0';
+	return fprintf(f, "{\"id\":%" PRId64 ",\"campagne_id\":%" PRId64
+	    ",\"stage\":\"moma-encode\",\"frame\":%" PRIu64 ",\"reason\":%s}\n",
+	    m->id, m->campagne_id, frame, js) < 0 ? -1 : 0;
+}
+
+/* A message the section cannot carry: the end of the run, or with -R or
+ * --reject-log a warning and a record of it, until --max-reject. */
 static void
 reject(struct enc *e, const struct frame_msg *m, const char *why)
 {
-	if (e->rfd < 0)
+	if (e->rfd < 0 && e->log == NULL)
 		errx(EX_DATAERR, "frame %" PRIu64 " (message %" PRId64 "): %s",
 		    e->fr.nmsg, m->id, why);
 	warnx("frame %" PRIu64 " (message %" PRId64 "): %s (rejected)", e->fr.nmsg, m->id, why);
-	if (frame_write_msg(&e->rw, m) != FRAME_OK)
+	if (e->rfd >= 0 && frame_write_msg(&e->rw, m) != FRAME_OK)
 		err(EX_IOERR, "%s", opt.reject_path);
-	e->rejects++;
+	if (e->log && log_reject(e->log, m, e->fr.nmsg, why) != 0)
+		err(EX_IOERR, "%s", opt.log_path);
+	if (++e->rejects > opt.max_reject)
+		errx(EX_DATAERR, "frame %" PRIu64 " (message %" PRId64 "): more than %" PRIu64
+		    " messages rejected (--max-reject); stopping", e->fr.nmsg, m->id, opt.max_reject);
 }
 
 /* The --stats pairs (stats_pairs_fn): the common ones, then rejected=
@@ -441,6 +477,9 @@ finish(struct enc *e, int rc, const char *ferr)
 			warnx("%" PRIu64 " of %" PRIu64 " records rejected to %s",
 			    e->rejects, e->st.records, opt.reject_path);
 	}
+	if (e->log && (fflush(e->log) != 0 || ferror(e->log) || fclose(e->log) != 0))
+		err(EX_IOERR, "%s", opt.log_path);
+	e->log = NULL;
 	if (opt.stats) {
 		char s[512];
 

@@ -10,6 +10,7 @@
 #define MOMA_FETCH_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <libpq-fe.h>
 
@@ -46,6 +47,9 @@ struct fetch {
 	struct frame_hdr hdr;
 	struct io_out out;
 	struct stats st;
+	FILE *rlog;		/* --reject-log: set bad rows aside, one JSON line each */
+	const char *rlog_path;
+	uint64_t max_reject;	/* --max-reject: more fails the run */
 
 	/* run state */
 	PGconn *conn[FETCH_MAX_JOBS];	/* conn[0] exports the snapshot */
@@ -54,6 +58,7 @@ struct fetch {
 	Oid types[NCOLS];	/* column types, from the description */
 	struct frame_writer fw;
 	int progress;		/* a progress line is on screen */
+	uint64_t rejects;	/* rows set aside */
 
 	/* the failure, if any */
 	int code;		/* sysexits(3) */
@@ -132,5 +137,14 @@ int fetch_rows(struct fetch *f);
 
 /* Show the progress line if due (moma-fetch.c). */
 void fetch_progress(struct fetch *f);
+
+/*
+ * With --reject-log, set aside the row whose data error f->err holds
+ * (message id, campagne_id cid; has_cid 0 when that column was the bad
+ * one): a warning, a line in the log (moma-fetch.c).  0 if the row is set
+ * aside and the run goes on; -1 (f's error set) without --reject-log,
+ * above --max-reject, or on a write error.
+ */
+int fetch_reject(struct fetch *f, long long id, int64_t cid, int has_cid);
 
 #endif

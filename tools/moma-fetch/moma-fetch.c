@@ -17,6 +17,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,8 @@ static const char default_query[] =
 
 static const char usage_text[] =
     "usage: moma-fetch [-v] [-d conninfo] [--date yyyy-mm-dd] [-j jobs]\n"
-    "                  [--explain] [--fetch-mode mode] [--query file] [--stats]\n"
+    "                  [--explain] [--fetch-mode mode] [--max-reject n]\n"
+    "                  [--query file] [--reject-log file] [--stats]\n"
     "                  [--stats-file file] [--zone-name name] --zone n\n"
     "       moma-fetch -h | -V\n";
 
@@ -67,7 +69,9 @@ static const char help_text[] =
     "  --fetch-mode mode  copy (default) or stream\n"
     "  -h, --help         show this help\n"
     "  -j, --jobs k       k connections on one snapshot, each a shard\n"
+    "  --max-reject n     with --reject-log: fail once more than n rows are set aside\n"
     "  --query file       another query returning the documented columns\n"
+    "  --reject-log file  set bad rows aside, one JSON line each in file, and go on\n"
     "  --stats            print a one-line summary on standard error at exit\n"
     "  --stats-file FILE  write the same as key=value lines to FILE at exit\n"
     "  -v, --verbose      progress on standard error when it is a terminal\n"
@@ -92,7 +96,7 @@ usage(void)
 }
 
 struct opts {
-	const char *date, *qfile, *zname, *stats_path;
+	const char *date, *qfile, *zname, *stats_path, *rlog_path;
 	long zone;
 	int explain, stats;
 };
@@ -137,8 +141,8 @@ check_date(const char *s, const char **why)
 static void
 parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 {
-	enum { O_BATCH = 256, O_DATE, O_EXPLAIN, O_MODE, O_QUERY, O_STATS,
-		O_STATS_FILE, O_ZONE, O_ZONE_NAME, O_VERSION };
+	enum { O_BATCH = 256, O_DATE, O_EXPLAIN, O_MAX_REJECT, O_MODE, O_QUERY,
+		O_REJECT_LOG, O_STATS, O_STATS_FILE, O_ZONE, O_ZONE_NAME, O_VERSION };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "date", required_argument, NULL, O_DATE },
@@ -147,7 +151,9 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		{ "fetch-mode", required_argument, NULL, O_MODE },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "max-reject", required_argument, NULL, O_MAX_REJECT },
 		{ "query", required_argument, NULL, O_QUERY },
+		{ "reject-log", required_argument, NULL, O_REJECT_LOG },
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "stats-file", required_argument, NULL, O_STATS_FILE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -167,14 +173,11 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		case O_BATCH:	/* the cursor modes' batch size, now unused */
 			number(optarg, 1, MAX_BATCH, "--batch");
 			break;
-		case O_DATE:
-			o->date = optarg;
-			break;
-		case 'd':
-			f->conninfo = optarg;
-			break;
-		case O_EXPLAIN:
-			o->explain = 1;
+		case O_DATE: o->date = optarg; break;
+		case 'd': f->conninfo = optarg; break;
+		case O_EXPLAIN: o->explain = 1; break;
+		case O_MAX_REJECT:
+			f->max_reject = (uint64_t)number(optarg, 0, LONG_MAX - 1, "--max-reject");
 			break;
 		case O_MODE:
 			if (strcmp(optarg, "stream") == 0)
@@ -191,15 +194,10 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 			fputs(help_text, stdout);
 			help_exit();
 			break;
-		case O_QUERY:
-			o->qfile = optarg;
-			break;
-		case O_STATS:
-			o->stats = 1;
-			break;
-		case O_STATS_FILE:
-			o->stats_path = optarg;
-			break;
+		case O_QUERY: o->qfile = optarg; break;
+		case O_REJECT_LOG: o->rlog_path = optarg; break;
+		case O_STATS: o->stats = 1; break;
+		case O_STATS_FILE: o->stats_path = optarg; break;
 		case 'v':
 			f->verbose = isatty(STDERR_FILENO);
 			break;
@@ -211,9 +209,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		case O_ZONE:
 			o->zone = number(optarg, 0, 255, "--zone");
 			break;
-		case O_ZONE_NAME:
-			o->zname = optarg;
-			break;
+		case O_ZONE_NAME: o->zname = optarg; break;
 		default:
 			usage();
 		}
@@ -292,6 +288,56 @@ created(void)
 	return (int64_t)v;
 }
 
+/* s as a JSON string, quotes included, on out (RFC 8259: ", \\ and the
+ * controls escaped; the reasons are ASCII, which is all they need). */
+static void
+json_string(FILE *out, const char *s)
+{
+	putc('"', out);
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", (unsigned char)*s);
+		else
+			putc(*s, out);
+	putc('"', out);
+}
+
+int
+fetch_reject(struct fetch *f, long long id, int64_t cid, int has_cid)
+{
+	char pfx[48];
+	const char *why = f->err;
+	int n;
+
+	if (f->rlog == NULL)
+		return -1;
+	/* The log has the id in its own field: the reason without it. */
+	n = snprintf(pfx, sizeof pfx, "message %lld: ", id);
+	if (strncmp(why, pfx, (size_t)n) == 0)
+		why += n;
+	if (f->progress)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "moma-fetch: row %llu (message %lld): %s (rejected)\n",
+	    (unsigned long long)f->st.records, id, why);
+	fprintf(f->rlog, "{\"id\":%lld,\"campagne_id\":", id);
+	if (has_cid)
+		fprintf(f->rlog, "%lld", (long long)cid);
+	else
+		fputs("null", f->rlog);
+	fputs(",\"stage\":\"moma-fetch\",\"reason\":", f->rlog);
+	json_string(f->rlog, why);
+	fputs("}\n", f->rlog);
+	if (ferror(f->rlog))
+		return fetch_fail(f, EX_IOERR, "%s: %s", f->rlog_path, strerror(errno));
+	if (++f->rejects > f->max_reject)
+		return fetch_fail(f, EX_DATAERR, "row %llu (message %lld): more than %llu rows "
+		    "set aside (--max-reject); stopping", (unsigned long long)f->st.records, id,
+		    (unsigned long long)f->max_reject);
+	return 0;
+}
+
 void
 fetch_progress(struct fetch *f)
 {
@@ -309,8 +355,14 @@ fetch_pairs(void *arg, char *buf, size_t len)
 {
 	struct fetch *f = arg;
 
+	int n;
+
 	f->st.units_out = f->fw.nmsg;
-	return stats_summary(&f->st, "rows", "frames", buf, len);
+	n = stats_summary(&f->st, "rows", "frames", buf, len);
+	if (n < 0 || (size_t)n >= len)
+		return n;
+	return n + snprintf(buf + n, len - (size_t)n, " rejected=%llu",
+	    (unsigned long long)f->rejects);
 }
 
 static void
@@ -358,7 +410,7 @@ fetch_run(struct fetch *f, int explain)
 int
 main(int argc, char **argv)
 {
-	static struct fetch f = { .mode = MODE_COPY, .jobs = 1 };
+	static struct fetch f = { .mode = MODE_COPY, .jobs = 1, .max_reject = UINT64_MAX };
 	struct opts o = { .zone = -1 };
 	char today[16], zone_txt[24], serr[STATS_ERR_LEN];
 	int rc;
@@ -385,6 +437,9 @@ main(int argc, char **argv)
 		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	if (io_out_init(&f.out, STDOUT_FILENO, 256 * 1024, &f.st) != 0)
 		err(EX_OSERR, "malloc");
+	if ((f.rlog_path = o.rlog_path) != NULL && !o.explain &&
+	    (f.rlog = fopen(o.rlog_path, "we")) == NULL)
+		err(EX_CANTCREAT, "%s", o.rlog_path);
 
 	f.query = o.qfile ? read_query(&f, o.qfile) : strdup(default_query);
 	if (f.query == NULL && !o.qfile)
@@ -393,6 +448,9 @@ main(int argc, char **argv)
 	pg_close(&f);
 	io_out_free(&f.out);
 	free(f.query);
+	if (f.rlog != NULL && (fflush(f.rlog) != 0 || ferror(f.rlog) || fclose(f.rlog) != 0) &&
+	    rc == 0)
+		rc = fetch_fail(&f, EX_IOERR, "%s: %s", o.rlog_path, strerror(errno));
 	print_stats(&f, o.stats && !o.explain);
 	if (rc != 0)
 		errx(f.code, "%s", f.err);

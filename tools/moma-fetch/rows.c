@@ -181,21 +181,32 @@ rows_key(struct fetch *f, const struct row *r, int64_t *cid, int64_t *id)
 	return get_int(f, r, C_CAMPAGNE, (long long)*id, cid);
 }
 
+/* A row's failure: set aside if it is the row's data (a NULL, a value
+ * outside the frame's field), else the end of the run. */
+static int
+row_fail(struct fetch *f, long long id, const int64_t *v, int ncols_read)
+{
+	if (f->code != EX_DATAERR)
+		return -1;
+	return fetch_reject(f, id, v[C_CAMPAGNE], ncols_read > C_CAMPAGNE);
+}
+
 int
 rows_put(struct fetch *f, const struct row *r)
 {
 	struct frame_msg m;
-	int64_t v[NCOLS];
+	int64_t v[NCOLS] = { 0 };
 	long long id;
 
 	if (get_int(f, r, C_ID, 0, &v[C_ID]))
 		return -1;
 	id = (long long)v[C_ID];
+	f->st.records++;
 	for (int c = C_CAMPAGNE; c < C_STORABLES; c++)
 		if ((cols[c].kind == K_TIME ? get_time : get_int)(f, r, c, id, &v[c]))
-			return -1;
+			return row_fail(f, id, v, c);
 	if (get_json(f, r, id, &m))
-		return -1;
+		return row_fail(f, id, v, C_STORABLES);
 	m.id = id;
 	m.campagne_id = v[C_CAMPAGNE];
 	m.numero_abonne = v[C_ABONNE];
@@ -213,12 +224,12 @@ rows_put(struct fetch *f, const struct row *r)
 	case FRAME_OK:
 		break;
 	case FRAME_EDATA:
-		return fetch_fail(f, EX_DATAERR, "message %lld: column storables: %zu bytes, "
+		fetch_fail(f, EX_DATAERR, "message %lld: column storables: %zu bytes, "
 		    "above the frame record limit of %u", id, m.storables_len,
 		    FRAME_MAX_RECORD - 1 - FRAME_MSG_FIXED);
+		return row_fail(f, id, v, NCOLS);
 	default:
 		return fetch_fail(f, EX_IOERR, "stdout: %s", strerror(errno));
 	}
-	f->st.records++;
 	return 0;
 }
