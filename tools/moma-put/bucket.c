@@ -47,7 +47,7 @@ list_url(struct put *p, const char *key_marker, const char *id_marker)
 
 /* Abort one listed upload; 0, or -1 after a warning. */
 static int
-abort_listed(struct put *p, const struct s3_upload *u)
+abort_listed(struct put *p, const struct xml_upload *u)
 {
 	struct s3_target bucket = p->target, obj;
 	char *uri, errbuf[S3_ERR_LEN];
@@ -78,10 +78,10 @@ struct filter {
 
 /* One page of the listing: print (or abort) what it holds. */
 static int
-list_page(struct put *p, const struct s3_upload_list *l, struct filter *fl)
+list_page(struct put *p, const struct xml_upload_list *l, struct filter *fl)
 {
 	for (int i = 0; i < l->n; i++) {
-		const struct s3_upload *u = &l->up[i];
+		const struct xml_upload *u = &l->up[i];
 		time_t t = iso_time(u->initiated);
 
 		if ((fl->older && (t < 0 || t > fl->older)) ||
@@ -104,7 +104,7 @@ list_page(struct put *p, const struct s3_upload_list *l, struct filter *fl)
 static void
 list_all(struct put *p, struct filter *fl)
 {
-	struct s3_upload_list *l = malloc(sizeof *l);
+	struct xml_upload_list *l = malloc(sizeof *l);
 	char key_marker[1100] = "", id_marker[512] = "";
 
 	if (l == NULL)
@@ -113,14 +113,14 @@ list_all(struct put *p, struct filter *fl)
 		char *url = list_url(p, key_marker, id_marker);
 		struct xfer x;
 		struct verdict v;
-		struct s3_xml xml;
+		struct xml_answer xml;
 
 		xfer_init(p, &x, OP_LIST, 0, url, NULL, 0,
 		    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
 		free(url);
 		if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0)
 			die_verdict(p, &x, &v);
-		if (s3_uploads_parse(x.resp, x.resp_len, l) != 0) {
+		if (xml_uploads_parse(x.resp, x.resp_len, l) != 0) {
 			v.exit = EX_PROTOCOL;
 			snprintf(v.msg, sizeof v.msg, "not a ListMultipartUploadsResult");
 			die_verdict(p, &x, &v);
@@ -197,7 +197,7 @@ head_object(struct put *p, const char *uri)
 	char errbuf[S3_ERR_LEN];
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 	long http = 0;
 	const char *h;
 

@@ -150,9 +150,9 @@ void xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
 void xfer_rewind(struct xfer *x);
 void xfer_free(struct xfer *x);
 int judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
-    struct s3_xml *xml);
+    struct xml_answer *xml);
 int run_sync(struct put *p, struct xfer *x, int attempts, struct verdict *v,
-    struct s3_xml *xml);
+    struct xml_answer *xml);
 char *url_for(struct put *p, enum op op, unsigned partno, const char *upload_id);
 void where(const struct put *p, const struct xfer *x, char *buf, size_t len);
 uint64_t backoff_ns(int attempt);

@@ -1,7 +1,7 @@
 /*
  * s3.h - what moma-put needs to talk to S3: configuration by the AWS
- * conventions, object addressing, SigV4 signing through libcurl, and the
- * XML answers, parsed with expat.
+ * conventions, object addressing and SigV4 signing through libcurl.  The
+ * XML answers are read in xml.h.
  *
  * Nothing here prints or exits: functions return 0 or -1 and fill a
  * caller-supplied error buffer.  Secrets live only in struct s3_conf and
@@ -13,9 +13,9 @@
 #include <stddef.h>
 
 #include <curl/curl.h>
-#include <expat.h>
 
-#include "creds.h"
+#include "creds/creds.h"
+#include "xml.h"
 
 #define S3_ERR_LEN 1024
 
@@ -161,56 +161,6 @@ struct curl_slist *s3_base_headers(struct curl_slist *list,
 /* Append "name: value" to list; NULL (list freed) on allocation failure. */
 struct curl_slist *s3_header(struct curl_slist *list, const char *name,
     const char *value);
-
-/*
- * Reading an XML answer (S3's, STS's) with expat: a parser's context
- * begins with a struct s3_xml_field, where the start handler points the
- * character data (s3_xml_field_at: dst of cap bytes, NUL-terminated,
- * truncated when longer) and the end handler stops it (field = NULL).
- * s3_xml_run parses body (leading whitespace skipped) with the handlers
- * and ud: 0, or -1 if it is empty or not well-formed XML.
- */
-struct s3_xml_field {
-	int depth;
-	char *field;		/* NULL: nowhere */
-	size_t cap, len;
-};
-void s3_xml_field_at(struct s3_xml_field *f, char *dst, size_t cap);
-int s3_xml_run(const char *body, size_t len, void *ud, XML_StartElementHandler start,
-    XML_EndElementHandler end);
-
-/* The fields of an S3 XML answer that moma-put reads. */
-struct s3_xml {
-	char root[64];		/* name of the document element */
-	char code[64];		/* Error/Code */
-	char message[256];	/* Error/Message */
-	char upload_id[512];	/* InitiateMultipartUploadResult/UploadId */
-	char etag[128];		/* CompleteMultipartUploadResult/ETag, unquoted */
-};
-
-/*
- * Parse an S3 answer of len bytes (leading whitespace, which S3 sends to
- * keep a long Complete alive, is skipped).  Returns 0, or -1 if the body
- * is empty or not well-formed XML; too-long fields are truncated.
- */
-int s3_xml_parse(const char *body, size_t len, struct s3_xml *x);
-
-/* One page of a ListMultipartUploads answer. */
-#define S3_LIST_MAX 1000
-struct s3_upload {
-	char key[1100];
-	char upload_id[512];
-	char initiated[40];
-};
-struct s3_upload_list {
-	struct s3_upload up[S3_LIST_MAX];
-	int n;
-	char truncated[8];		/* "true" when more pages follow */
-	char next_key[1100], next_upload_id[512];
-};
-
-/* Parse a ListMultipartUploadsResult into l.  0, or -1 if not XML. */
-int s3_uploads_parse(const char *body, size_t len, struct s3_upload_list *l);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void s3_hex(const unsigned char *p, size_t n, char *out);

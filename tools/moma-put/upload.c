@@ -72,7 +72,7 @@ abort_upload(struct put *p, const char *upload_id)
 {
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 	char *url = url_for(p, OP_ABORT, 0, upload_id);
 	int r;
 
@@ -124,7 +124,7 @@ already_completed(struct put *p)
 {
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 	int r;
 
 	xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
@@ -176,7 +176,7 @@ complete_upload(struct put *p)
 	struct curl_slist *h;
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 	uint64_t t0 = stats_now_ns();
 	int rc = 0;
 
@@ -287,7 +287,7 @@ put_single(struct put *p, struct slot *s)
 	struct curl_slist *h = s3_base_headers(NULL, &p->conf, "UNSIGNED-PAYLOAD");
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 
 	if (h != NULL)
 		h = s3_header(h, "Content-MD5", s->md5_b64);
@@ -312,7 +312,7 @@ create_upload(struct put *p)
 	struct curl_slist *h = s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256);
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 
 	if (h != NULL)
 		h = s3_header(h, "Content-Type", p->opt.content_type);
@@ -424,7 +424,7 @@ collect_parts(struct put *p, int *inflight, int *any)
 	while ((m = curl_multi_info_read(p->pool.multi, &msgs)) != NULL) {
 		struct slot *s = NULL;
 		struct verdict v;
-		struct s3_xml xml;
+		struct xml_answer xml;
 		int r;
 
 		if (m->msg != CURLMSG_DONE)

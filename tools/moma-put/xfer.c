@@ -433,7 +433,7 @@ judge_curl(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v)
 /* A 2xx answer: Create must name an upload, Complete may hide an error. */
 static int
 judge_2xx(struct xfer *x, long http, int parsed, struct verdict *v,
-    struct s3_xml *xml)
+    struct xml_answer *xml)
 {
 	if (x->op == OP_CREATE && (!parsed || xml->upload_id[0] == '\0')) {
 		v->exit = EX_PROTOCOL;
@@ -467,7 +467,7 @@ judge_2xx(struct xfer *x, long http, int parsed, struct verdict *v,
  */
 int
 judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
-    struct s3_xml *xml)
+    struct xml_answer *xml)
 {
 	long http = 0, reqsize = 0;
 	int parsed;
@@ -487,7 +487,7 @@ judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
 		return judge_curl(p, x, rc, v);
 	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &http);
 	parsed = x->resp_len > 0 && !x->resp_overflow &&
-	    s3_xml_parse(x->resp, x->resp_len, xml) == 0;
+	    xml_answer_parse(x->resp, x->resp_len, xml) == 0;
 	if (http >= 200 && http < 300)
 		return judge_2xx(x, http, parsed, v, xml);
 	if (parsed && xml->code[0] != '\0') {
@@ -528,7 +528,7 @@ where(const struct put *p, const struct xfer *x, char *buf, size_t len)
  */
 int
 run_sync(struct put *p, struct xfer *x, int attempts, struct verdict *v,
-    struct s3_xml *xml)
+    struct xml_answer *xml)
 {
 	char w[256];
 
