@@ -62,7 +62,7 @@ abort_listed(struct put *p, const struct xml_upload *u)
 	}
 	free(uri);
 	p->target = obj;
-	r = abort_upload(p, u->upload_id);
+	r = upload_abort(p, u->upload_id);
 	p->target = bucket;
 	s3_target_free(&obj);
 	return r;
@@ -118,12 +118,12 @@ list_all(struct put *p, struct filter *fl)
 		xfer_init(p, &x, OP_LIST, 0, url, NULL, 0,
 		    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
 		free(url);
-		if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0)
-			die_verdict(p, &x, &v);
+		if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0)
+			report_die(p, &x, &v);
 		if (xml_uploads_parse(x.resp, x.resp_len, l) != 0) {
 			v.exit = EX_PROTOCOL;
 			snprintf(v.msg, sizeof v.msg, "not a ListMultipartUploadsResult");
-			die_verdict(p, &x, &v);
+			report_die(p, &x, &v);
 		}
 		xfer_free(&x);
 		if (list_page(p, l, fl) != 0)
@@ -142,7 +142,7 @@ list_all(struct put *p, struct filter *fl)
  * difference with S3).  0, or -1 if one could not be aborted.
  */
 int
-abort_key_uploads(struct put *p, time_t since)
+bucket_abort_since(struct put *p, time_t since)
 {
 	struct s3_target obj = p->target;
 	char *uri, errbuf[S3_ERR_LEN];
@@ -168,7 +168,7 @@ abort_key_uploads(struct put *p, time_t since)
  * line printed once it is gone.  Returns the exit code.
  */
 int
-list_uploads(struct put *p, const char *uri, int do_abort)
+bucket_list(struct put *p, const char *uri, int do_abort)
 {
 	char errbuf[S3_ERR_LEN];
 	struct filter fl = { .do_abort = do_abort, .print = 1,
@@ -192,7 +192,7 @@ list_uploads(struct put *p, const char *uri, int do_abort)
  * request's failure.
  */
 int
-head_object(struct put *p, const char *uri)
+bucket_head(struct put *p, const char *uri)
 {
 	char errbuf[S3_ERR_LEN];
 	struct xfer x;
@@ -205,13 +205,13 @@ head_object(struct put *p, const char *uri)
 		errx(EX_USAGE, "%s", errbuf);
 	xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
 	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
-	if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
+	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
 		curl_easy_getinfo(x.e, CURLINFO_RESPONSE_CODE, &http);
 		if (http == 404) {
 			xfer_free(&x);
 			return EX_NOINPUT;
 		}
-		die_verdict(p, &x, &v);
+		report_die(p, &x, &v);
 	}
 	printf("etag %s\n", x.etag);
 	if ((h = xfer_header(&x, "Content-Length")) != NULL)

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "awsconf.h"
 #include "errenv.h"
 
@@ -234,11 +236,15 @@ bucket_ok(const char *b)
 	return 1;
 }
 
-/* A key S3 stores as given and every client reads back the same:
- * UTF-8, no control character, no "." or ".." segment (libcurl and many
- * servers squash those, so the object would land elsewhere). */
-int
-s3_key_check(const char *key, int prefix, char *err, size_t errlen)
+/*
+ * A key S3 stores as given and every client reads back the same (or,
+ * with prefix, a possibly empty prefix): at most 1024 bytes of valid
+ * UTF-8, no control character, no "." or ".." path segment (libcurl and
+ * many servers squash those, so the object would land elsewhere).  0, or
+ * -1 with the reason in err.
+ */
+static int
+key_check(const char *key, int prefix, char *err, size_t errlen)
 {
 	size_t n = strlen(key);
 	const unsigned char *s = (const unsigned char *)key;
@@ -348,7 +354,7 @@ target_parse(const char *uri, const struct s3_conf *c, struct s3_target *t,
 		errenv_set(err, errlen, "'%s': invalid bucket name '%s'", uri, t->bucket);
 		goto fail;
 	}
-	if (s3_key_check(t->key, prefix, kerr, sizeof kerr) != 0) {
+	if (key_check(t->key, prefix, kerr, sizeof kerr) != 0) {
 		errenv_set(err, errlen, "'%s': %s", uri, kerr);
 		goto fail;
 	}
@@ -486,6 +492,41 @@ s3_easy_creds(CURL *e, struct curl_slist **hdrs, const struct s3_conf *c)
 	}
 	curl_slist_free_all(*hdrs);
 	*hdrs = list;
+	return 0;
+}
+
+struct curl_slist *
+s3_meta_headers(struct curl_slist *h, const char *const *meta, int nmeta)
+{
+	for (int i = 0; i < nmeta && h != NULL; i++) {
+		const char *m = meta[i], *eq = strchr(m, '=');
+		char name[160];
+
+		snprintf(name, sizeof name, "x-amz-meta-%.*s%s", (int)(eq - m), m,
+		    eq[1] ? "" : ";");
+		if (eq[1])
+			h = s3_header(h, name, eq + 1);
+		else {
+			/* curl's form of a header without a value: "name;". */
+			struct curl_slist *n = curl_slist_append(h, name);
+
+			if (n == NULL)
+				curl_slist_free_all(h);
+			h = n;
+		}
+	}
+	return h;
+}
+
+int
+s3_sha256_hex(const void *buf, size_t n, char out[65])
+{
+	unsigned char d[32];
+	unsigned int len = 32;
+
+	if (!EVP_Digest(buf, n, d, &len, EVP_sha256(), NULL))
+		return -1;
+	s3_hex(d, 32, out);
 	return 0;
 }
 

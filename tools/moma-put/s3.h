@@ -104,7 +104,8 @@ struct curl_slist *s3_object_headers(struct curl_slist *list,
  * (ENDPOINT/bucket/key) under c->endpoint unless c->virtual_hosted
  * (then scheme://bucket.HOST/key), and path-style whenever the bucket
  * name holds a dot or c->path_style is set.  The key must pass
- * s3_key_check(); each of its bytes but '/' is percent-encoded once, and
+ * the key check (at most 1024 bytes of UTF-8, no control character, no
+ * "." or ".." segment); each of its bytes but '/' is percent-encoded once, and
  * requests send the path as is.  Returns 0, or -1 with a message in err.
  * Free with s3_target_free().
  */
@@ -118,13 +119,6 @@ void s3_target_free(struct s3_target *t);
  */
 int s3_bucket_parse(const char *uri, const struct s3_conf *c,
     struct s3_target *t, char *err, size_t errlen);
-
-/*
- * Check an object key (or, with prefix, a possibly empty prefix): at
- * most 1024 bytes of valid UTF-8, no control character, no "." or ".."
- * path segment.  0, or -1 with the reason in err.
- */
-int s3_key_check(const char *key, int prefix, char *err, size_t errlen);
 
 /*
  * Percent-encode s as SigV4 wants (everything but A-Z a-z 0-9 - _ . ~,
@@ -161,6 +155,19 @@ struct curl_slist *s3_base_headers(struct curl_slist *list,
 /* Append "name: value" to list; NULL (list freed) on allocation failure. */
 struct curl_slist *s3_header(struct curl_slist *list, const char *name,
     const char *value);
+
+/*
+ * The x-amz-meta-NAME headers of nmeta "name=value" strings (a name already
+ * checked and lower-cased; an empty value is sent as curl's "name;"), for
+ * Create, PutObject and Copy.  Appends to list; the new list, or NULL on
+ * allocation failure (list freed).
+ */
+struct curl_slist *s3_meta_headers(struct curl_slist *list,
+    const char *const *meta, int nmeta);
+
+/* SHA-256 of n bytes as lower-case hex into out: the payload hash of a
+ * request with a body.  0, or -1 if libcrypto has no SHA-256. */
+int s3_sha256_hex(const void *buf, size_t n, char out[65]);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void s3_hex(const unsigned char *p, size_t n, char *out);

@@ -131,7 +131,7 @@ state_print(struct put *p, FILE *f, int phase)
 	fprintf(f, "upload-id %s\n", p->upload_id);
 	if (phase != PH_READY)
 		return;
-	multipart_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
+	parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
 	fprintf(f, "bytes %" PRIu64 "\nsha256 %s\netag %s\nparts %u\n",
 	    p->st.bytes_out, p->sha256, p->etag, p->nparts);
 	for (unsigned i = 1; i <= p->nparts; i++) {
@@ -254,7 +254,7 @@ read_part(struct reader *r, struct put *p, unsigned i)
 	if (strncmp(r->line, want, strlen(want)) != 0)
 		bad(r, "parts out of order");
 	if (sscanf(r->line + strlen(want), "%" SCNu64 " %32s %71s%c", &size,
-	    md5hex, etag, &tail) != 3 || strlen(md5hex) != 32 || !etag_ok(etag) ||
+	    md5hex, etag, &tail) != 3 || strlen(md5hex) != 32 || !parts_etag_ok(etag) ||
 	    size > PART_MAX)
 		bad(r, "bad part line");
 	for (int k = 0; k < 16; k++) {
@@ -264,7 +264,7 @@ read_part(struct reader *r, struct put *p, unsigned i)
 			bad(r, "bad MD5");
 		md5[k] = (unsigned char)(hi << 4 | lo);
 	}
-	record_part(p, i, size, md5, etag);
+	parts_record(p, i, size, md5, etag);
 }
 
 /* The endpoint, region, bucket and key of the state, against the
@@ -347,7 +347,7 @@ state_read(struct put *p, const char *path)
 			bad(&r, "no parts");
 		for (unsigned i = 1; i <= p->nparts; i++)
 			read_part(&r, p, i);
-		multipart_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
+		parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
 		if (strcmp(want_etag, p->etag) != 0)
 			bad(&r, "etag does not match the parts");
 	}

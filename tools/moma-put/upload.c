@@ -26,59 +26,19 @@ struct scan {
 	uint64_t next_retry;
 };
 
-void
-record_part(struct put *p, unsigned partno, uint64_t size,
-    const unsigned char md5[16], const char *etag)
-{
-	if (partno >= p->parts_cap) {
-		unsigned cap = p->parts_cap ? p->parts_cap : 64;
-		struct partinfo *pi;
-
-		while (cap <= partno)
-			cap *= 2;
-		if ((pi = realloc(p->parts, cap * sizeof *pi)) == NULL)
-			errx(EX_SOFTWARE, "out of memory");
-		memset(pi + p->parts_cap, 0, (cap - p->parts_cap) * sizeof *pi);
-		p->parts = pi;
-		p->parts_cap = cap;
-	}
-	p->parts[partno].size = size;
-	memcpy(p->parts[partno].md5, md5, 16);
-	snprintf(p->parts[partno].etag, sizeof p->parts[partno].etag, "%.71s", etag);
-}
-
-/* The ETag S3 gives a completed multipart object: MD5 of the parts' MD5s. */
-void
-multipart_etag(const struct partinfo *pi, unsigned n, char *out, size_t len)
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned char d[16];
-	unsigned int dl = 16;
-	char hex[33];
-
-	if (c == NULL || !EVP_DigestInit_ex(c, EVP_md5(), NULL))
-		errx(EX_SOFTWARE, "MD5 unavailable in libcrypto");
-	for (unsigned i = 1; i <= n; i++)
-		EVP_DigestUpdate(c, pi[i].md5, 16);
-	EVP_DigestFinal_ex(c, d, &dl);
-	EVP_MD_CTX_free(c);
-	s3_hex(d, 16, hex);
-	snprintf(out, len, "%s-%u", hex, n);
-}
-
 /* AbortMultipartUpload; 0 when gone (or already gone), -1 with a warning. */
 int
-abort_upload(struct put *p, const char *upload_id)
+upload_abort(struct put *p, const char *upload_id)
 {
 	struct xfer x;
 	struct verdict v;
 	struct xml_answer xml;
-	char *url = url_for(p, OP_ABORT, 0, upload_id);
+	char *url = xfer_url(p, OP_ABORT, 0, upload_id);
 	int r;
 
 	xfer_init(p, &x, OP_ABORT, 0, url, NULL, 0,
 	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
-	r = run_sync(p, &x, 3, &v, &xml);
+	r = xfer_run(p, &x, 3, &v, &xml);
 	/* Gone already (Swift says NoSuchKey of a completed upload). */
 	if (r != 0 && (strcmp(v.code, "NoSuchUpload") == 0 ||
 	    strcmp(v.code, "NoSuchKey") == 0))
@@ -100,11 +60,11 @@ static _Noreturn void
 fail_upload(struct put *p, const struct xfer *x, struct verdict *v)
 {
 	pool_stop(p);
-	put_warn_verdict(p, x, v);
-	if (p->upload_id != NULL && abort_upload(p, p->upload_id) == 0 &&
+	report_verdict(p, x, v);
+	if (p->upload_id != NULL && upload_abort(p, p->upload_id) == 0 &&
 	    p->opt.prepare != NULL)
 		unlink(p->opt.prepare);
-	put_exit(p, v->exit);
+	report_exit(p, v->exit);
 }
 
 static _Noreturn void
@@ -130,32 +90,9 @@ already_completed(struct put *p)
 	xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
 	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
 	x.interruptible = 0;
-	r = run_sync(p, &x, 3, &v, &xml) == 0 && strcmp(x.etag, p->etag) == 0;
+	r = xfer_run(p, &x, 3, &v, &xml) == 0 && strcmp(x.etag, p->etag) == 0;
 	xfer_free(&x);
 	return r;
-}
-
-static char *
-complete_body(struct put *p, size_t *lenp)
-{
-	static const char head[] = "<CompleteMultipartUpload "
-	    "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-	static const char tail[] = "</CompleteMultipartUpload>";
-	size_t cap = sizeof head + sizeof tail + (size_t)p->nparts * 128, len;
-	char *body = malloc(cap);
-
-	if (body == NULL)
-		errx(EX_SOFTWARE, "out of memory");
-	len = (size_t)snprintf(body, cap, "%s", head);
-	for (unsigned i = 1; i <= p->nparts; i++)
-		len += (size_t)snprintf(body + len, cap - len,
-		    "<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag></Part>",
-		    i, p->parts[i].etag);
-	len += (size_t)snprintf(body + len, cap - len, "%s", tail);
-	if (len >= cap)
-		errx(EX_SOFTWARE, "Complete body overflow");
-	*lenp = len;
-	return body;
 }
 
 /*
@@ -169,7 +106,7 @@ complete_body(struct put *p, size_t *lenp)
  * so aborting is safe.
  */
 int
-complete_upload(struct put *p)
+upload_complete(struct put *p)
 {
 	char *body, *url, sha[65];
 	size_t len;
@@ -180,16 +117,17 @@ complete_upload(struct put *p)
 	uint64_t t0 = stats_now_ns();
 	int rc = 0;
 
-	multipart_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
-	body = complete_body(p, &len);
-	sha256_hex(body, len, sha);
+	parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
+	body = parts_complete_body(p, &len);
+	if (s3_sha256_hex(body, len, sha) != 0)
+		errx(EX_SOFTWARE, "SHA-256 unavailable in libcrypto");
 	h = s3_base_headers(NULL, &p->conf, sha);
 	if (h != NULL)
 		h = s3_header(h, "Content-Type", "application/xml");
-	url = url_for(p, OP_COMPLETE, 0, p->upload_id);
+	url = xfer_url(p, OP_COMPLETE, 0, p->upload_id);
 	xfer_init(p, &x, OP_COMPLETE, 0, url, body, len, h);
 	free(url);
-	if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
+	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
 		if (!x.sent && strcmp(v.code, "NoSuchUpload") != 0)
 			rc = -(v.exit > 0 ? v.exit : EX_UNAVAILABLE);
 		else if (already_completed(p))
@@ -202,13 +140,13 @@ complete_upload(struct put *p)
 				    "expired)", p->upload_id);
 		}
 		if (rc != 0)
-			put_warn_verdict(p, &x, &v);
+			report_verdict(p, &x, &v);
 	} else if (strchr(xml.etag, '-') != NULL && strcmp(xml.etag, p->etag) != 0) {
 		/* S3 assembled other bytes than the ones we sent: the object
 		 * is there, but say so and fail. */
 		v.exit = EX_PROTOCOL;
 		snprintf(v.msg, sizeof v.msg, "ETag %s, expected %s", xml.etag, p->etag);
-		put_warn_verdict(p, &x, &v);
+		report_verdict(p, &x, &v);
 		rc = EX_PROTOCOL;
 	}
 	if (rc == 0 && p->opt.verbose)
@@ -295,9 +233,9 @@ put_single(struct put *p, struct slot *s)
 		h = s3_header(h, "Content-Type", p->opt.content_type);
 	if (h != NULL)
 		h = s3_object_headers(h, &p->conf);
-	h = meta_headers(p, h);
+	h = s3_meta_headers(h, p->opt.meta, p->opt.nmeta);
 	xfer_init(p, &x, OP_PUT, 0, p->target.url, s->buf, s->len, h);
-	if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0)
+	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0)
 		fail_upload(p, &x, &v);
 	xfer_free(&x);
 	p->st.records = 1;
@@ -308,7 +246,7 @@ put_single(struct put *p, struct slot *s)
 static void
 create_upload(struct put *p)
 {
-	char *url = url_for(p, OP_CREATE, 0, NULL);
+	char *url = xfer_url(p, OP_CREATE, 0, NULL);
 	struct curl_slist *h = s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256);
 	struct xfer x;
 	struct verdict v;
@@ -318,10 +256,10 @@ create_upload(struct put *p)
 		h = s3_header(h, "Content-Type", p->opt.content_type);
 	if (h != NULL)
 		h = s3_object_headers(h, &p->conf);
-	h = meta_headers(p, h);
+	h = s3_meta_headers(h, p->opt.meta, p->opt.nmeta);
 	xfer_init(p, &x, OP_CREATE, 0, url, NULL, 0, h);
 	free(url);
-	if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0)
+	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0)
 		fail_upload(p, &x, &v);
 	if ((p->upload_id = strdup(xml.upload_id)) == NULL)
 		errx(EX_SOFTWARE, "out of memory");
@@ -347,7 +285,7 @@ start_part(struct put *p, struct slot *s)
 
 	if (h != NULL)
 		h = s3_header(h, "Content-MD5", s->md5_b64);
-	url = url_for(p, OP_PART, s->partno, p->upload_id);
+	url = xfer_url(p, OP_PART, s->partno, p->upload_id);
 	xfer_init(p, &s->x, OP_PART, s->partno, url, s->buf, s->len, h);
 	free(url);
 	xfer_rewind(&s->x);
@@ -366,7 +304,7 @@ check_part(struct put *p, struct slot *s, struct verdict *v)
 	s3_hex(s->md5, 16, hex);
 	/* Content-MD5 made S3 check the bytes; an ETag that is an MD5 must
 	 * also be ours. */
-	if (!etag_ok(s->x.etag)) {
+	if (!parts_etag_ok(s->x.etag)) {
 		v->exit = EX_PROTOCOL;
 		snprintf(v->msg, sizeof v->msg, "bad ETag '%s'", s->x.etag);
 		fail_upload(p, &s->x, v);
@@ -382,7 +320,7 @@ check_part(struct put *p, struct slot *s, struct verdict *v)
 static void
 part_done(struct put *p, struct slot *s)
 {
-	record_part(p, s->partno, s->len, s->md5, s->x.etag);
+	parts_record(p, s->partno, s->len, s->md5, s->x.etag);
 	p->st.bytes_out += s->len;
 	p->st.records++;
 	xfer_free(&s->x);
@@ -397,14 +335,14 @@ part_retry(struct put *p, struct slot *s, struct verdict *v)
 {
 	p->nretries++;
 	pthread_mutex_lock(&p->pool.mu);
-	s->retry_at = stats_now_ns() + backoff_ns(s->attempts - 1);
+	s->retry_at = stats_now_ns() + xfer_backoff_ns(s->attempts - 1);
 	s->state = S_WAITING;
 	pthread_mutex_unlock(&p->pool.mu);
 	if (p->opt.verbose) {
 		char w[256];
 
-		end_progress(p);
-		where(p, &s->x, w, sizeof w);
+		report_progress_end(p);
+		xfer_where(p, &s->x, w, sizeof w);
 		warnx("%s: %s; retry in %.1f s", w, v->msg,
 		    (double)(s->retry_at - stats_now_ns()) / 1e9);
 	}
@@ -437,7 +375,7 @@ collect_parts(struct put *p, int *inflight, int *any)
 				s = &p->pool.slots[i];
 		if (s == NULL)
 			continue;
-		r = judge(p, &s->x, m->data.result, &v, &xml);
+		r = xfer_judge(p, &s->x, m->data.result, &v, &xml);
 		curl_multi_remove_handle(p->pool.multi, s->x.e);
 		(*inflight)--;
 		if (r == 0)
@@ -489,9 +427,9 @@ send_stream(struct put *p)
 	for (;;) {
 		char msg[128];
 
-		if (put_signal) {
+		if (sig_caught) {
 			snprintf(msg, sizeof msg, "interrupted by signal %d",
-			    (int)put_signal);
+			    (int)sig_caught);
 			fail_plain(p, mode, -1, msg);
 		}
 		scan_pool(p, mode, inflight, &sc);
@@ -545,7 +483,7 @@ upload_stream(struct put *p)
 		err(EX_OSERR, "cannot start the reader");
 	mode = send_stream(p);
 	pool_finish(p);
-	end_progress(p);
+	report_progress_end(p);
 	if (mode != MULTI)
 		return;
 	if (p->opt.prepare) {
@@ -555,10 +493,10 @@ upload_stream(struct put *p)
 
 			snprintf(v.msg, sizeof v.msg, "cannot write the state "
 			    "file %s", p->opt.prepare);
-			put_warn_verdict(p, &x, &v);
-			if (abort_upload(p, p->upload_id) == 0)
+			report_verdict(p, &x, &v);
+			if (upload_abort(p, p->upload_id) == 0)
 				unlink(p->opt.prepare);
-			put_exit(p, EX_CANTCREAT);
+			report_exit(p, EX_CANTCREAT);
 		}
 		if (p->opt.verbose)
 			warnx("%s: %u parts uploaded, upload %s left open; state "
@@ -566,14 +504,14 @@ upload_stream(struct put *p)
 			    p->opt.prepare);
 		return;
 	}
-	if ((rc = complete_upload(p)) < 0) {
-		abort_upload(p, p->upload_id);
-		put_exit(p, -rc);
+	if ((rc = upload_complete(p)) < 0) {
+		upload_abort(p, p->upload_id);
+		report_exit(p, -rc);
 	}
 	if (rc > 0) {
 		warnx("%s: upload %s left open (Complete was sent, so it is "
 		    "not aborted); moma-put --abort-uploads clears it", p->target.name,
 		    p->upload_id);
-		put_exit(p, rc);
+		report_exit(p, rc);
 	}
 }
