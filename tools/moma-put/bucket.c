@@ -38,7 +38,7 @@ list_url(struct put *p, const char *key_marker, const char *id_marker)
 	if (km == NULL || pf == NULL || im == NULL ||
 	    asprintf(&u, "%s?key-marker=%s&prefix=%s&upload-id-marker=%s&uploads=",
 	    p->target.url, km, pf, im) < 0)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	free(km);
 	free(pf);
 	free(im);
@@ -54,7 +54,7 @@ abort_listed(struct put *p, const struct xml_upload *u)
 	int r;
 
 	if (asprintf(&uri, "s3://%s/%s", bucket.bucket, u->key) < 0)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	if (s3_target_parse(uri, &p->conf, &obj, errbuf, sizeof errbuf) != 0) {
 		warnx("%s (upload %s): %s; not aborted", uri, u->upload_id, errbuf);
 		free(uri);
@@ -62,7 +62,7 @@ abort_listed(struct put *p, const struct xml_upload *u)
 	}
 	free(uri);
 	p->target = obj;
-	r = upload_abort(p, u->upload_id);
+	r = abort_upload(p, u->upload_id);
 	p->target = bucket;
 	s3_target_free(&obj);
 	return r;
@@ -108,15 +108,16 @@ list_all(struct put *p, struct filter *fl)
 	char key_marker[1100] = "", id_marker[512] = "";
 
 	if (l == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	for (int page = 0; page < 100000; page++) {
 		char *url = list_url(p, key_marker, id_marker);
 		struct xfer x;
 		struct verdict v;
 		struct xml_answer xml;
 
-		xfer_init(p, &x, OP_LIST, 0, url, NULL, 0,
-		    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
+		if (xfer_init(p, &x, OP_LIST, 0, url, NULL, 0,
+		    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256)) != 0)
+			report_fail(p, EX_OSERR, "out of memory");
 		free(url);
 		if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0)
 			report_die(p, &x, &v);
@@ -127,7 +128,7 @@ list_all(struct put *p, struct filter *fl)
 		}
 		xfer_free(&x);
 		if (list_page(p, l, fl) != 0)
-			err(EX_IOERR, "stdout");
+			report_fail(p, EX_IOERR, "stdout: %s", strerror(errno));
 		if (strcmp(l->truncated, "true") != 0 || l->next_key[0] == '\0')
 			break;
 		snprintf(key_marker, sizeof key_marker, "%s", l->next_key);
@@ -150,9 +151,9 @@ bucket_abort_since(struct put *p, time_t since)
 	    .exact_key = obj.key };
 
 	if (asprintf(&uri, "s3://%s/%s", obj.bucket, obj.key) < 0)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	if (s3_bucket_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
-		errx(EX_DATAERR, "%s", errbuf);
+		report_fail(p, EX_DATAERR, "%s", errbuf);
 	free(uri);
 	list_all(p, &fl);
 	s3_target_free(&p->target);
@@ -176,7 +177,7 @@ bucket_list(struct put *p, const char *uri, int do_abort)
 	    time(NULL) - p->opt.older_than : 0 };
 
 	if (s3_bucket_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
-		errx(EX_USAGE, "%s", errbuf);
+		report_fail(p, EX_USAGE, "%s", errbuf);
 	list_all(p, &fl);
 	if (fl.nfail) {
 		warnx("%s: %u uploads could not be aborted", p->target.name, fl.nfail);
@@ -202,9 +203,10 @@ bucket_head(struct put *p, const char *uri)
 	const char *h;
 
 	if (s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
-		errx(EX_USAGE, "%s", errbuf);
-	xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
-	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
+		report_fail(p, EX_USAGE, "%s", errbuf);
+	if (xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
+	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256)) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
 		curl_easy_getinfo(x.e, CURLINFO_RESPONSE_CODE, &http);
 		if (http == 404) {

@@ -171,7 +171,7 @@ add_meta(struct put_opts *o, const char *arg)
 	if (eq == NULL || eq == arg || eq - arg > 128)
 		errx(EX_USAGE, "--meta '%s': expected NAME=VALUE", arg);
 	if ((m = strdup(arg)) == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		errx(EX_OSERR, "out of memory");
 	for (char *c = m; c < m + (eq - arg); c++) {
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
@@ -333,9 +333,10 @@ cmd_complete(struct put *p)
 {
 	int rc;
 
+	p->keep_upload = 1;	/* a state file's upload: --abort only */
 	if (state_read(p, p->opt.complete) != PH_READY)
-		errx(EX_DATAERR, "%s: the upload was not finished (its --prepare "
-		    "did not end): only --abort can take it", p->opt.complete);
+		report_fail(p, EX_DATAERR, "%s: the upload was not finished (its "
+		    "--prepare did not end): only --abort can take it", p->opt.complete);
 	if (sig_caught)
 		report_exit(p, -1);
 	rc = upload_complete(p);
@@ -352,6 +353,7 @@ cmd_complete(struct put *p)
 static int
 cmd_abort(struct put *p)
 {
+	p->keep_upload = 1;	/* aborted below, on purpose, or kept */
 	if (state_read(p, p->opt.abort) == PH_CREATING) {
 		/* Killed before Create answered: any upload of the key since
 		 * the run started is its.  A Create sent just before the kill
@@ -369,7 +371,7 @@ cmd_abort(struct put *p)
 			if (bucket_abort_since(p, p->created) != 0)
 				return EX_UNAVAILABLE;
 		}
-	} else if (upload_abort(p, p->upload_id) != 0)
+	} else if (abort_upload(p, p->upload_id) != 0)
 		return EX_UNAVAILABLE;
 	if (unlink(p->opt.abort) != 0)
 		warn("%s", p->opt.abort);

@@ -141,6 +141,9 @@ struct put {
 	char sha256[65];		/* of the stream, once read */
 	uint64_t complete_ns;		/* time spent in Complete */
 	time_t created;			/* --prepare started */
+	/* 1: the way out must not abort upload_id: Complete was sent, or
+	 * --prepare left it open on purpose, or a state file named it. */
+	int keep_upload;
 };
 
 /* sig.c: set by the signal handler; the run checks sig_caught between
@@ -150,15 +153,16 @@ extern volatile sig_atomic_t sig_at_s;	/* CLOCK_MONOTONIC s of the first */
 int sig_install(void);
 
 /* parts.c: the acknowledged parts (1-based in p->parts), the multipart
- * ETag they make, the CompleteMultipartUpload body that lists them. */
-void parts_record(struct put *p, unsigned partno, uint64_t size,
+ * ETag they make, the CompleteMultipartUpload body that lists them.  No
+ * exit: -1 or NULL when out of memory (or, parts_etag, without MD5). */
+int parts_record(struct put *p, unsigned partno, uint64_t size,
     const unsigned char md5[16], const char *etag);
-void parts_etag(const struct partinfo *pi, unsigned n, char *out, size_t len);
+int parts_etag(const struct partinfo *pi, unsigned n, char *out, size_t len);
 int parts_etag_ok(const char *s);
 char *parts_complete_body(const struct put *p, size_t *lenp);
 
 /* xfer.c: one request, its verdict, its retries, its URL. */
-void xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
+int xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
     const char *url, const void *body, size_t len, struct curl_slist *hdrs);
 void xfer_rewind(struct xfer *x);
 void xfer_free(struct xfer *x);
@@ -172,7 +176,14 @@ uint64_t xfer_backoff_ns(int attempt);
 int xfer_nap(uint64_t ns);
 const char *xfer_header(const struct xfer *x, const char *name);
 
-/* report.c: messages, statistics and the exit code. */
+/* abort.c */
+int abort_upload(struct put *p, const char *upload_id);
+
+/* report.c: messages, statistics and the exit code.  Every failure of
+ * the run ends in report_exit, the one way out, which aborts an upload
+ * the run opened and did not keep (struct put's keep_upload). */
+_Noreturn void report_fail(struct put *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void report_verdict(struct put *p, const struct xfer *x, const struct verdict *v);
 _Noreturn void report_exit(struct put *p, int code);
 _Noreturn void report_die(struct put *p, const struct xfer *x,
@@ -189,7 +200,6 @@ uint64_t pool_part_size(const struct pool *pl, unsigned n);
 
 /* upload.c */
 void upload_stream(struct put *p);
-int upload_abort(struct put *p, const char *upload_id);
 int upload_complete(struct put *p);
 
 /* state.c */

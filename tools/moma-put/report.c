@@ -1,14 +1,18 @@
 /*
  * report.c - the run's way out: a failed request's message, the --stats
  * line and --stats-file pairs, the end of the progress line, and the exit
- * code (a signal that arrived is re-raised instead).
+ * code (a signal that arrived is re-raised instead).  Every failure after
+ * the configuration is read leaves through report_exit, which aborts an
+ * upload the run opened and did not keep.
  */
 #include <err.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "put.h"
 
@@ -47,14 +51,31 @@ report_progress_end(struct put *p)
 	p->progress_shown = 0;
 }
 
-/* Exit with code; a signal that arrived is re-raised instead.  The
- * --stats-file says exit=128+N for signal N, as a shell would. */
+/* A failed run leaves nothing behind: the upload it opened is aborted
+ * unless kept (Complete sent, --prepare done, or named by a state file),
+ * and with it the --prepare state file that describes it. */
+static void
+abort_open(struct put *p)
+{
+	if (p->upload_id == NULL || p->keep_upload)
+		return;
+	p->keep_upload = 1;	/* once: the abort's own failure exits here too */
+	if (abort_upload(p, p->upload_id) == 0 && p->opt.prepare != NULL)
+		unlink(p->opt.prepare);
+}
+
+/* The one way out of a failed run (and of a signalled one): abort what
+ * it opened, then exit with code; a signal that arrived is re-raised
+ * instead.  The --stats-file says exit=128+N for signal N, as a shell
+ * would. */
 _Noreturn void
 report_exit(struct put *p, int code)
 {
 	char serr[STATS_ERR_LEN];
 
 	report_progress_end(p);
+	if (code != 0 || sig_caught)
+		abort_open(p);
 	report_stats(p);
 	if (code < 0 || sig_caught) {
 		int sig = sig_caught ? (int)sig_caught : SIGTERM;
@@ -81,6 +102,19 @@ report_verdict(struct put *p, const struct xfer *x, const struct verdict *v)
 	report_progress_end(p);
 	xfer_where(p, x, w, sizeof w);
 	warnx("%s: %s", w, v->msg);
+}
+
+/* Say "moma-put: MESSAGE" and take the way out with code. */
+_Noreturn void
+report_fail(struct put *p, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	report_progress_end(p);
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	report_exit(p, code);
 }
 
 /* Report v for request x and exit with its code (re-raising a signal). */

@@ -26,44 +26,13 @@ struct scan {
 	uint64_t next_retry;
 };
 
-/* AbortMultipartUpload; 0 when gone (or already gone), -1 with a warning. */
-int
-upload_abort(struct put *p, const char *upload_id)
-{
-	struct xfer x;
-	struct verdict v;
-	struct xml_answer xml;
-	char *url = xfer_url(p, OP_ABORT, 0, upload_id);
-	int r;
-
-	xfer_init(p, &x, OP_ABORT, 0, url, NULL, 0,
-	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
-	r = xfer_run(p, &x, 3, &v, &xml);
-	/* Gone already (Swift says NoSuchKey of a completed upload). */
-	if (r != 0 && (strcmp(v.code, "NoSuchUpload") == 0 ||
-	    strcmp(v.code, "NoSuchKey") == 0))
-		r = 0;
-	if (r != 0)
-		warnx("%s: AbortMultipartUpload: %s; upload %s stays open until "
-		    "aborted (moma-put --abort-uploads, or a bucket lifecycle rule)",
-		    p->target.name, v.msg, upload_id);
-	else if (p->opt.verbose)
-		warnx("%s: upload %s aborted", p->target.name, upload_id);
-	xfer_free(&x);
-	free(url);
-	return r;
-}
-
 /* Stop everything and exit after a failure of x, before Complete was
- * sent: abort the upload, so nothing stays behind. */
+ * sent: report_exit aborts the upload, so nothing stays behind. */
 static _Noreturn void
 fail_upload(struct put *p, const struct xfer *x, struct verdict *v)
 {
 	pool_stop(p);
 	report_verdict(p, x, v);
-	if (p->upload_id != NULL && upload_abort(p, p->upload_id) == 0 &&
-	    p->opt.prepare != NULL)
-		unlink(p->opt.prepare);
 	report_exit(p, v->exit);
 }
 
@@ -87,8 +56,9 @@ already_completed(struct put *p)
 	struct xml_answer xml;
 	int r;
 
-	xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
-	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
+	if (xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
+	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256)) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	x.interruptible = 0;
 	r = xfer_run(p, &x, 3, &v, &xml) == 0 && strcmp(x.etag, p->etag) == 0;
 	xfer_free(&x);
@@ -115,18 +85,22 @@ upload_complete(struct put *p)
 	struct verdict v;
 	struct xml_answer xml;
 	uint64_t t0 = stats_now_ns();
-	int rc = 0;
+	int rc = 0, keep = p->keep_upload;
 
-	parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
-	body = parts_complete_body(p, &len);
-	if (s3_sha256_hex(body, len, sha) != 0)
-		errx(EX_SOFTWARE, "SHA-256 unavailable in libcrypto");
+	if (parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag) != 0 ||
+	    (body = parts_complete_body(p, &len)) == NULL ||
+	    s3_sha256_hex(body, len, sha) != 0)
+		report_fail(p, EX_OSERR, "Complete: out of memory, or no MD5 or SHA-256 "
+		    "in libcrypto");
 	h = s3_base_headers(NULL, &p->conf, sha);
 	if (h != NULL)
 		h = s3_header(h, "Content-Type", "application/xml");
 	url = xfer_url(p, OP_COMPLETE, 0, p->upload_id);
-	xfer_init(p, &x, OP_COMPLETE, 0, url, body, len, h);
+	if (xfer_init(p, &x, OP_COMPLETE, 0, url, body, len, h) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	free(url);
+	/* The commit point: from here the way out never aborts the upload. */
+	p->keep_upload = 1;
 	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
 		if (!x.sent && strcmp(v.code, "NoSuchUpload") != 0)
 			rc = -(v.exit > 0 ? v.exit : EX_UNAVAILABLE);
@@ -149,6 +123,8 @@ upload_complete(struct put *p)
 		report_verdict(p, &x, &v);
 		rc = EX_PROTOCOL;
 	}
+	if (rc < 0)		/* never sent: nothing reached S3 */
+		p->keep_upload = keep;
 	if (rc == 0 && p->opt.verbose)
 		warnx("%s: %u parts, ETag %s", p->target.name, p->nparts, p->etag);
 	p->complete_ns += stats_now_ns() - t0;
@@ -234,7 +210,8 @@ put_single(struct put *p, struct slot *s)
 	if (h != NULL)
 		h = s3_object_headers(h, &p->conf);
 	h = s3_meta_headers(h, p->opt.meta, p->opt.nmeta);
-	xfer_init(p, &x, OP_PUT, 0, p->target.url, s->buf, s->len, h);
+	if (xfer_init(p, &x, OP_PUT, 0, p->target.url, s->buf, s->len, h) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0)
 		fail_upload(p, &x, &v);
 	xfer_free(&x);
@@ -257,12 +234,13 @@ create_upload(struct put *p)
 	if (h != NULL)
 		h = s3_object_headers(h, &p->conf);
 	h = s3_meta_headers(h, p->opt.meta, p->opt.nmeta);
-	xfer_init(p, &x, OP_CREATE, 0, url, NULL, 0, h);
+	if (xfer_init(p, &x, OP_CREATE, 0, url, NULL, 0, h) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	free(url);
 	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0)
 		fail_upload(p, &x, &v);
 	if ((p->upload_id = strdup(xml.upload_id)) == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	xfer_free(&x);
 	if (p->opt.verbose)
 		warnx("%s: upload %s", p->target.name, p->upload_id);
@@ -286,13 +264,14 @@ start_part(struct put *p, struct slot *s)
 	if (h != NULL)
 		h = s3_header(h, "Content-MD5", s->md5_b64);
 	url = xfer_url(p, OP_PART, s->partno, p->upload_id);
-	xfer_init(p, &s->x, OP_PART, s->partno, url, s->buf, s->len, h);
+	if (xfer_init(p, &s->x, OP_PART, s->partno, url, s->buf, s->len, h) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	free(url);
 	xfer_rewind(&s->x);
 	p->nrequests++;
 	s->attempts++;
 	if (curl_multi_add_handle(p->pool.multi, s->x.e) != CURLM_OK)
-		errx(EX_SOFTWARE, "curl_multi_add_handle failed");
+		report_fail(p, EX_SOFTWARE, "curl_multi_add_handle failed");
 }
 
 /* A part S3 acknowledged: 0, or 1 if its ETag says the bytes differ. */
@@ -320,7 +299,8 @@ check_part(struct put *p, struct slot *s, struct verdict *v)
 static void
 part_done(struct put *p, struct slot *s)
 {
-	parts_record(p, s->partno, s->len, s->md5, s->x.etag);
+	if (parts_record(p, s->partno, s->len, s->md5, s->x.etag) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	p->st.bytes_out += s->len;
 	p->st.records++;
 	xfer_free(&s->x);
@@ -470,8 +450,9 @@ send_stream(struct put *p)
 }
 
 /*
- * The one-shot and --prepare runs.  Exits on failure, having aborted
- * whatever upload it started, unless Complete had been sent.
+ * The one-shot and --prepare runs.  Exits on failure through
+ * report_exit, which aborts whatever upload it started, unless Complete
+ * had been sent.
  */
 void
 upload_stream(struct put *p)
@@ -480,7 +461,7 @@ upload_stream(struct put *p)
 	int rc;
 
 	if (pool_start(p) != 0)
-		err(EX_OSERR, "cannot start the reader");
+		report_fail(p, EX_OSERR, "cannot start the reader: %s", strerror(errno));
 	mode = send_stream(p);
 	pool_finish(p);
 	report_progress_end(p);
@@ -494,20 +475,17 @@ upload_stream(struct put *p)
 			snprintf(v.msg, sizeof v.msg, "cannot write the state "
 			    "file %s", p->opt.prepare);
 			report_verdict(p, &x, &v);
-			if (upload_abort(p, p->upload_id) == 0)
-				unlink(p->opt.prepare);
 			report_exit(p, EX_CANTCREAT);
 		}
+		p->keep_upload = 1;	/* left open on purpose */
 		if (p->opt.verbose)
 			warnx("%s: %u parts uploaded, upload %s left open; state "
 			    "in %s", p->target.name, p->nparts, p->upload_id,
 			    p->opt.prepare);
 		return;
 	}
-	if ((rc = upload_complete(p)) < 0) {
-		upload_abort(p, p->upload_id);
-		report_exit(p, -rc);
-	}
+	if ((rc = upload_complete(p)) < 0)
+		report_exit(p, -rc);	/* never sent: the way out aborts */
 	if (rc > 0) {
 		warnx("%s: upload %s left open (Complete was sent, so it is "
 		    "not aborted); moma-put --abort-uploads clears it", p->target.name,

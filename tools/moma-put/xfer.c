@@ -200,10 +200,11 @@ xfer_free(struct xfer *x)
 /*
  * Prepare request op on url.  body (len bytes) is sent by PutObject,
  * UploadPart and Complete; it must outlive the request.  hdrs (owned by
- * x from now on) are the request's own headers.  Exits on failure: only
- * a lack of memory makes curl refuse an option.
+ * x from now on) are the request's own headers.  url or hdrs NULL (a
+ * failed allocation) fails.  0, or -1 when out of memory (only a lack of
+ * memory makes curl refuse an option); x is then still for xfer_free.
  */
-void
+int
 xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
     const char *url, const void *body, size_t len, struct curl_slist *hdrs)
 {
@@ -218,9 +219,9 @@ xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
 	x->interruptible = op != OP_ABORT && op != OP_COMPLETE;
 	x->keep_headers = op == OP_HEAD;
 	refresh_creds(p);
-	if (hdrs == NULL || (x->e = curl_easy_init()) == NULL ||
+	if (url == NULL || hdrs == NULL || (x->e = curl_easy_init()) == NULL ||
 	    s3_easy_setup(x->e, &p->conf) != 0)
-		errx(EX_SOFTWARE, "cannot set up a request: out of memory");
+		return -1;
 #define SET(o, v) if (rc == CURLE_OK) rc = curl_easy_setopt(x->e, o, v)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_HTTPHEADER, x->hdrs);
@@ -266,8 +267,7 @@ xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
 		break;
 	}
 #undef SET
-	if (rc != CURLE_OK)
-		errx(EX_SOFTWARE, "cannot set up a request: %s", curl_easy_strerror(rc));
+	return rc == CURLE_OK ? 0 : -1;
 }
 
 void
@@ -513,8 +513,12 @@ xfer_run(struct put *p, struct xfer *x, int attempts, struct verdict *v,
 		if (a > 1) {
 			/* A retry reuses the handle: renewed keys go on it. */
 			refresh_creds(p);
-			if (s3_easy_creds(x->e, &x->hdrs, &p->conf) != 0)
-				errx(EX_SOFTWARE, "out of memory");
+			if (s3_easy_creds(x->e, &x->hdrs, &p->conf) != 0) {
+				memset(v, 0, sizeof *v);
+				v->exit = EX_OSERR;
+				snprintf(v->msg, sizeof v->msg, "out of memory");
+				return -1;
+			}
 		}
 		p->nrequests++;
 		r = xfer_judge(p, x, curl_easy_perform(x->e), v, xml);
@@ -548,6 +552,7 @@ xfer_run(struct put *p, struct xfer *x, int attempts, struct verdict *v,
 /*
  * The URL of op on the target: query parameters sorted and each with '='
  * (curl signs the query as written, and S3 wants the canonical form).
+ * Malloc'd, or NULL when out of memory.
  */
 char *
 xfer_url(struct put *p, enum op op, unsigned partno, const char *upload_id)
@@ -556,7 +561,7 @@ xfer_url(struct put *p, enum op op, unsigned partno, const char *upload_id)
 	int n;
 
 	if (upload_id && id == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		return NULL;
 	switch (op) {
 	case OP_CREATE:
 		n = asprintf(&u, "%s?uploads=", p->target.url);
@@ -574,7 +579,5 @@ xfer_url(struct put *p, enum op op, unsigned partno, const char *upload_id)
 		break;
 	}
 	free(id);
-	if (n < 0)
-		errx(EX_SOFTWARE, "out of memory");
-	return u;
+	return n < 0 ? NULL : u;
 }
