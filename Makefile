@@ -1,6 +1,7 @@
 # moma: build, install, test, benchmark.
 #
-# Every directory tools/NAME/ is a tool: its *.c files link into bin/NAME
+# Every directory tools/NAME/ is a tool: its *.c files (and those of its
+# subfolders, one level down) link into bin/NAME
 # against libshared.a.  A tool lists the pkg-config packages it needs in
 # tools/NAME/tool.mk as NAME_PKGS (and extra libraries as NAME_LIBS).
 #
@@ -77,7 +78,7 @@ $(BUILD)/tools/%.o: tools/%.c | pkgs-build
 	$(CC) $(ALL_CFLAGS) $(call pkgcflags,$($(firstword $(subst /, ,$*))_PKGS)) -MMD -MP -c -o $@ $<
 
 define TOOL_RULE
-$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(BUILD)/libshared.a
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c tools/$(1)/*/*.c)) $(BUILD)/libshared.a
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(call pkglibs,$$($(1)_PKGS) $$(SHARED_PKGS)) $$($(1)_LIBS) -lm
 endef

@@ -10,7 +10,11 @@
 #include "crc.h"
 #include "dvbtime.h"
 
-size_t
+/*
+ * Encode m as a complete 'M' record (length, type, payload) into out,
+ * which must hold frame_msg_size(m) bytes.  Returns that size.
+ */
+static size_t
 frame_msg_encode(const struct frame_msg *m, uint8_t *out)
 {
 	size_t rec = 1 + FRAME_MSG_FIXED + m->storables_len;

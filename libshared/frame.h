@@ -104,15 +104,11 @@ static inline void frame_msg_set_ack_count(uint8_t *p, int16_t v) { be16_set(p +
 static inline const uint8_t *frame_msg_get_storables(const uint8_t *p) { return p + FRAME_MSG_FIXED; }
 static inline uint8_t *frame_msg_storables(uint8_t *p) { return p + FRAME_MSG_FIXED; }
 
-/*
- * Encode m as a complete 'M' record (length, type, payload) into out,
- * which must hold frame_msg_size(m) bytes.  Returns that size.
- */
+/* The size of m as a complete 'M' record (length, type, payload). */
 static inline size_t frame_msg_size(const struct frame_msg *m)
 {
 	return 4 + 1 + FRAME_MSG_FIXED + m->storables_len;
 }
-size_t frame_msg_encode(const struct frame_msg *m, uint8_t *out);
 
 /* ---- reader --------------------------------------------------------------- */
 struct frame_reader {

@@ -71,7 +71,9 @@ io_in_free(struct io_in *in)
 	in->buf = NULL;
 }
 
-int
+/* write(2) all of buf, looping on short writes and EINTR; adds the time
+ * blocked and the bytes to st when not NULL.  0, or -1 with errno set. */
+static int
 io_write_all(int fd, const void *buf, size_t n, struct stats *st)
 {
 	const uint8_t *p = buf;

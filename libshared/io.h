@@ -94,8 +94,5 @@ int io_out_flush(struct io_out *out);
 
 void io_out_free(struct io_out *out);
 
-/* write(2) all of buf, looping on short writes and EINTR; adds the time
- * blocked and the bytes to st when not NULL.  0, or -1 with errno set. */
-int io_write_all(int fd, const void *buf, size_t n, struct stats *st);
 
 #endif

@@ -30,16 +30,6 @@ stats_init(struct stats *st)
 	st->last_progress_ns = st->start_ns;
 }
 
-long
-stats_maxrss_kib(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return -1;
-	return ru.ru_maxrss;
-}
-
 static double
 tv_s(struct timeval tv)
 {
@@ -123,21 +113,6 @@ sf_fail(char *err, const char *fmt, ...)
 	return -1;
 }
 
-static int
-write_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* The pairs one a line, then exit=status, into path.XXXXXX, renamed over
  * path.  err may be NULL (the exit handler). */
@@ -145,7 +120,8 @@ static int
 sf_write(int status, char *err)
 {
 	char text[1200], *tmp = NULL;
-	int n, fd, saved;
+	FILE *f;
+	int n, fd, saved, ok;
 	size_t len;
 
 	/* 32 bytes kept for "\nexit=STATUS\n". */
@@ -166,12 +142,20 @@ sf_write(int status, char *err)
 		free(tmp);
 		return sf_fail(err, "%s: %s", sf.path, strerror(saved));
 	}
-	if (fchmod(fd, 0644) != 0 || write_all(fd, text, len) != 0) {
+	/* stdio loops on short writes; fclose says whether all went out. */
+	if (fchmod(fd, 0644) != 0 || (f = fdopen(fd, "w")) == NULL) {
 		saved = errno;
 		close(fd);
 		goto fail;
 	}
-	if (close(fd) != 0 || rename(tmp, sf.path) != 0) {
+	ok = fwrite(text, 1, len, f) == len;
+	saved = errno;
+	if (fclose(f) != 0 || !ok) {
+		if (ok)
+			saved = errno;
+		goto fail;
+	}
+	if (rename(tmp, sf.path) != 0) {
 		saved = errno;
 		goto fail;
 	}

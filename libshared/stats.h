@@ -49,8 +49,6 @@ int stats_summary(const struct stats *st, const char *in_name,
  */
 int stats_progress(struct stats *st, const char *in_name, char *buf, size_t len);
 
-/* Peak resident set size of this process in KiB (getrusage). */
-long stats_maxrss_kib(void);
 
 /*
  * --stats-file: the pairs of the --stats line, one "key=value" a line,

@@ -708,12 +708,6 @@ tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 }
 
 int
-tlv_from_json_padded(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
-{
-	return tlv_from_json_into(json, len, b, b->buf, err);
-}
-
-int
 tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst,
     char *err)
 {

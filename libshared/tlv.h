@@ -125,17 +125,13 @@ int tlv_from_json(const uint8_t *json, size_t len, struct tlv_body *b, char *err
  * The same, faster, when json has TLV_JSON_SLACK readable bytes after
  * json[len - 1] (their values do not matter): the encoder's call.  Tries
  * tlv_scan_fast and falls back to tlv_from_json when it declines, so the
- * results, errors included, are tlv_from_json's.
+ * results, errors included, are tlv_from_json's.  The body goes to dst,
+ * which has TLV_BODY_MAX + 16 writable bytes (16-byte block copies end in
+ * the slack): the encoder builds it in place in its output.  b->len and
+ * the offsets are set as usual; b->buf is the body only when dst is
+ * b->buf.
  */
 #define TLV_JSON_SLACK 64
-int tlv_from_json_padded(const uint8_t *json, size_t len, struct tlv_body *b, char *err);
-
-/*
- * tlv_from_json_padded writing the body to dst, which has TLV_BODY_MAX +
- * 16 writable bytes (16-byte block copies end in the slack), instead of
- * b->buf: the encoder builds it in place in its output.  b->len and the
- * offsets are set as usual; b->buf is not the body.
- */
 int tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst,
     char *err);
 
@@ -161,9 +157,6 @@ int tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b);
  * AVX2 copy is the one in use.
  */
 int tlv_scan_wide(int on);
-
-/* tlv_from_json under the name of the fuzz oracle (Jansson). */
-int tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err);
 
 /*
  * Build the tables derived from TLV_REGISTRY if not yet done, and check

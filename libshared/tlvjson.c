@@ -220,9 +220,3 @@ out:
 	json_decref(root);
 	return rc;
 }
-
-int
-tlv_from_jansson(const uint8_t *json, size_t len, struct tlv_body *b, char *err)
-{
-	return tlv_from_json(json, len, b, err);
-}

@@ -1,7 +1,7 @@
 /*
  * fuzz_storables - the fast storables scanner against Jansson.  Whatever
  * tlv_scan_fast takes, Jansson (tlv_from_json) must accept with the same
- * bytes and group offsets; the encoder's call (tlv_from_json_padded) must
+ * bytes and group offsets; the encoder's call (tlv_from_json_into) must
  * give Jansson's verdict, error text included, and bytes, whatever the
  * slack bytes after the input hold (two different pads are tried).  The
  * scanner's SSE2 and AVX2 copies must take the same inputs.  Anything
@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(pad, data, size);
 		for (int k = 0; k < 2; k++) {
 			memset(pad + size, fill[k], TLV_JSON_SLACK);
-			int rf = tlv_from_json_padded(pad, size, &f, ef);
+			int rf = tlv_from_json_into(pad, size, &f, f.buf, ef);
 			if (rf != rj || (rj != 0 && strcmp(ej, ef) != 0) || (rj == 0 && !same_body(&f, &j))) {
 				fprintf(stderr, "padded path differs: %d (%s), jansson %d (%s)\n",
 				    rf, rf ? ef : "ok", rj, rj ? ej : "ok");

@@ -1,6 +1,6 @@
 /*
  * tlvbench FILE.frames - storables parsing rate of the encoder's call
- * (tlv_from_json_padded: the fast scanner, Jansson for what it declines)
+ * (tlv_from_json_into: the fast scanner, Jansson for what it declines)
  * against Jansson alone (tlv_from_json) on the messages of a frame
  * stream: the evidence for keeping the scanner.  Prints "fast path N/s
  * (P% taken, COPY copy; sse2 copy N/s) jansson N/s ratio R", COPY the
@@ -67,8 +67,8 @@ main(int argc, char *argv[])
 		uint64_t t0 = stats_now_ns();
 		size_t bad = 0;
 		for (size_t i = 0; i < n; i++)
-			bad += (k == 2 ? tlv_from_json : tlv_from_json_padded)(all + off[i], len[i],
-			    &b, te) != 0;
+			bad += (k == 2 ? tlv_from_json(all + off[i], len[i], &b, te) :
+			    tlv_from_json_into(all + off[i], len[i], &b, b.buf, te)) != 0;
 		rate[k] = (double)n / ((double)(stats_now_ns() - t0) / 1e9);
 		if (bad)
 			errx(EX_DATAERR, "%zu messages did not parse", bad);

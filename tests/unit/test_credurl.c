@@ -1,6 +1,6 @@
 /*
  * Unit tests for the pure parts of moma-put's credential chain
- * (tools/moma-put/credurl.c, included whole: it needs nothing beyond
+ * (tools/moma-put/creds/credurl.c, included whole: it needs nothing beyond
  * libc): the container credentials URL, whose RELATIVE_URI form points at
  * the ECS agent's 169.254.170.2 and so is never contacted by the bats
  * tests; which FULL_URI hosts may get credentials over plain HTTP; STS
@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "../../tools/moma-put/credurl.c"
+#include "../../tools/moma-put/creds/credurl.c"
 
 #include "tap.h"
 

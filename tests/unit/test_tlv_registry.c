@@ -15,7 +15,7 @@
 
 /*
  * json[0..n) followed by 16 pad bytes: the fast path's verdict (*fast),
- * and whether tlv_from_json_padded and tlv_from_json (Jansson) agree on
+ * and whether tlv_from_json_into and tlv_from_json (Jansson) agree on
  * the verdict, the error text and the bytes, and the fast path's bytes
  * are Jansson's when it takes.
  */
@@ -30,7 +30,7 @@ check(const char *json, size_t n, int *fast, char *err)
 	for (size_t k = 0; k < TLV_JSON_SLACK; k++)
 		buf[n + k] = (uint8_t)(k & 1 ? '"' : 0xe2);
 	*fast = tlv_scan_fast(buf, n, &c);
-	int ra = tlv_from_json_padded(buf, n, &a, ea);
+	int ra = tlv_from_json_into(buf, n, &a, a.buf, ea);
 	int rb = tlv_from_json(buf, n, &b, eb);
 	if (err)
 		strcpy(err, eb);

@@ -79,9 +79,6 @@ int pg_connect(struct fetch *f);
  * with the exit code its SQLSTATE calls for; returns -1. */
 int pg_fail(struct fetch *f, PGconn *c, const PGresult *r, const char *what);
 
-/* Run a command that returns no rows.  0 or -1. */
-int pg_exec(struct fetch *f, PGconn *c, const char *sql, int nparams,
-    const char *const *params);
 
 /*
  * Bind the zone and date (and, for connection i of k, the shard) on the

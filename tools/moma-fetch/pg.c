@@ -68,7 +68,8 @@ pg_fail(struct fetch *f, PGconn *c, const PGresult *r, const char *what)
 	return fetch_fail(f, exit_code(c, r), "%s: %s", what, pg_chomp(msg, buf, sizeof buf));
 }
 
-int
+/* Run a command that returns no rows.  0 or -1. */
+static int
 pg_exec(struct fetch *f, PGconn *c, const char *sql, int nparams, const char *const *params)
 {
 	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);

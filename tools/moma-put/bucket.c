@@ -38,7 +38,7 @@ list_url(struct put *p, const char *key_marker, const char *id_marker)
 	if (km == NULL || pf == NULL || im == NULL ||
 	    asprintf(&u, "%s?key-marker=%s&prefix=%s&upload-id-marker=%s&uploads=",
 	    p->target.url, km, pf, im) < 0)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	free(km);
 	free(pf);
 	free(im);
@@ -47,14 +47,14 @@ list_url(struct put *p, const char *key_marker, const char *id_marker)
 
 /* Abort one listed upload; 0, or -1 after a warning. */
 static int
-abort_listed(struct put *p, const struct s3_upload *u)
+abort_listed(struct put *p, const struct xml_upload *u)
 {
 	struct s3_target bucket = p->target, obj;
 	char *uri, errbuf[S3_ERR_LEN];
 	int r;
 
 	if (asprintf(&uri, "s3://%s/%s", bucket.bucket, u->key) < 0)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	if (s3_target_parse(uri, &p->conf, &obj, errbuf, sizeof errbuf) != 0) {
 		warnx("%s (upload %s): %s; not aborted", uri, u->upload_id, errbuf);
 		free(uri);
@@ -78,10 +78,10 @@ struct filter {
 
 /* One page of the listing: print (or abort) what it holds. */
 static int
-list_page(struct put *p, const struct s3_upload_list *l, struct filter *fl)
+list_page(struct put *p, const struct xml_upload_list *l, struct filter *fl)
 {
 	for (int i = 0; i < l->n; i++) {
-		const struct s3_upload *u = &l->up[i];
+		const struct xml_upload *u = &l->up[i];
 		time_t t = iso_time(u->initiated);
 
 		if ((fl->older && (t < 0 || t > fl->older)) ||
@@ -104,30 +104,31 @@ list_page(struct put *p, const struct s3_upload_list *l, struct filter *fl)
 static void
 list_all(struct put *p, struct filter *fl)
 {
-	struct s3_upload_list *l = malloc(sizeof *l);
+	struct xml_upload_list *l = malloc(sizeof *l);
 	char key_marker[1100] = "", id_marker[512] = "";
 
 	if (l == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	for (int page = 0; page < 100000; page++) {
 		char *url = list_url(p, key_marker, id_marker);
 		struct xfer x;
 		struct verdict v;
-		struct s3_xml xml;
+		struct xml_answer xml;
 
-		xfer_init(p, &x, OP_LIST, 0, url, NULL, 0,
-		    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
+		if (xfer_init(p, &x, OP_LIST, 0, url, NULL, 0,
+		    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256)) != 0)
+			report_fail(p, EX_OSERR, "out of memory");
 		free(url);
-		if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0)
-			die_verdict(p, &x, &v);
-		if (s3_uploads_parse(x.resp, x.resp_len, l) != 0) {
+		if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0)
+			report_die(p, &x, &v);
+		if (xml_uploads_parse(x.resp, x.resp_len, l) != 0) {
 			v.exit = EX_PROTOCOL;
 			snprintf(v.msg, sizeof v.msg, "not a ListMultipartUploadsResult");
-			die_verdict(p, &x, &v);
+			report_die(p, &x, &v);
 		}
 		xfer_free(&x);
 		if (list_page(p, l, fl) != 0)
-			err(EX_IOERR, "stdout");
+			report_fail(p, EX_IOERR, "stdout: %s", strerror(errno));
 		if (strcmp(l->truncated, "true") != 0 || l->next_key[0] == '\0')
 			break;
 		snprintf(key_marker, sizeof key_marker, "%s", l->next_key);
@@ -142,7 +143,7 @@ list_all(struct put *p, struct filter *fl)
  * difference with S3).  0, or -1 if one could not be aborted.
  */
 int
-abort_key_uploads(struct put *p, time_t since)
+bucket_abort_since(struct put *p, time_t since)
 {
 	struct s3_target obj = p->target;
 	char *uri, errbuf[S3_ERR_LEN];
@@ -150,9 +151,9 @@ abort_key_uploads(struct put *p, time_t since)
 	    .exact_key = obj.key };
 
 	if (asprintf(&uri, "s3://%s/%s", obj.bucket, obj.key) < 0)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	if (s3_bucket_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
-		errx(EX_DATAERR, "%s", errbuf);
+		report_fail(p, EX_DATAERR, "%s", errbuf);
 	free(uri);
 	list_all(p, &fl);
 	s3_target_free(&p->target);
@@ -168,7 +169,7 @@ abort_key_uploads(struct put *p, time_t since)
  * line printed once it is gone.  Returns the exit code.
  */
 int
-list_uploads(struct put *p, const char *uri, int do_abort)
+bucket_list(struct put *p, const char *uri, int do_abort)
 {
 	char errbuf[S3_ERR_LEN];
 	struct filter fl = { .do_abort = do_abort, .print = 1,
@@ -176,7 +177,7 @@ list_uploads(struct put *p, const char *uri, int do_abort)
 	    time(NULL) - p->opt.older_than : 0 };
 
 	if (s3_bucket_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
-		errx(EX_USAGE, "%s", errbuf);
+		report_fail(p, EX_USAGE, "%s", errbuf);
 	list_all(p, &fl);
 	if (fl.nfail) {
 		warnx("%s: %u uploads could not be aborted", p->target.name, fl.nfail);
@@ -192,26 +193,27 @@ list_uploads(struct put *p, const char *uri, int do_abort)
  * request's failure.
  */
 int
-head_object(struct put *p, const char *uri)
+bucket_head(struct put *p, const char *uri)
 {
 	char errbuf[S3_ERR_LEN];
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 	long http = 0;
 	const char *h;
 
 	if (s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
-		errx(EX_USAGE, "%s", errbuf);
-	xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
-	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
-	if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
+		report_fail(p, EX_USAGE, "%s", errbuf);
+	if (xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
+	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256)) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
+	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
 		curl_easy_getinfo(x.e, CURLINFO_RESPONSE_CODE, &http);
 		if (http == 404) {
 			xfer_free(&x);
 			return EX_NOINPUT;
 		}
-		die_verdict(p, &x, &v);
+		report_die(p, &x, &v);
 	}
 	printf("etag %s\n", x.etag);
 	if ((h = xfer_header(&x, "Content-Length")) != NULL)

@@ -91,33 +91,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	struct timespec ts;
-
-	if (!put_signal) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		put_signal_at_s = (sig_atomic_t)ts.tv_sec;
-	}
-	put_signal = sig;
-	errno = saved;
-}
-
-static int sigpipe_w = -1;
-
-static void
-on_signal_wake(int sig)
-{
-	int saved = errno;
-
-	on_signal(sig);
-	if (sigpipe_w >= 0)
-		(void)!write(sigpipe_w, "", 1);
-	errno = saved;
-}
-
 static int
 parse_size(const char *s, uint64_t *out)
 {
@@ -198,7 +171,7 @@ add_meta(struct put_opts *o, const char *arg)
 	if (eq == NULL || eq == arg || eq - arg > 128)
 		errx(EX_USAGE, "--meta '%s': expected NAME=VALUE", arg);
 	if ((m = strdup(arg)) == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		errx(EX_OSERR, "out of memory");
 	for (char *c = m; c < m + (eq - arg); c++) {
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
@@ -318,15 +291,13 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 static void
 setup(struct put *p)
 {
-	static int fds[2];
-	struct sigaction sa = { 0 };
 	char errbuf[S3_ERR_LEN];
 	const char *e;
 
 	/* The clock starts first, so that the stats file also tells of a
 	 * run that ends in its configuration (credentials, region). */
 	stats_init(&p->st);
-	if (p->opt.stats_path && stats_file_arm(p->opt.stats_path, put_pairs, p,
+	if (p->opt.stats_path && stats_file_arm(p->opt.stats_path, report_pairs, p,
 	    errbuf) != 0)
 		errx(EX_CANTCREAT, "--stats-file %s", errbuf);
 	/* For tests only: a lower part limit makes part-size growth visible
@@ -352,16 +323,8 @@ setup(struct put *p)
 		p->conf.content_type = p->opt.content_type;
 	srand48((long)(stats_now_ns() ^ (uint64_t)getpid() << 16));
 
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+	if ((p->sigfd = sig_install()) < 0)
 		err(EX_OSERR, "pipe");
-	p->sigfd = fds[0];
-	sigpipe_w = fds[1];
-	sa.sa_handler = on_signal_wake;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* --complete STATE: 0 only when the object at the key is the new one. */
@@ -370,32 +333,34 @@ cmd_complete(struct put *p)
 {
 	int rc;
 
+	p->keep_upload = 1;	/* a state file's upload: --abort only */
 	if (state_read(p, p->opt.complete) != PH_READY)
-		errx(EX_DATAERR, "%s: the upload was not finished (its --prepare "
-		    "did not end): only --abort can take it", p->opt.complete);
-	if (put_signal)
-		put_exit(p, -1);
-	rc = complete_upload(p);
-	if (rc == 0 && !put_signal) {
+		report_fail(p, EX_DATAERR, "%s: the upload was not finished (its "
+		    "--prepare did not end): only --abort can take it", p->opt.complete);
+	if (sig_caught)
+		report_exit(p, -1);
+	rc = upload_complete(p);
+	if (rc == 0 && !sig_caught) {
 		if (unlink(p->opt.complete) != 0)
 			warn("%s", p->opt.complete);
 		return 0;
 	}
 	warnx("%s: kept: run moma-put --complete %s again (or --abort it)",
 	    p->opt.complete, p->opt.complete);
-	put_exit(p, rc < 0 ? -rc : rc ? rc : -1);
+	report_exit(p, rc < 0 ? -rc : rc ? rc : -1);
 }
 
 static int
 cmd_abort(struct put *p)
 {
+	p->keep_upload = 1;	/* aborted below, on purpose, or kept */
 	if (state_read(p, p->opt.abort) == PH_CREATING) {
 		/* Killed before Create answered: any upload of the key since
 		 * the run started is its.  A Create sent just before the kill
 		 * may still be running on the server, and its upload appear
 		 * after the listing: until ABORT_GRACE seconds after the run
 		 * started, list again once they have passed. */
-		if (abort_key_uploads(p, p->created) != 0)
+		if (bucket_abort_since(p, p->created) != 0)
 			return EX_UNAVAILABLE;
 		time_t left = p->created + ABORT_GRACE - time(NULL);
 		if (left > 0 && left <= ABORT_GRACE) {
@@ -403,7 +368,7 @@ cmd_abort(struct put *p)
 				warnx("%s: listing again in %lld s, for a Create that may "
 				    "still be in flight", p->target.name, (long long)left);
 			sleep((unsigned)left);
-			if (abort_key_uploads(p, p->created) != 0)
+			if (bucket_abort_since(p, p->created) != 0)
 				return EX_UNAVAILABLE;
 		}
 	} else if (abort_upload(p, p->upload_id) != 0)
@@ -429,8 +394,8 @@ cmd_stream(struct put *p, const char *uri)
 			return EX_CANTCREAT;
 	}
 	upload_stream(p);
-	if (put_signal)
-		put_exit(p, -1);
+	if (sig_caught)
+		report_exit(p, -1);
 	return 0;
 }
 
@@ -454,11 +419,11 @@ main(int argc, char *argv[])
 	case C_STREAM: rc = cmd_stream(p, uri); break;
 	case C_COMPLETE: rc = cmd_complete(p); break;
 	case C_ABORT: rc = cmd_abort(p); break;
-	case C_LIST: rc = list_uploads(p, uri, 0); break;
-	case C_ABORT_UPLOADS: rc = list_uploads(p, uri, 1); break;
-	case C_HEAD: rc = head_object(p, uri); break;
+	case C_LIST: rc = bucket_list(p, uri, 0); break;
+	case C_ABORT_UPLOADS: rc = bucket_list(p, uri, 1); break;
+	case C_HEAD: rc = bucket_head(p, uri); break;
 	}
-	print_stats(p);
+	report_stats(p);
 	free(p->parts);
 	free(p->upload_id);
 	s3_target_free(&p->target);

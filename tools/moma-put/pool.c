@@ -24,7 +24,7 @@
  * a stream of unknown length up to S3's 5 TiB never runs out of parts.
  */
 uint64_t
-part_size_for(const struct pool *pl, unsigned n)
+pool_part_size(const struct pool *pl, unsigned n)
 {
 	unsigned per_tier = pl->max_parts / 11 ? pl->max_parts / 11 : 1;
 	unsigned tier = (n - 1) / per_tier;
@@ -68,7 +68,7 @@ static int
 fill_slot(struct pool *pl, struct slot *s, unsigned partno, EVP_MD_CTX *md5,
     uint64_t *total, int *eof)
 {
-	uint64_t want = part_size_for(pl, partno), t0;
+	uint64_t want = pool_part_size(pl, partno), t0;
 
 	s->len = 0;
 	if (partno > pl->max_parts)

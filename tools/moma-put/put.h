@@ -1,9 +1,12 @@
 /*
  * put.h - what the files of moma-put share: the run's context (struct
- * put, passed to every function instead of file-scope globals), one HTTP
- * request (xfer.c), the part pool and its reader thread (pool.c), the
- * upload and its commit point (upload.c), the state file (state.c) and
- * the bucket-level commands (bucket.c).
+ * put, passed to every function instead of file-scope globals), the
+ * signals (sig.c), the part list (parts.c), one HTTP request (xfer.c),
+ * the way out (report.c), the part pool and its reader thread (pool.c),
+ * the upload and its commit point (upload.c), the state file (state.c)
+ * and the bucket-level commands (bucket.c).  Below them, without struct
+ * put: s3.c (configuration, addressing, signing), xml.c, awsconf.c and
+ * the credential chain in creds/.
  *
  * The commit point: once CompleteMultipartUpload has been sent, the
  * upload is never aborted by moma-put (only --abort does that); until
@@ -138,50 +141,66 @@ struct put {
 	char sha256[65];		/* of the stream, once read */
 	uint64_t complete_ns;		/* time spent in Complete */
 	time_t created;			/* --prepare started */
+	/* 1: the way out must not abort upload_id: Complete was sent, or
+	 * --prepare left it open on purpose, or a state file named it. */
+	int keep_upload;
 };
 
-/* Set by the signal handler (xfer.c); the run checks it. */
-extern volatile sig_atomic_t put_signal;
-extern volatile sig_atomic_t put_signal_at_s;	/* CLOCK_MONOTONIC s of it */
+/* sig.c: set by the signal handler; the run checks sig_caught between
+ * steps.  sig_install() returns the read end of the pipe it wakes. */
+extern volatile sig_atomic_t sig_caught;
+extern volatile sig_atomic_t sig_at_s;	/* CLOCK_MONOTONIC s of the first */
+int sig_install(void);
 
-/* xfer.c */
-void xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
+/* parts.c: the acknowledged parts (1-based in p->parts), the multipart
+ * ETag they make, the CompleteMultipartUpload body that lists them.  No
+ * exit: -1 or NULL when out of memory (or, parts_etag, without MD5). */
+int parts_record(struct put *p, unsigned partno, uint64_t size,
+    const unsigned char md5[16], const char *etag);
+int parts_etag(const struct partinfo *pi, unsigned n, char *out, size_t len);
+int parts_etag_ok(const char *s);
+char *parts_complete_body(const struct put *p, size_t *lenp);
+
+/* xfer.c: one request, its verdict, its retries, its URL. */
+int xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
     const char *url, const void *body, size_t len, struct curl_slist *hdrs);
 void xfer_rewind(struct xfer *x);
 void xfer_free(struct xfer *x);
-int judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
-    struct s3_xml *xml);
-int run_sync(struct put *p, struct xfer *x, int attempts, struct verdict *v,
-    struct s3_xml *xml);
-char *url_for(struct put *p, enum op op, unsigned partno, const char *upload_id);
-void where(const struct put *p, const struct xfer *x, char *buf, size_t len);
-uint64_t backoff_ns(int attempt);
-int nap(uint64_t ns);
-void put_warn_verdict(struct put *p, const struct xfer *x, const struct verdict *v);
-_Noreturn void put_exit(struct put *p, int code);
-_Noreturn void die_verdict(struct put *p, const struct xfer *x,
-    const struct verdict *v);
-void print_stats(struct put *p);
-int put_pairs(void *arg, char *buf, size_t len);
-void end_progress(struct put *p);
-void sha256_hex(const void *buf, size_t n, char out[65]);
-int etag_ok(const char *s);
-struct curl_slist *meta_headers(struct put *p, struct curl_slist *h);
+int xfer_judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
+    struct xml_answer *xml);
+int xfer_run(struct put *p, struct xfer *x, int attempts, struct verdict *v,
+    struct xml_answer *xml);
+char *xfer_url(struct put *p, enum op op, unsigned partno, const char *upload_id);
+void xfer_where(const struct put *p, const struct xfer *x, char *buf, size_t len);
+uint64_t xfer_backoff_ns(int attempt);
+int xfer_nap(uint64_t ns);
 const char *xfer_header(const struct xfer *x, const char *name);
+
+/* abort.c */
+int abort_upload(struct put *p, const char *upload_id);
+
+/* report.c: messages, statistics and the exit code.  Every failure of
+ * the run ends in report_exit, the one way out, which aborts an upload
+ * the run opened and did not keep (struct put's keep_upload). */
+_Noreturn void report_fail(struct put *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void report_verdict(struct put *p, const struct xfer *x, const struct verdict *v);
+_Noreturn void report_exit(struct put *p, int code);
+_Noreturn void report_die(struct put *p, const struct xfer *x,
+    const struct verdict *v);
+void report_stats(struct put *p);
+int report_pairs(void *arg, char *buf, size_t len);
+void report_progress_end(struct put *p);
 
 /* pool.c */
 int pool_start(struct put *p);
 void pool_stop(struct put *p);
 void pool_finish(struct put *p);
-uint64_t part_size_for(const struct pool *pl, unsigned n);
+uint64_t pool_part_size(const struct pool *pl, unsigned n);
 
 /* upload.c */
 void upload_stream(struct put *p);
-void record_part(struct put *p, unsigned partno, uint64_t size,
-    const unsigned char md5[16], const char *etag);
-void multipart_etag(const struct partinfo *pi, unsigned n, char *out, size_t len);
-int abort_upload(struct put *p, const char *upload_id);
-int complete_upload(struct put *p);
+int upload_complete(struct put *p);
 
 /* state.c */
 enum { PH_CREATING, PH_UPLOADING, PH_READY };
@@ -190,8 +209,8 @@ int state_write(struct put *p, const char *path, int phase);
 int state_read(struct put *p, const char *path);
 
 /* bucket.c */
-int list_uploads(struct put *p, const char *uri, int do_abort);
-int abort_key_uploads(struct put *p, time_t since);
-int head_object(struct put *p, const char *uri);
+int bucket_list(struct put *p, const char *uri, int do_abort);
+int bucket_abort_since(struct put *p, time_t since);
+int bucket_head(struct put *p, const char *uri);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * s3.c - configuration, addressing, signing setup and XML answers for
- * moma-put.  See s3.h.
+ * s3.c - configuration, addressing and signing setup for moma-put.
+ * See s3.h.
  */
 #include "s3.h"
 
@@ -12,15 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <expat.h>
+#include <openssl/evp.h>
 
+#include "awsconf.h"
 #include "errenv.h"
 
 /* The profile's s3 addressing_style, and MOMA_PUT_RESOLVE. */
 static int
 addressing(struct s3_conf *c, const char *prof, char *err, size_t errlen)
 {
-	char *st = creds_profile_get_nested(prof, "s3", "addressing_style");
+	char *st = awsconf_get_nested(prof, "s3", "addressing_style");
 	const char *r = errenv_get("MOMA_PUT_RESOLVE");
 	int rc = 0;
 
@@ -71,7 +72,7 @@ s3_conf_load(struct s3_conf *c, const char *profile, const char *region,
 		region = errenv_get("AWS_DEFAULT_REGION");
 	if (region != NULL)
 		c->region = strdup(region);
-	else if ((c->region = creds_profile_get(prof, "region", NULL)) == NULL)
+	else if ((c->region = awsconf_get(prof, "region", NULL)) == NULL)
 		c->region = strdup("us-east-1");
 	if (c->region == NULL)
 		goto nomem;
@@ -235,11 +236,15 @@ bucket_ok(const char *b)
 	return 1;
 }
 
-/* A key S3 stores as given and every client reads back the same:
- * UTF-8, no control character, no "." or ".." segment (libcurl and many
- * servers squash those, so the object would land elsewhere). */
-int
-s3_key_check(const char *key, int prefix, char *err, size_t errlen)
+/*
+ * A key S3 stores as given and every client reads back the same (or,
+ * with prefix, a possibly empty prefix): at most 1024 bytes of valid
+ * UTF-8, no control character, no "." or ".." path segment (libcurl and
+ * many servers squash those, so the object would land elsewhere).  0, or
+ * -1 with the reason in err.
+ */
+static int
+key_check(const char *key, int prefix, char *err, size_t errlen)
 {
 	size_t n = strlen(key);
 	const unsigned char *s = (const unsigned char *)key;
@@ -349,7 +354,7 @@ target_parse(const char *uri, const struct s3_conf *c, struct s3_target *t,
 		errenv_set(err, errlen, "'%s': invalid bucket name '%s'", uri, t->bucket);
 		goto fail;
 	}
-	if (s3_key_check(t->key, prefix, kerr, sizeof kerr) != 0) {
+	if (key_check(t->key, prefix, kerr, sizeof kerr) != 0) {
 		errenv_set(err, errlen, "'%s': %s", uri, kerr);
 		goto fail;
 	}
@@ -490,169 +495,39 @@ s3_easy_creds(CURL *e, struct curl_slist **hdrs, const struct s3_conf *c)
 	return 0;
 }
 
-/* ---- XML answers -------------------------------------------------------- */
-
-void
-s3_xml_field_at(struct s3_xml_field *f, char *dst, size_t cap)
+struct curl_slist *
+s3_meta_headers(struct curl_slist *h, const char *const *meta, int nmeta)
 {
-	f->field = dst;
-	f->cap = cap;
-	f->len = 0;
-	dst[0] = '\0';
-}
+	for (int i = 0; i < nmeta && h != NULL; i++) {
+		const char *m = meta[i], *eq = strchr(m, '=');
+		char name[160];
 
-static void XMLCALL
-xml_text(void *ud, const XML_Char *s, int n)
-{
-	struct s3_xml_field *f = ud;
-	size_t k;
+		snprintf(name, sizeof name, "x-amz-meta-%.*s%s", (int)(eq - m), m,
+		    eq[1] ? "" : ";");
+		if (eq[1])
+			h = s3_header(h, name, eq + 1);
+		else {
+			/* curl's form of a header without a value: "name;". */
+			struct curl_slist *n = curl_slist_append(h, name);
 
-	if (f->field == NULL || n <= 0)
-		return;
-	k = (size_t)n;
-	if (k > f->cap - 1 - f->len)
-		k = f->cap - 1 - f->len;
-	memcpy(f->field + f->len, s, k);
-	f->len += k;
-	f->field[f->len] = '\0';
+			if (n == NULL)
+				curl_slist_free_all(h);
+			h = n;
+		}
+	}
+	return h;
 }
 
 int
-s3_xml_run(const char *body, size_t len, void *ud, XML_StartElementHandler start,
-    XML_EndElementHandler end)
+s3_sha256_hex(const void *buf, size_t n, char out[65])
 {
-	XML_Parser p;
-	int ok;
+	unsigned char d[32];
+	unsigned int len = 32;
 
-	while (len > 0 && isspace((unsigned char)*body))
-		body++, len--;
-	if (len == 0 || len > INT_MAX || (p = XML_ParserCreate(NULL)) == NULL)
+	if (!EVP_Digest(buf, n, d, &len, EVP_sha256(), NULL))
 		return -1;
-	XML_SetUserData(p, ud);
-	XML_SetElementHandler(p, start, end);
-	XML_SetCharacterDataHandler(p, xml_text);
-	ok = XML_Parse(p, body, (int)len, 1) == XML_STATUS_OK;
-	XML_ParserFree(p);
-	return ok ? 0 : -1;
-}
-
-struct xml_ctx {
-	struct s3_xml_field f;
-	struct s3_xml *x;
-};
-
-static void XMLCALL
-xml_start(void *ud, const XML_Char *name, const XML_Char **attrs)
-{
-	struct xml_ctx *cx = ud;
-	struct s3_xml *x = cx->x;
-
-	cx->f.depth++;
-	cx->f.field = NULL;
-	if (cx->f.depth == 1) {
-		snprintf(x->root, sizeof x->root, "%s", name);
-		return;
-	}
-	/* Only direct children of the document element are read. */
-	if (cx->f.depth != 2)
-		return;
-	if (strcmp(name, "Code") == 0 && x->code[0] == '\0')
-		s3_xml_field_at(&cx->f, x->code, sizeof x->code);
-	else if (strcmp(name, "Message") == 0 && x->message[0] == '\0')
-		s3_xml_field_at(&cx->f, x->message, sizeof x->message);
-	else if (strcmp(name, "UploadId") == 0 && x->upload_id[0] == '\0')
-		s3_xml_field_at(&cx->f, x->upload_id, sizeof x->upload_id);
-	else if (strcmp(name, "ETag") == 0 && x->etag[0] == '\0')
-		s3_xml_field_at(&cx->f, x->etag, sizeof x->etag);
-}
-
-static void XMLCALL
-xml_end(void *ud, const XML_Char *name)
-{
-	struct s3_xml_field *f = ud;
-
-	f->depth--;
-	f->field = NULL;
-}
-
-int
-s3_xml_parse(const char *body, size_t len, struct s3_xml *x)
-{
-	struct xml_ctx cx = { .x = x };
-
-	memset(x, 0, sizeof *x);
-	if (s3_xml_run(body, len, &cx, xml_start, xml_end) != 0 || x->root[0] == '\0')
-		return -1;
-	/* ETags come quoted, as "hex" or &quot;hex&quot;. */
-	if (x->etag[0] == '"') {
-		size_t n = strlen(x->etag);
-
-		memmove(x->etag, x->etag + 1, n);
-		if (n >= 2 && x->etag[n - 2] == '"')
-			x->etag[n - 2] = '\0';
-	}
+	s3_hex(d, 32, out);
 	return 0;
-}
-
-/* ---- ListMultipartUploads ------------------------------------------------- */
-
-struct list_ctx {
-	struct s3_xml_field f;
-	struct s3_upload_list *l;
-	struct s3_upload cur;
-	int in_upload;
-};
-
-static void XMLCALL
-list_start(void *ud, const XML_Char *name, const XML_Char **attrs)
-{
-	struct list_ctx *cx = ud;
-	struct s3_upload_list *l = cx->l;
-	struct s3_upload *u = &cx->cur;
-
-	cx->f.depth++;
-	cx->f.field = NULL;
-	if (cx->f.depth == 2 && strcmp(name, "Upload") == 0) {
-		cx->in_upload = 1;
-		memset(u, 0, sizeof *u);
-	} else if (cx->f.depth == 3 && cx->in_upload) {
-		if (strcmp(name, "Key") == 0)
-			s3_xml_field_at(&cx->f, u->key, sizeof u->key);
-		else if (strcmp(name, "UploadId") == 0)
-			s3_xml_field_at(&cx->f, u->upload_id, sizeof u->upload_id);
-		else if (strcmp(name, "Initiated") == 0)
-			s3_xml_field_at(&cx->f, u->initiated, sizeof u->initiated);
-	} else if (cx->f.depth == 2) {
-		if (strcmp(name, "IsTruncated") == 0)
-			s3_xml_field_at(&cx->f, l->truncated, sizeof l->truncated);
-		else if (strcmp(name, "NextKeyMarker") == 0)
-			s3_xml_field_at(&cx->f, l->next_key, sizeof l->next_key);
-		else if (strcmp(name, "NextUploadIdMarker") == 0)
-			s3_xml_field_at(&cx->f, l->next_upload_id, sizeof l->next_upload_id);
-	}
-}
-
-static void XMLCALL
-list_end(void *ud, const XML_Char *name)
-{
-	struct list_ctx *cx = ud;
-	struct s3_upload_list *l = cx->l;
-
-	if (cx->f.depth == 2 && cx->in_upload) {
-		cx->in_upload = 0;
-		if (l->n < S3_LIST_MAX)
-			l->up[l->n++] = cx->cur;
-	}
-	xml_end(ud, name);
-}
-
-int
-s3_uploads_parse(const char *body, size_t len, struct s3_upload_list *l)
-{
-	struct list_ctx cx = { .l = l };
-
-	memset(l, 0, sizeof *l);
-	return s3_xml_run(body, len, &cx, list_start, list_end);
 }
 
 void

@@ -1,7 +1,7 @@
 /*
  * s3.h - what moma-put needs to talk to S3: configuration by the AWS
- * conventions, object addressing, SigV4 signing through libcurl, and the
- * XML answers, parsed with expat.
+ * conventions, object addressing and SigV4 signing through libcurl.  The
+ * XML answers are read in xml.h.
  *
  * Nothing here prints or exits: functions return 0 or -1 and fill a
  * caller-supplied error buffer.  Secrets live only in struct s3_conf and
@@ -13,9 +13,9 @@
 #include <stddef.h>
 
 #include <curl/curl.h>
-#include <expat.h>
 
-#include "creds.h"
+#include "creds/creds.h"
+#include "xml.h"
 
 #define S3_ERR_LEN 1024
 
@@ -104,7 +104,8 @@ struct curl_slist *s3_object_headers(struct curl_slist *list,
  * (ENDPOINT/bucket/key) under c->endpoint unless c->virtual_hosted
  * (then scheme://bucket.HOST/key), and path-style whenever the bucket
  * name holds a dot or c->path_style is set.  The key must pass
- * s3_key_check(); each of its bytes but '/' is percent-encoded once, and
+ * the key check (at most 1024 bytes of UTF-8, no control character, no
+ * "." or ".." segment); each of its bytes but '/' is percent-encoded once, and
  * requests send the path as is.  Returns 0, or -1 with a message in err.
  * Free with s3_target_free().
  */
@@ -118,13 +119,6 @@ void s3_target_free(struct s3_target *t);
  */
 int s3_bucket_parse(const char *uri, const struct s3_conf *c,
     struct s3_target *t, char *err, size_t errlen);
-
-/*
- * Check an object key (or, with prefix, a possibly empty prefix): at
- * most 1024 bytes of valid UTF-8, no control character, no "." or ".."
- * path segment.  0, or -1 with the reason in err.
- */
-int s3_key_check(const char *key, int prefix, char *err, size_t errlen);
 
 /*
  * Percent-encode s as SigV4 wants (everything but A-Z a-z 0-9 - _ . ~,
@@ -163,54 +157,17 @@ struct curl_slist *s3_header(struct curl_slist *list, const char *name,
     const char *value);
 
 /*
- * Reading an XML answer (S3's, STS's) with expat: a parser's context
- * begins with a struct s3_xml_field, where the start handler points the
- * character data (s3_xml_field_at: dst of cap bytes, NUL-terminated,
- * truncated when longer) and the end handler stops it (field = NULL).
- * s3_xml_run parses body (leading whitespace skipped) with the handlers
- * and ud: 0, or -1 if it is empty or not well-formed XML.
+ * The x-amz-meta-NAME headers of nmeta "name=value" strings (a name already
+ * checked and lower-cased; an empty value is sent as curl's "name;"), for
+ * Create, PutObject and Copy.  Appends to list; the new list, or NULL on
+ * allocation failure (list freed).
  */
-struct s3_xml_field {
-	int depth;
-	char *field;		/* NULL: nowhere */
-	size_t cap, len;
-};
-void s3_xml_field_at(struct s3_xml_field *f, char *dst, size_t cap);
-int s3_xml_run(const char *body, size_t len, void *ud, XML_StartElementHandler start,
-    XML_EndElementHandler end);
+struct curl_slist *s3_meta_headers(struct curl_slist *list,
+    const char *const *meta, int nmeta);
 
-/* The fields of an S3 XML answer that moma-put reads. */
-struct s3_xml {
-	char root[64];		/* name of the document element */
-	char code[64];		/* Error/Code */
-	char message[256];	/* Error/Message */
-	char upload_id[512];	/* InitiateMultipartUploadResult/UploadId */
-	char etag[128];		/* CompleteMultipartUploadResult/ETag, unquoted */
-};
-
-/*
- * Parse an S3 answer of len bytes (leading whitespace, which S3 sends to
- * keep a long Complete alive, is skipped).  Returns 0, or -1 if the body
- * is empty or not well-formed XML; too-long fields are truncated.
- */
-int s3_xml_parse(const char *body, size_t len, struct s3_xml *x);
-
-/* One page of a ListMultipartUploads answer. */
-#define S3_LIST_MAX 1000
-struct s3_upload {
-	char key[1100];
-	char upload_id[512];
-	char initiated[40];
-};
-struct s3_upload_list {
-	struct s3_upload up[S3_LIST_MAX];
-	int n;
-	char truncated[8];		/* "true" when more pages follow */
-	char next_key[1100], next_upload_id[512];
-};
-
-/* Parse a ListMultipartUploadsResult into l.  0, or -1 if not XML. */
-int s3_uploads_parse(const char *body, size_t len, struct s3_upload_list *l);
+/* SHA-256 of n bytes as lower-case hex into out: the payload hash of a
+ * request with a body.  0, or -1 if libcrypto has no SHA-256. */
+int s3_sha256_hex(const void *buf, size_t n, char out[65]);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void s3_hex(const unsigned char *p, size_t n, char *out);

@@ -81,12 +81,12 @@ tmp_create(const char *tmp)
 }
 
 static char *
-tmp_name(const char *path)
+tmp_name(struct put *p, const char *path)
 {
 	char *tmp;
 
 	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	return tmp;
 }
 
@@ -98,7 +98,7 @@ tmp_name(const char *path)
 int
 state_open(struct put *p, const char *path)
 {
-	char *tmp = tmp_name(path);
+	char *tmp = tmp_name(p, path);
 	struct stat sb;
 	int fd;
 
@@ -131,7 +131,8 @@ state_print(struct put *p, FILE *f, int phase)
 	fprintf(f, "upload-id %s\n", p->upload_id);
 	if (phase != PH_READY)
 		return;
-	multipart_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
+	if (parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag) != 0)
+		report_fail(p, EX_SOFTWARE, "MD5 unavailable in libcrypto");
 	fprintf(f, "bytes %" PRIu64 "\nsha256 %s\netag %s\nparts %u\n",
 	    p->st.bytes_out, p->sha256, p->etag, p->nparts);
 	for (unsigned i = 1; i <= p->nparts; i++) {
@@ -148,7 +149,7 @@ state_print(struct put *p, FILE *f, int phase)
 int
 state_write(struct put *p, const char *path, int phase)
 {
-	char *tmp = tmp_name(path);
+	char *tmp = tmp_name(p, path);
 	FILE *f = NULL;
 	int fd = tmp_create(tmp), ok, e = 0;
 
@@ -175,6 +176,7 @@ state_write(struct put *p, const char *path, int phase)
 /* ---- reading ------------------------------------------------------------ */
 
 struct reader {
+	struct put *p;
 	FILE *f;
 	const char *path;
 	char *line;
@@ -185,7 +187,7 @@ struct reader {
 static _Noreturn void
 bad(struct reader *r, const char *why)
 {
-	errx(EX_DATAERR, "%s: line %u: %s: not a valid moma-put state file",
+	report_fail(r->p, EX_DATAERR, "%s: line %u: %s: not a valid moma-put state file",
 	    r->path, r->lineno, why);
 }
 
@@ -254,7 +256,7 @@ read_part(struct reader *r, struct put *p, unsigned i)
 	if (strncmp(r->line, want, strlen(want)) != 0)
 		bad(r, "parts out of order");
 	if (sscanf(r->line + strlen(want), "%" SCNu64 " %32s %71s%c", &size,
-	    md5hex, etag, &tail) != 3 || strlen(md5hex) != 32 || !etag_ok(etag) ||
+	    md5hex, etag, &tail) != 3 || strlen(md5hex) != 32 || !parts_etag_ok(etag) ||
 	    size > PART_MAX)
 		bad(r, "bad part line");
 	for (int k = 0; k < 16; k++) {
@@ -264,7 +266,8 @@ read_part(struct reader *r, struct put *p, unsigned i)
 			bad(r, "bad MD5");
 		md5[k] = (unsigned char)(hi << 4 | lo);
 	}
-	record_part(p, i, size, md5, etag);
+	if (parts_record(p, i, size, md5, etag) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 }
 
 /* The endpoint, region, bucket and key of the state, against the
@@ -277,24 +280,24 @@ read_target(struct reader *r, struct put *p)
 
 	v = field(r, "endpoint");
 	if (strcmp(v, endpoint_id(p)) != 0)
-		errx(EX_DATAERR, "%s: the upload is at endpoint %s, but the "
+		report_fail(p, EX_DATAERR, "%s: the upload is at endpoint %s, but the "
 		    "configuration names %s: refusing to send anything",
 		    r->path, v, endpoint_id(p));
 	v = field(r, "region");
 	if (strcmp(v, p->conf.region) != 0)
-		errx(EX_DATAERR, "%s: the upload is in region %s, but the "
+		report_fail(p, EX_DATAERR, "%s: the upload is in region %s, but the "
 		    "configuration names %s: refusing to send anything",
 		    r->path, v, p->conf.region);
 	if ((bucket = strdup(field(r, "bucket"))) == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	v = field(r, "key");
 	if (asprintf(&uri, "s3://%s/%s", bucket, v) < 0)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	n = s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf);
 	free(uri);
 	free(bucket);
 	if (n != 0)
-		errx(EX_DATAERR, "%s: line %u: %s", r->path, r->lineno, errbuf);
+		report_fail(p, EX_DATAERR, "%s: line %u: %s", r->path, r->lineno, errbuf);
 }
 
 /*
@@ -307,12 +310,12 @@ read_target(struct reader *r, struct put *p)
 int
 state_read(struct put *p, const char *path)
 {
-	struct reader r = { .path = path };
+	struct reader r = { .p = p, .path = path };
 	char *v, want_etag[64];
 	int phase = -1;
 
 	if ((r.f = fopen(path, "re")) == NULL)
-		err(EX_NOINPUT, "%s", path);
+		report_fail(p, EX_NOINPUT, "%s: %s", path, strerror(errno));
 	r.lineno++;
 	if (getline(&r.line, &r.cap, r.f) <= 0 ||
 	    strcmp(r.line, STATE_MAGIC "\n") != 0)
@@ -331,7 +334,7 @@ state_read(struct put *p, const char *path)
 	if (strlen(v) >= 512 || strchr(v, ' ') != NULL)
 		bad(&r, "bad upload id");
 	if ((p->upload_id = strdup(v)) == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	if (phase == PH_READY) {
 		p->st.bytes_out = number(&r, field(&r, "bytes"), OBJECT_MAX);
 		v = field(&r, "sha256");
@@ -347,7 +350,8 @@ state_read(struct put *p, const char *path)
 			bad(&r, "no parts");
 		for (unsigned i = 1; i <= p->nparts; i++)
 			read_part(&r, p, i);
-		multipart_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
+		if (parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag) != 0)
+			report_fail(p, EX_SOFTWARE, "MD5 unavailable in libcrypto");
 		if (strcmp(want_etag, p->etag) != 0)
 			bad(&r, "etag does not match the parts");
 	}
@@ -355,7 +359,7 @@ end:
 	if (getline(&r.line, &r.cap, r.f) != -1)
 		bad(&r, "trailing data");
 	if (ferror(r.f))
-		err(EX_IOERR, "%s", path);
+		report_fail(p, EX_IOERR, "%s: %s", path, strerror(errno));
 	fclose(r.f);
 	free(r.line);
 	return phase;

@@ -26,85 +26,14 @@ struct scan {
 	uint64_t next_retry;
 };
 
-void
-record_part(struct put *p, unsigned partno, uint64_t size,
-    const unsigned char md5[16], const char *etag)
-{
-	if (partno >= p->parts_cap) {
-		unsigned cap = p->parts_cap ? p->parts_cap : 64;
-		struct partinfo *pi;
-
-		while (cap <= partno)
-			cap *= 2;
-		if ((pi = realloc(p->parts, cap * sizeof *pi)) == NULL)
-			errx(EX_SOFTWARE, "out of memory");
-		memset(pi + p->parts_cap, 0, (cap - p->parts_cap) * sizeof *pi);
-		p->parts = pi;
-		p->parts_cap = cap;
-	}
-	p->parts[partno].size = size;
-	memcpy(p->parts[partno].md5, md5, 16);
-	snprintf(p->parts[partno].etag, sizeof p->parts[partno].etag, "%.71s", etag);
-}
-
-/* The ETag S3 gives a completed multipart object: MD5 of the parts' MD5s. */
-void
-multipart_etag(const struct partinfo *pi, unsigned n, char *out, size_t len)
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned char d[16];
-	unsigned int dl = 16;
-	char hex[33];
-
-	if (c == NULL || !EVP_DigestInit_ex(c, EVP_md5(), NULL))
-		errx(EX_SOFTWARE, "MD5 unavailable in libcrypto");
-	for (unsigned i = 1; i <= n; i++)
-		EVP_DigestUpdate(c, pi[i].md5, 16);
-	EVP_DigestFinal_ex(c, d, &dl);
-	EVP_MD_CTX_free(c);
-	s3_hex(d, 16, hex);
-	snprintf(out, len, "%s-%u", hex, n);
-}
-
-/* AbortMultipartUpload; 0 when gone (or already gone), -1 with a warning. */
-int
-abort_upload(struct put *p, const char *upload_id)
-{
-	struct xfer x;
-	struct verdict v;
-	struct s3_xml xml;
-	char *url = url_for(p, OP_ABORT, 0, upload_id);
-	int r;
-
-	xfer_init(p, &x, OP_ABORT, 0, url, NULL, 0,
-	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
-	r = run_sync(p, &x, 3, &v, &xml);
-	/* Gone already (Swift says NoSuchKey of a completed upload). */
-	if (r != 0 && (strcmp(v.code, "NoSuchUpload") == 0 ||
-	    strcmp(v.code, "NoSuchKey") == 0))
-		r = 0;
-	if (r != 0)
-		warnx("%s: AbortMultipartUpload: %s; upload %s stays open until "
-		    "aborted (moma-put --abort-uploads, or a bucket lifecycle rule)",
-		    p->target.name, v.msg, upload_id);
-	else if (p->opt.verbose)
-		warnx("%s: upload %s aborted", p->target.name, upload_id);
-	xfer_free(&x);
-	free(url);
-	return r;
-}
-
 /* Stop everything and exit after a failure of x, before Complete was
- * sent: abort the upload, so nothing stays behind. */
+ * sent: report_exit aborts the upload, so nothing stays behind. */
 static _Noreturn void
 fail_upload(struct put *p, const struct xfer *x, struct verdict *v)
 {
 	pool_stop(p);
-	put_warn_verdict(p, x, v);
-	if (p->upload_id != NULL && abort_upload(p, p->upload_id) == 0 &&
-	    p->opt.prepare != NULL)
-		unlink(p->opt.prepare);
-	put_exit(p, v->exit);
+	report_verdict(p, x, v);
+	report_exit(p, v->exit);
 }
 
 static _Noreturn void
@@ -124,38 +53,16 @@ already_completed(struct put *p)
 {
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 	int r;
 
-	xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
-	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256));
+	if (xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
+	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256)) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	x.interruptible = 0;
-	r = run_sync(p, &x, 3, &v, &xml) == 0 && strcmp(x.etag, p->etag) == 0;
+	r = xfer_run(p, &x, 3, &v, &xml) == 0 && strcmp(x.etag, p->etag) == 0;
 	xfer_free(&x);
 	return r;
-}
-
-static char *
-complete_body(struct put *p, size_t *lenp)
-{
-	static const char head[] = "<CompleteMultipartUpload "
-	    "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-	static const char tail[] = "</CompleteMultipartUpload>";
-	size_t cap = sizeof head + sizeof tail + (size_t)p->nparts * 128, len;
-	char *body = malloc(cap);
-
-	if (body == NULL)
-		errx(EX_SOFTWARE, "out of memory");
-	len = (size_t)snprintf(body, cap, "%s", head);
-	for (unsigned i = 1; i <= p->nparts; i++)
-		len += (size_t)snprintf(body + len, cap - len,
-		    "<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag></Part>",
-		    i, p->parts[i].etag);
-	len += (size_t)snprintf(body + len, cap - len, "%s", tail);
-	if (len >= cap)
-		errx(EX_SOFTWARE, "Complete body overflow");
-	*lenp = len;
-	return body;
 }
 
 /*
@@ -169,27 +76,32 @@ complete_body(struct put *p, size_t *lenp)
  * so aborting is safe.
  */
 int
-complete_upload(struct put *p)
+upload_complete(struct put *p)
 {
 	char *body, *url, sha[65];
 	size_t len;
 	struct curl_slist *h;
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 	uint64_t t0 = stats_now_ns();
-	int rc = 0;
+	int rc = 0, keep = p->keep_upload;
 
-	multipart_etag(p->parts, p->nparts, p->etag, sizeof p->etag);
-	body = complete_body(p, &len);
-	sha256_hex(body, len, sha);
+	if (parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag) != 0 ||
+	    (body = parts_complete_body(p, &len)) == NULL ||
+	    s3_sha256_hex(body, len, sha) != 0)
+		report_fail(p, EX_OSERR, "Complete: out of memory, or no MD5 or SHA-256 "
+		    "in libcrypto");
 	h = s3_base_headers(NULL, &p->conf, sha);
 	if (h != NULL)
 		h = s3_header(h, "Content-Type", "application/xml");
-	url = url_for(p, OP_COMPLETE, 0, p->upload_id);
-	xfer_init(p, &x, OP_COMPLETE, 0, url, body, len, h);
+	url = xfer_url(p, OP_COMPLETE, 0, p->upload_id);
+	if (xfer_init(p, &x, OP_COMPLETE, 0, url, body, len, h) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	free(url);
-	if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
+	/* The commit point: from here the way out never aborts the upload. */
+	p->keep_upload = 1;
+	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
 		if (!x.sent && strcmp(v.code, "NoSuchUpload") != 0)
 			rc = -(v.exit > 0 ? v.exit : EX_UNAVAILABLE);
 		else if (already_completed(p))
@@ -202,15 +114,17 @@ complete_upload(struct put *p)
 				    "expired)", p->upload_id);
 		}
 		if (rc != 0)
-			put_warn_verdict(p, &x, &v);
+			report_verdict(p, &x, &v);
 	} else if (strchr(xml.etag, '-') != NULL && strcmp(xml.etag, p->etag) != 0) {
 		/* S3 assembled other bytes than the ones we sent: the object
 		 * is there, but say so and fail. */
 		v.exit = EX_PROTOCOL;
 		snprintf(v.msg, sizeof v.msg, "ETag %s, expected %s", xml.etag, p->etag);
-		put_warn_verdict(p, &x, &v);
+		report_verdict(p, &x, &v);
 		rc = EX_PROTOCOL;
 	}
+	if (rc < 0)		/* never sent: nothing reached S3 */
+		p->keep_upload = keep;
 	if (rc == 0 && p->opt.verbose)
 		warnx("%s: %u parts, ETag %s", p->target.name, p->nparts, p->etag);
 	p->complete_ns += stats_now_ns() - t0;
@@ -287,7 +201,7 @@ put_single(struct put *p, struct slot *s)
 	struct curl_slist *h = s3_base_headers(NULL, &p->conf, "UNSIGNED-PAYLOAD");
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 
 	if (h != NULL)
 		h = s3_header(h, "Content-MD5", s->md5_b64);
@@ -295,9 +209,10 @@ put_single(struct put *p, struct slot *s)
 		h = s3_header(h, "Content-Type", p->opt.content_type);
 	if (h != NULL)
 		h = s3_object_headers(h, &p->conf);
-	h = meta_headers(p, h);
-	xfer_init(p, &x, OP_PUT, 0, p->target.url, s->buf, s->len, h);
-	if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0)
+	h = s3_meta_headers(h, p->opt.meta, p->opt.nmeta);
+	if (xfer_init(p, &x, OP_PUT, 0, p->target.url, s->buf, s->len, h) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
+	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0)
 		fail_upload(p, &x, &v);
 	xfer_free(&x);
 	p->st.records = 1;
@@ -308,23 +223,24 @@ put_single(struct put *p, struct slot *s)
 static void
 create_upload(struct put *p)
 {
-	char *url = url_for(p, OP_CREATE, 0, NULL);
+	char *url = xfer_url(p, OP_CREATE, 0, NULL);
 	struct curl_slist *h = s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256);
 	struct xfer x;
 	struct verdict v;
-	struct s3_xml xml;
+	struct xml_answer xml;
 
 	if (h != NULL)
 		h = s3_header(h, "Content-Type", p->opt.content_type);
 	if (h != NULL)
 		h = s3_object_headers(h, &p->conf);
-	h = meta_headers(p, h);
-	xfer_init(p, &x, OP_CREATE, 0, url, NULL, 0, h);
+	h = s3_meta_headers(h, p->opt.meta, p->opt.nmeta);
+	if (xfer_init(p, &x, OP_CREATE, 0, url, NULL, 0, h) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	free(url);
-	if (run_sync(p, &x, p->opt.retries + 1, &v, &xml) != 0)
+	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0)
 		fail_upload(p, &x, &v);
 	if ((p->upload_id = strdup(xml.upload_id)) == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		report_fail(p, EX_OSERR, "out of memory");
 	xfer_free(&x);
 	if (p->opt.verbose)
 		warnx("%s: upload %s", p->target.name, p->upload_id);
@@ -347,14 +263,15 @@ start_part(struct put *p, struct slot *s)
 
 	if (h != NULL)
 		h = s3_header(h, "Content-MD5", s->md5_b64);
-	url = url_for(p, OP_PART, s->partno, p->upload_id);
-	xfer_init(p, &s->x, OP_PART, s->partno, url, s->buf, s->len, h);
+	url = xfer_url(p, OP_PART, s->partno, p->upload_id);
+	if (xfer_init(p, &s->x, OP_PART, s->partno, url, s->buf, s->len, h) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	free(url);
 	xfer_rewind(&s->x);
 	p->nrequests++;
 	s->attempts++;
 	if (curl_multi_add_handle(p->pool.multi, s->x.e) != CURLM_OK)
-		errx(EX_SOFTWARE, "curl_multi_add_handle failed");
+		report_fail(p, EX_SOFTWARE, "curl_multi_add_handle failed");
 }
 
 /* A part S3 acknowledged: 0, or 1 if its ETag says the bytes differ. */
@@ -366,7 +283,7 @@ check_part(struct put *p, struct slot *s, struct verdict *v)
 	s3_hex(s->md5, 16, hex);
 	/* Content-MD5 made S3 check the bytes; an ETag that is an MD5 must
 	 * also be ours. */
-	if (!etag_ok(s->x.etag)) {
+	if (!parts_etag_ok(s->x.etag)) {
 		v->exit = EX_PROTOCOL;
 		snprintf(v->msg, sizeof v->msg, "bad ETag '%s'", s->x.etag);
 		fail_upload(p, &s->x, v);
@@ -382,7 +299,8 @@ check_part(struct put *p, struct slot *s, struct verdict *v)
 static void
 part_done(struct put *p, struct slot *s)
 {
-	record_part(p, s->partno, s->len, s->md5, s->x.etag);
+	if (parts_record(p, s->partno, s->len, s->md5, s->x.etag) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
 	p->st.bytes_out += s->len;
 	p->st.records++;
 	xfer_free(&s->x);
@@ -397,14 +315,14 @@ part_retry(struct put *p, struct slot *s, struct verdict *v)
 {
 	p->nretries++;
 	pthread_mutex_lock(&p->pool.mu);
-	s->retry_at = stats_now_ns() + backoff_ns(s->attempts - 1);
+	s->retry_at = stats_now_ns() + xfer_backoff_ns(s->attempts - 1);
 	s->state = S_WAITING;
 	pthread_mutex_unlock(&p->pool.mu);
 	if (p->opt.verbose) {
 		char w[256];
 
-		end_progress(p);
-		where(p, &s->x, w, sizeof w);
+		report_progress_end(p);
+		xfer_where(p, &s->x, w, sizeof w);
 		warnx("%s: %s; retry in %.1f s", w, v->msg,
 		    (double)(s->retry_at - stats_now_ns()) / 1e9);
 	}
@@ -424,7 +342,7 @@ collect_parts(struct put *p, int *inflight, int *any)
 	while ((m = curl_multi_info_read(p->pool.multi, &msgs)) != NULL) {
 		struct slot *s = NULL;
 		struct verdict v;
-		struct s3_xml xml;
+		struct xml_answer xml;
 		int r;
 
 		if (m->msg != CURLMSG_DONE)
@@ -437,7 +355,7 @@ collect_parts(struct put *p, int *inflight, int *any)
 				s = &p->pool.slots[i];
 		if (s == NULL)
 			continue;
-		r = judge(p, &s->x, m->data.result, &v, &xml);
+		r = xfer_judge(p, &s->x, m->data.result, &v, &xml);
 		curl_multi_remove_handle(p->pool.multi, s->x.e);
 		(*inflight)--;
 		if (r == 0)
@@ -489,9 +407,9 @@ send_stream(struct put *p)
 	for (;;) {
 		char msg[128];
 
-		if (put_signal) {
+		if (sig_caught) {
 			snprintf(msg, sizeof msg, "interrupted by signal %d",
-			    (int)put_signal);
+			    (int)sig_caught);
 			fail_plain(p, mode, -1, msg);
 		}
 		scan_pool(p, mode, inflight, &sc);
@@ -532,8 +450,9 @@ send_stream(struct put *p)
 }
 
 /*
- * The one-shot and --prepare runs.  Exits on failure, having aborted
- * whatever upload it started, unless Complete had been sent.
+ * The one-shot and --prepare runs.  Exits on failure through
+ * report_exit, which aborts whatever upload it started, unless Complete
+ * had been sent.
  */
 void
 upload_stream(struct put *p)
@@ -542,10 +461,10 @@ upload_stream(struct put *p)
 	int rc;
 
 	if (pool_start(p) != 0)
-		err(EX_OSERR, "cannot start the reader");
+		report_fail(p, EX_OSERR, "cannot start the reader: %s", strerror(errno));
 	mode = send_stream(p);
 	pool_finish(p);
-	end_progress(p);
+	report_progress_end(p);
 	if (mode != MULTI)
 		return;
 	if (p->opt.prepare) {
@@ -555,25 +474,22 @@ upload_stream(struct put *p)
 
 			snprintf(v.msg, sizeof v.msg, "cannot write the state "
 			    "file %s", p->opt.prepare);
-			put_warn_verdict(p, &x, &v);
-			if (abort_upload(p, p->upload_id) == 0)
-				unlink(p->opt.prepare);
-			put_exit(p, EX_CANTCREAT);
+			report_verdict(p, &x, &v);
+			report_exit(p, EX_CANTCREAT);
 		}
+		p->keep_upload = 1;	/* left open on purpose */
 		if (p->opt.verbose)
 			warnx("%s: %u parts uploaded, upload %s left open; state "
 			    "in %s", p->target.name, p->nparts, p->upload_id,
 			    p->opt.prepare);
 		return;
 	}
-	if ((rc = complete_upload(p)) < 0) {
-		abort_upload(p, p->upload_id);
-		put_exit(p, -rc);
-	}
+	if ((rc = upload_complete(p)) < 0)
+		report_exit(p, -rc);	/* never sent: the way out aborts */
 	if (rc > 0) {
 		warnx("%s: upload %s left open (Complete was sent, so it is "
 		    "not aborted); moma-put --abort-uploads clears it", p->target.name,
 		    p->upload_id);
-		put_exit(p, rc);
+		report_exit(p, rc);
 	}
 }

@@ -19,9 +19,6 @@
 #define BACKOFF_BASE_NS	200000000ull		/* 0.2 s, doubled per attempt */
 #define BACKOFF_CAP_NS	10000000000ull		/* 10 s */
 
-volatile sig_atomic_t put_signal;
-volatile sig_atomic_t put_signal_at_s;
-
 static const char *const opname[] = {
 	"PutObject", "CreateMultipartUpload", "UploadPart",
 	"CompleteMultipartUpload", "AbortMultipartUpload", "HeadObject",
@@ -29,7 +26,7 @@ static const char *const opname[] = {
 };
 
 uint64_t
-backoff_ns(int attempt)
+xfer_backoff_ns(int attempt)
 {
 	uint64_t cap = BACKOFF_BASE_NS << (attempt < 16 ? attempt : 16);
 
@@ -42,7 +39,7 @@ backoff_ns(int attempt)
 
 /* Sleep ns, returning early (-1) when a signal arrives. */
 int
-nap(uint64_t ns)
+xfer_nap(uint64_t ns)
 {
 	uint64_t end = stats_now_ns() + ns, now;
 
@@ -50,35 +47,11 @@ nap(uint64_t ns)
 		uint64_t d = end - now < 50000000 ? end - now : 50000000;
 		struct timespec ts = { 0, (long)d };
 
-		if (put_signal)
+		if (sig_caught)
 			return -1;
 		nanosleep(&ts, NULL);
 	}
-	return put_signal ? -1 : 0;
-}
-
-void
-sha256_hex(const void *buf, size_t n, char out[65])
-{
-	unsigned char d[32];
-	unsigned int len = 32;
-
-	if (!EVP_Digest(buf, n, d, &len, EVP_sha256(), NULL))
-		errx(EX_SOFTWARE, "SHA-256 unavailable in libcrypto");
-	s3_hex(d, 32, out);
-}
-
-/* An ETag we put back into XML must be plain: hex digits and '-'. */
-int
-etag_ok(const char *s)
-{
-	if (*s == '\0' || strlen(s) >= sizeof ((struct partinfo *)0)->etag)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
-		    (*s >= 'A' && *s <= 'F') || *s == '-'))
-			return 0;
-	return 1;
+	return sig_caught ? -1 : 0;
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -169,14 +142,14 @@ xferinfo_cb(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un
 	struct xfer *x = ud;
 	struct timespec ts;
 
-	if (!put_signal)
+	if (!sig_caught)
 		return 0;
 	if (x->interruptible)
 		return 1;
 	if (x->op != OP_COMPLETE)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec - put_signal_at_s > COMPLETE_GRACE_S;
+	return ts.tv_sec - sig_at_s > COMPLETE_GRACE_S;
 }
 
 /*
@@ -227,10 +200,11 @@ xfer_free(struct xfer *x)
 /*
  * Prepare request op on url.  body (len bytes) is sent by PutObject,
  * UploadPart and Complete; it must outlive the request.  hdrs (owned by
- * x from now on) are the request's own headers.  Exits on failure: only
- * a lack of memory makes curl refuse an option.
+ * x from now on) are the request's own headers.  url or hdrs NULL (a
+ * failed allocation) fails.  0, or -1 when out of memory (only a lack of
+ * memory makes curl refuse an option); x is then still for xfer_free.
  */
-void
+int
 xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
     const char *url, const void *body, size_t len, struct curl_slist *hdrs)
 {
@@ -245,9 +219,9 @@ xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
 	x->interruptible = op != OP_ABORT && op != OP_COMPLETE;
 	x->keep_headers = op == OP_HEAD;
 	refresh_creds(p);
-	if (hdrs == NULL || (x->e = curl_easy_init()) == NULL ||
+	if (url == NULL || hdrs == NULL || (x->e = curl_easy_init()) == NULL ||
 	    s3_easy_setup(x->e, &p->conf) != 0)
-		errx(EX_SOFTWARE, "cannot set up a request: out of memory");
+		return -1;
 #define SET(o, v) if (rc == CURLE_OK) rc = curl_easy_setopt(x->e, o, v)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_HTTPHEADER, x->hdrs);
@@ -293,8 +267,7 @@ xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
 		break;
 	}
 #undef SET
-	if (rc != CURLE_OK)
-		errx(EX_SOFTWARE, "cannot set up a request: %s", curl_easy_strerror(rc));
+	return rc == CURLE_OK ? 0 : -1;
 }
 
 void
@@ -416,7 +389,7 @@ judge_curl(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v)
 	case CURLE_ABORTED_BY_CALLBACK:
 		v->exit = EX_TEMPFAIL;
 		snprintf(v->msg, sizeof v->msg, "no answer %d s after signal %d",
-		    COMPLETE_GRACE_S, (int)put_signal);
+		    COMPLETE_GRACE_S, (int)sig_caught);
 		return -1;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -433,7 +406,7 @@ judge_curl(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v)
 /* A 2xx answer: Create must name an upload, Complete may hide an error. */
 static int
 judge_2xx(struct xfer *x, long http, int parsed, struct verdict *v,
-    struct s3_xml *xml)
+    struct xml_answer *xml)
 {
 	if (x->op == OP_CREATE && (!parsed || xml->upload_id[0] == '\0')) {
 		v->exit = EX_PROTOCOL;
@@ -466,8 +439,8 @@ judge_2xx(struct xfer *x, long http, int parsed, struct verdict *v,
  * good.  Fills v (and xml, when the answer is XML) unless success.
  */
 int
-judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
-    struct s3_xml *xml)
+xfer_judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
+    struct xml_answer *xml)
 {
 	long http = 0, reqsize = 0;
 	int parsed;
@@ -477,17 +450,17 @@ judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
 	if (curl_easy_getinfo(x->e, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK &&
 	    reqsize > 0)
 		x->sent = 1;
-	if (rc == CURLE_ABORTED_BY_CALLBACK && put_signal && x->interruptible) {
+	if (rc == CURLE_ABORTED_BY_CALLBACK && sig_caught && x->interruptible) {
 		v->exit = -1;
 		snprintf(v->msg, sizeof v->msg, "interrupted by signal %d",
-		    (int)put_signal);
+		    (int)sig_caught);
 		return -1;
 	}
 	if (rc != CURLE_OK)
 		return judge_curl(p, x, rc, v);
 	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &http);
 	parsed = x->resp_len > 0 && !x->resp_overflow &&
-	    s3_xml_parse(x->resp, x->resp_len, xml) == 0;
+	    xml_answer_parse(x->resp, x->resp_len, xml) == 0;
 	if (http >= 200 && http < 300)
 		return judge_2xx(x, http, parsed, v, xml);
 	if (parsed && xml->code[0] != '\0') {
@@ -511,7 +484,7 @@ judge(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v,
 }
 
 void
-where(const struct put *p, const struct xfer *x, char *buf, size_t len)
+xfer_where(const struct put *p, const struct xfer *x, char *buf, size_t len)
 {
 	const char *name = p->target.name ? p->target.name : "moma-put";
 
@@ -527,8 +500,8 @@ where(const struct put *p, const struct xfer *x, char *buf, size_t len)
  * 0 on success; -1 with v filled otherwise.
  */
 int
-run_sync(struct put *p, struct xfer *x, int attempts, struct verdict *v,
-    struct s3_xml *xml)
+xfer_run(struct put *p, struct xfer *x, int attempts, struct verdict *v,
+    struct xml_answer *xml)
 {
 	char w[256];
 
@@ -540,33 +513,37 @@ run_sync(struct put *p, struct xfer *x, int attempts, struct verdict *v,
 		if (a > 1) {
 			/* A retry reuses the handle: renewed keys go on it. */
 			refresh_creds(p);
-			if (s3_easy_creds(x->e, &x->hdrs, &p->conf) != 0)
-				errx(EX_SOFTWARE, "out of memory");
+			if (s3_easy_creds(x->e, &x->hdrs, &p->conf) != 0) {
+				memset(v, 0, sizeof *v);
+				v->exit = EX_OSERR;
+				snprintf(v->msg, sizeof v->msg, "out of memory");
+				return -1;
+			}
 		}
 		p->nrequests++;
-		r = judge(p, x, curl_easy_perform(x->e), v, xml);
+		r = xfer_judge(p, x, curl_easy_perform(x->e), v, xml);
 		if (r == 0)
 			return 0;
 		if (r < 0)
 			return -1;
 		/* A signalled Complete is not tried again: the caller keeps
 		 * the state for a later --complete. */
-		if (a >= attempts || (put_signal && x->op == OP_COMPLETE)) {
+		if (a >= attempts || (sig_caught && x->op == OP_COMPLETE)) {
 			size_t n = strlen(v->msg);
 
 			snprintf(v->msg + n, sizeof v->msg - n, " (%d attempts)", a);
 			return -1;
 		}
 		p->nretries++;
-		d = backoff_ns(a - 1);
+		d = xfer_backoff_ns(a - 1);
 		if (p->opt.verbose) {
-			where(p, x, w, sizeof w);
+			xfer_where(p, x, w, sizeof w);
 			warnx("%s: %s; retry in %.1f s", w, v->msg, (double)d / 1e9);
 		}
-		if (nap(d) != 0 && x->interruptible) {
+		if (xfer_nap(d) != 0 && x->interruptible) {
 			v->exit = -1;
 			snprintf(v->msg, sizeof v->msg, "interrupted by signal %d",
-			    (int)put_signal);
+			    (int)sig_caught);
 			return -1;
 		}
 	}
@@ -575,15 +552,16 @@ run_sync(struct put *p, struct xfer *x, int attempts, struct verdict *v,
 /*
  * The URL of op on the target: query parameters sorted and each with '='
  * (curl signs the query as written, and S3 wants the canonical form).
+ * Malloc'd, or NULL when out of memory.
  */
 char *
-url_for(struct put *p, enum op op, unsigned partno, const char *upload_id)
+xfer_url(struct put *p, enum op op, unsigned partno, const char *upload_id)
 {
 	char *id = upload_id ? s3_uri_encode(upload_id, 0) : NULL, *u = NULL;
 	int n;
 
 	if (upload_id && id == NULL)
-		errx(EX_SOFTWARE, "out of memory");
+		return NULL;
 	switch (op) {
 	case OP_CREATE:
 		n = asprintf(&u, "%s?uploads=", p->target.url);
@@ -601,112 +579,5 @@ url_for(struct put *p, enum op op, unsigned partno, const char *upload_id)
 		break;
 	}
 	free(id);
-	if (n < 0)
-		errx(EX_SOFTWARE, "out of memory");
-	return u;
-}
-
-/* x-amz-meta-NAME headers of --meta, for Create, PutObject and Copy. */
-struct curl_slist *
-meta_headers(struct put *p, struct curl_slist *h)
-{
-	for (int i = 0; i < p->opt.nmeta && h != NULL; i++) {
-		const char *m = p->opt.meta[i], *eq = strchr(m, '=');
-		char name[160];
-
-		snprintf(name, sizeof name, "x-amz-meta-%.*s%s", (int)(eq - m), m,
-		    eq[1] ? "" : ";");
-		if (eq[1])
-			h = s3_header(h, name, eq + 1);
-		else {
-			/* curl's form of a header without a value: "name;". */
-			struct curl_slist *n = curl_slist_append(h, name);
-
-			if (n == NULL)
-				curl_slist_free_all(h);
-			h = n;
-		}
-	}
-	return h;
-}
-
-/* ---- the way out -------------------------------------------------------- */
-
-/* The --stats pairs (stats_pairs_fn): the common ones, then retries=
- * and complete= (seconds in CompleteMultipartUpload). */
-int
-put_pairs(void *arg, char *buf, size_t len)
-{
-	struct put *p = arg;
-	int n;
-
-	p->st.units_out = p->nrequests;
-	n = stats_summary(&p->st, "parts", "requests", buf, len);
-	if (n < 0 || (size_t)n >= len)
-		return n;
-	return n + snprintf(buf + n, len - (size_t)n, " retries=%" PRIu64 " complete=%.3f",
-	    p->nretries, (double)p->complete_ns / 1e9);
-}
-
-void
-print_stats(struct put *p)
-{
-	char buf[512];
-
-	if (!p->opt.stats)
-		return;
-	put_pairs(p, buf, sizeof buf);
-	warnx("stats: %s", buf);
-}
-
-void
-end_progress(struct put *p)
-{
-	if (p->progress_shown)
-		fputc('\n', stderr);
-	p->progress_shown = 0;
-}
-
-/* Exit with code; a signal that arrived is re-raised instead.  The
- * --stats-file says exit=128+N for signal N, as a shell would. */
-_Noreturn void
-put_exit(struct put *p, int code)
-{
-	char serr[STATS_ERR_LEN];
-
-	end_progress(p);
-	print_stats(p);
-	if (code < 0 || put_signal) {
-		int sig = put_signal ? (int)put_signal : SIGTERM;
-
-		if (stats_file_write(128 + sig, serr) != 0)
-			warnx("--stats-file %s", serr);
-		signal(sig, SIG_DFL);
-		raise(sig);
-		exit(128 + sig);
-	}
-	if (stats_file_write(code, serr) != 0) {
-		warnx("--stats-file %s", serr);
-		if (code == 0)
-			code = EX_CANTCREAT;
-	}
-	exit(code);
-}
-
-void
-put_warn_verdict(struct put *p, const struct xfer *x, const struct verdict *v)
-{
-	char w[256];
-
-	end_progress(p);
-	where(p, x, w, sizeof w);
-	warnx("%s: %s", w, v->msg);
-}
-
-/* Report v for request x and exit with its code (re-raising a signal). */
-_Noreturn void
-die_verdict(struct put *p, const struct xfer *x, const struct verdict *v)
-{
-	put_warn_verdict(p, x, v);
-	put_exit(p, v->exit);
+	return n < 0 ? NULL : u;
 }

@@ -6,11 +6,11 @@
  * credentials remember their kind so that creds_refresh() asks the same
  * source again.
  *
- * Files: creds.c the chain, the profiles (which source a profile names)
- * and the keys; credfile.c the shared config and credentials files and
- * token files; credsrc.c the sources that answer over HTTP or from a
- * child process (STS, container, instance metadata, credential_process);
- * credurl.c the pure helpers.
+ * Files of this folder, from the top: creds.c the chain and the profiles
+ * (which source a profile names); credsrc.c the sources that answer over
+ * HTTP or from a child process (STS, container, instance metadata,
+ * credential_process) and token files; credkeys.c the keys themselves;
+ * credurl.c the pure helpers.  The shared files are read by ../awsconf.c.
  */
 #include "creds.h"
 
@@ -20,7 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "errenv.h"
+#include "../awsconf.h"
+#include "../errenv.h"
 
 #define PROFILE_DEPTH 5		/* source_profile hops */
 
@@ -31,58 +32,6 @@ fmt_time(time_t t, char *out, size_t len)
 
 	if (gmtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, len, "?");
-}
-
-/* Zero a secret before freeing it. */
-void
-creds_free_secret(char *s)
-{
-	if (s != NULL) {
-		volatile char *p = s;
-
-		while (*p)
-			*p++ = '\0';
-		free(s);
-	}
-}
-
-void
-creds_keys_free(struct creds *c)
-{
-	creds_free_secret(c->access_key);
-	creds_free_secret(c->secret_key);
-	creds_free_secret(c->session_token);
-	c->access_key = c->secret_key = c->session_token = NULL;
-}
-
-/* Take copies of the keys; expiry from exp (NULL: none).  0 or -1. */
-int
-creds_keys_set(struct creds *c, const char *ak, const char *sk, const char *tok,
-    const char *exp, const char *where, char *err, size_t errlen)
-{
-	time_t t = 0;
-
-	if (ak == NULL || sk == NULL || *ak == '\0' || *sk == '\0') {
-		errenv_set(err, errlen, "%s: answer without AccessKeyId and "
-		    "SecretAccessKey", where);
-		return -1;
-	}
-	if (exp != NULL && creds_parse_time(exp, &t) != 0) {
-		errenv_set(err, errlen, "%s: bad Expiration '%.40s'", where, exp);
-		return -1;
-	}
-	creds_keys_free(c);
-	c->access_key = strdup(ak);
-	c->secret_key = strdup(sk);
-	c->session_token = tok && *tok ? strdup(tok) : NULL;
-	c->expires = t;
-	if (c->access_key == NULL || c->secret_key == NULL ||
-	    (tok && *tok && c->session_token == NULL)) {
-		creds_keys_free(c);
-		errenv_set(err, errlen, "%s", strerror(ENOMEM));
-		return -1;
-	}
-	return 0;
 }
 
 /* Append ", expires TIME" to c->desc when they expire. */
@@ -108,9 +57,9 @@ static int
 profile_static(struct creds *out, const char *name, int *found, char *err,
     size_t errlen)
 {
-	char *ak = creds_profile_get(name, "aws_access_key_id", NULL);
-	char *sk = creds_profile_get(name, "aws_secret_access_key", NULL);
-	char *tok = creds_profile_get(name, "aws_session_token", NULL);
+	char *ak = awsconf_get(name, "aws_access_key_id", NULL);
+	char *sk = awsconf_get(name, "aws_secret_access_key", NULL);
+	char *tok = awsconf_get(name, "aws_session_token", NULL);
 	int rc = 0;
 
 	*found = ak != NULL || sk != NULL;
@@ -199,14 +148,14 @@ static int
 profile_role(struct creds *out, const char *name, const char *role,
     const char *region, int depth, char *err, size_t errlen)
 {
-	char *sprof = creds_profile_get(name, "source_profile", NULL);
-	char *csrc = creds_profile_get(name, "credential_source", NULL);
-	char *wif = creds_profile_get(name, "web_identity_token_file", NULL);
-	char *sess = creds_profile_get(name, "role_session_name", NULL);
-	char *dur = creds_profile_get(name, "duration_seconds", NULL);
-	char *ext = creds_profile_get(name, "external_id", NULL);
-	char *mfa = creds_profile_get(name, "mfa_serial", NULL);
-	char *preg = creds_profile_get(name, "region", NULL);
+	char *sprof = awsconf_get(name, "source_profile", NULL);
+	char *csrc = awsconf_get(name, "credential_source", NULL);
+	char *wif = awsconf_get(name, "web_identity_token_file", NULL);
+	char *sess = awsconf_get(name, "role_session_name", NULL);
+	char *dur = awsconf_get(name, "duration_seconds", NULL);
+	char *ext = awsconf_get(name, "external_id", NULL);
+	char *mfa = awsconf_get(name, "mfa_serial", NULL);
+	char *preg = awsconf_get(name, "region", NULL);
 	struct creds src = { 0 };
 	int rc = -1;
 
@@ -255,7 +204,7 @@ static int
 from_profile(struct creds *out, const char *name, const char *region,
     int depth, int *found, char *err, size_t errlen)
 {
-	char *role = creds_profile_get(name, "role_arn", NULL), *cmd = NULL;
+	char *role = awsconf_get(name, "role_arn", NULL), *cmd = NULL;
 	int rc;
 
 	*found = 1;
@@ -268,7 +217,7 @@ from_profile(struct creds *out, const char *name, const char *region,
 		return -1;
 	if (*found)
 		return 0;
-	if ((cmd = creds_profile_get(name, "credential_process", NULL)) != NULL) {
+	if ((cmd = awsconf_get(name, "credential_process", NULL)) != NULL) {
 		*found = 1;
 		rc = creds_process(out, cmd, name, err, errlen);
 		if (rc == 0)
@@ -355,7 +304,7 @@ creds_load(struct creds *cr, const char *profile, const char *region,
     char *err, size_t errlen)
 {
 	const char *ak = errenv_get("AWS_ACCESS_KEY_ID"), *sk = errenv_get("AWS_SECRET_ACCESS_KEY");
-	char *cred = creds_credentials_file(), *cfg = creds_config_file();
+	char *cred = awsconf_credentials_file(), *cfg = awsconf_config_file();
 	char imdsurl[1024], m[1024];
 	int explicit = profile != NULL, absent = 0, rc = -1;
 
@@ -386,7 +335,7 @@ creds_load(struct creds *cr, const char *profile, const char *region,
 		goto out;
 	}
 	/* 3. The profile. */
-	if (creds_profile_exists(profile)) {
+	if (awsconf_exists(profile)) {
 		rc = run_source(cr, CREDS_PROFILE, &absent, err, errlen);
 		if (rc == 0 || !absent)
 			goto out;

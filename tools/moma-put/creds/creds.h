@@ -70,30 +70,12 @@ int creds_refresh(struct creds *cr, char *err, size_t errlen);
 
 void creds_free(struct creds *cr);
 
-/*
- * key of profile: the shared credentials file's [profile] first, then
- * the config file's [profile NAME] ([default] for "default").  Sets
- * *seen (may be NULL) when either file has the profile.  A malloc'd
- * value, or NULL when unset or empty.
- */
-char *creds_profile_get(const char *profile, const char *key, int *seen);
-
-/* The same for a setting nested under "parent =", as the config file's
- * "s3 =" block holds "addressing_style = virtual". */
-char *creds_profile_get_nested(const char *profile, const char *parent,
-    const char *key);
-
-/* AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, AWS_CONFIG_FILE or
- * ~/.aws/config: malloc'd paths, NULL without HOME. */
-char *creds_credentials_file(void);
-char *creds_config_file(void);
-
 /* 1 when AWS_EC2_METADATA_DISABLED is "true". */
 int creds_imds_disabled(void);
 
-/* ---- between creds.c, credfile.c and credsrc.c --------------------------- */
+/* ---- between the files of this folder ------------------------------------ */
 
-/* Zero a secret (NUL-terminated) before freeing it; NULL is fine. */
+/* credkeys.c: zero a secret (NUL-terminated) before freeing it; NULL is fine. */
 void creds_free_secret(char *s);
 
 /* Free c's keys (zeroed first). */
@@ -103,15 +85,6 @@ void creds_keys_free(struct creds *c);
  * none); where names the source in err.  0 or -1. */
 int creds_keys_set(struct creds *c, const char *ak, const char *sk,
     const char *tok, const char *exp, const char *where, char *err,
-    size_t errlen);
-
-/* credfile.c: 1 when the shared files have a section for profile. */
-int creds_profile_exists(const char *profile);
-
-/* credfile.c: a token file read whole and trimmed, one line of at most
- * 16 KiB; what names it in err.  Malloc'd (free with creds_free_secret),
- * or NULL. */
-char *creds_read_token(const char *path, const char *what, char *err,
     size_t errlen);
 
 /*

@@ -7,6 +7,7 @@
  */
 #include "creds.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -23,10 +24,54 @@
 #include <expat.h>
 #include <jansson.h>
 
-#include "errenv.h"
-#include "s3.h"
+#include "../awsconf.h"
+#include "../errenv.h"
+#include "../xml.h"
 
 #define BODY_MAX (64 * 1024)	/* largest answer read from any source */
+
+/* ---- token files ---------------------------------------------------------- */
+
+#define TOKEN_MAX (16 * 1024)	/* largest token file */
+
+/* Read a token file whole (trimmed), at most TOKEN_MAX bytes. */
+static char *
+read_token(const char *path, const char *what, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf, *t;
+	size_t n;
+
+	if (f == NULL) {
+		errenv_set(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(TOKEN_MAX + 1)) == NULL) {
+		fclose(f);
+		errenv_set(err, errlen, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	n = fread(buf, 1, TOKEN_MAX + 1, f);
+	fclose(f);
+	if (n > TOKEN_MAX) {
+		creds_free_secret(buf);
+		errenv_set(err, errlen, "%s %s: larger than %d bytes", what, path, TOKEN_MAX);
+		return NULL;
+	}
+	/* Trimmed: whitespace off both ends. */
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	buf[n] = '\0';
+	for (t = buf; isspace((unsigned char)*t); t++)
+		;
+	memmove(buf, t, strlen(t) + 1);
+	if (*buf == '\0' || strpbrk(buf, "\r\n") != NULL) {
+		creds_free_secret(buf);
+		errenv_set(err, errlen, "%s %s: empty or not one line", what, path);
+		return NULL;
+	}
+	return buf;
+}
 
 /* ---- HTTP ----------------------------------------------------------------- */
 
@@ -164,7 +209,7 @@ http_do(const struct req *r, struct rbuf *b, long *status, int *unreachable,
 /* ---- STS ------------------------------------------------------------------ */
 
 struct sts_ans {
-	struct s3_xml_field f;	/* first: s3_xml_run's context */
+	struct xml_field f;	/* first: xml_run's context */
 	char akid[256], secret[256], token[8192], exp[64];
 	char code[64], msg[256], arn[512];
 };
@@ -184,7 +229,7 @@ sts_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 	a->f.field = NULL;
 	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
 		if (strcmp(name, f[i].n) == 0)
-			s3_xml_field_at(&a->f, (char *)a + f[i].off, f[i].cap);
+			xml_field_at(&a->f, (char *)a + f[i].off, f[i].cap);
 }
 
 static void XMLCALL
@@ -199,14 +244,14 @@ sts_parse(const char *body, size_t len, struct sts_ans *a)
 	memset(a, 0, sizeof *a);
 	if (len > BODY_MAX)
 		return -1;
-	return s3_xml_run(body, len, a, sts_start, sts_end);
+	return xml_run(body, len, a, sts_start, sts_end);
 }
 
 /* sts_regional_endpoints of profile (may be NULL), else the environment. */
 static char *
 sts_regional(const char *profile)
 {
-	char *v = profile ? creds_profile_get(profile, "sts_regional_endpoints", NULL) : NULL;
+	char *v = profile ? awsconf_get(profile, "sts_regional_endpoints", NULL) : NULL;
 
 	if (v == NULL && errenv_get("AWS_STS_REGIONAL_ENDPOINTS") != NULL)
 		v = strdup(errenv_get("AWS_STS_REGIONAL_ENDPOINTS"));
@@ -334,7 +379,7 @@ creds_web_identity(struct creds *out, const char *token_file, const char *role,
 	char sess[128], *tok, *params;
 	int rc;
 
-	if ((tok = creds_read_token(token_file, "web identity token file", err, errlen)) == NULL)
+	if ((tok = read_token(token_file, "web identity token file", err, errlen)) == NULL)
 		return -1;
 	session_name(session, sess, sizeof sess);
 	params = role_params(role, sess, NULL, NULL, tok);
@@ -454,7 +499,7 @@ creds_container(struct creds *out, char *err, size_t errlen)
 		return -1;
 	snprintf(where, sizeof where, "container credentials at %s", url);
 	if (tf != NULL) {
-		if ((tok = creds_read_token(tf, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+		if ((tok = read_token(tf, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 		    err, errlen)) == NULL)
 			return -1;
 	} else if (errenv_get("AWS_CONTAINER_AUTHORIZATION_TOKEN") != NULL) {

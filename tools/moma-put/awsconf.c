@@ -1,19 +1,15 @@
 /*
- * credfile.c - the files of the credential chain: the shared credentials
- * and config files (INI sections, settings nested under "parent ="), and
- * token files read whole.  See creds.h.
+ * awsconf.c - the AWS shared config and credentials files: INI sections,
+ * settings nested under "parent =".  See awsconf.h.
  */
-#include "creds.h"
+#include "awsconf.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errenv.h"
-
-#define TOKEN_MAX (16 * 1024)	/* largest token file */
 
 static char *
 trim(char *s)
@@ -44,13 +40,13 @@ home_file(const char *envname, const char *rel)
 }
 
 char *
-creds_credentials_file(void)
+awsconf_credentials_file(void)
 {
 	return home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
 }
 
 char *
-creds_config_file(void)
+awsconf_config_file(void)
 {
 	return home_file("AWS_CONFIG_FILE", ".aws/config");
 }
@@ -104,11 +100,11 @@ ini_get(const char *path, const char *section, const char *parent,
 	return val;
 }
 
-/* key (nested under parent when not NULL) of profile; see creds.h. */
+/* key (nested under parent when not NULL) of profile; see awsconf.h. */
 static char *
 profile_get(const char *profile, const char *parent, const char *key, int *seen)
 {
-	char *cred = creds_credentials_file(), *cfg = creds_config_file();
+	char *cred = awsconf_credentials_file(), *cfg = awsconf_config_file();
 	char *sect = NULL, *v;
 
 	v = ini_get(cred, profile, parent, key, seen);
@@ -129,57 +125,22 @@ profile_get(const char *profile, const char *parent, const char *key, int *seen)
 }
 
 char *
-creds_profile_get(const char *profile, const char *key, int *seen)
+awsconf_get(const char *profile, const char *key, int *seen)
 {
 	return profile_get(profile, NULL, key, seen);
 }
 
 char *
-creds_profile_get_nested(const char *profile, const char *parent, const char *key)
+awsconf_get_nested(const char *profile, const char *parent, const char *key)
 {
 	return profile_get(profile, parent, key, NULL);
 }
 
 int
-creds_profile_exists(const char *profile)
+awsconf_exists(const char *profile)
 {
 	int seen = 0;
 
-	free(creds_profile_get(profile, "\n", &seen));
+	free(awsconf_get(profile, "\n", &seen));
 	return seen;
-}
-
-/* Read a token file whole (trimmed), at most TOKEN_MAX bytes. */
-char *
-creds_read_token(const char *path, const char *what, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *buf, *t;
-	size_t n;
-
-	if (f == NULL) {
-		errenv_set(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		return NULL;
-	}
-	if ((buf = malloc(TOKEN_MAX + 1)) == NULL) {
-		fclose(f);
-		errenv_set(err, errlen, "%s", strerror(ENOMEM));
-		return NULL;
-	}
-	n = fread(buf, 1, TOKEN_MAX + 1, f);
-	fclose(f);
-	if (n > TOKEN_MAX) {
-		creds_free_secret(buf);
-		errenv_set(err, errlen, "%s %s: larger than %d bytes", what, path, TOKEN_MAX);
-		return NULL;
-	}
-	buf[n] = '\0';
-	t = trim(buf);
-	memmove(buf, t, strlen(t) + 1);
-	if (*buf == '\0' || strpbrk(buf, "\r\n") != NULL) {
-		creds_free_secret(buf);
-		errenv_set(err, errlen, "%s %s: empty or not one line", what, path);
-		return NULL;
-	}
-	return buf;
 }
