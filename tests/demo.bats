@@ -215,3 +215,28 @@ missing_run() {
   missing_run demo
   user_teardown
 }
+
+# make with a pkg-config package missing: its name, its Debian package and
+# the install line, before anything compiles (not a link error).  The
+# pkg-config here answers as pkg-config does for a package it cannot find,
+# for jansson, and asks the real one for the rest.
+@test "make with a library missing: names it and its package, compiles nothing" {
+  local copy=$BATS_TEST_TMPDIR/moma fake=$BATS_TEST_TMPDIR/fakepc
+  mkdir "$copy" "$fake"
+  tar -C "$TOP" --exclude=./.git --exclude=./build --exclude=./tests/bench/data -cf - . | tar -C "$copy" -xf -
+  cat >"$fake/pkg-config" <<'PC'
+#!/bin/sh
+for a; do [ "$a" = jansson ] && { echo "Package jansson was not found in the pkg-config search path." >&2; exit 1; }; done
+exec /usr/bin/pkg-config "$@"
+PC
+  chmod 755 "$fake/pkg-config"
+  run env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS PATH="$fake:$PATH" make -C "$copy"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  grep -qxF "moma-deps: pkg-config finds no 'jansson' (Debian package libjansson-dev)" <<<"$output"
+  grep -qF "moma-deps: install them with:  " <<<"$output"
+  grep -qF "apt-get install -y --no-install-recommends libjansson-dev" <<<"$output"
+  [[ $output != *" -c -o "* && $output != *"undefined reference"* ]]
+  [ ! -e "$copy/build/release/libshared.a" ]
+  [ -z "$(find "$copy/build" -name '*.o' 2>/dev/null)" ]
+}
