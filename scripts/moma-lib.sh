@@ -2,6 +2,19 @@
 # about the installation and the zones file.  Expects $prog and $here.
 # Installed as $PREFIX/lib/moma/moma-lib.sh.
 
+# The statuses a run of moma-zone ends with, the one list: moma-zone's
+# summary line and metrics and moma-all's table take them from here, and
+# tests/lists.bats holds moma-zone(1), moma-all(1), moma(7) and README.md
+# to it.  failed stands for every failed:STAGE.  ok and unchanged are the
+# two successes (moma_status_good).
+MOMA_STATUSES=(ok unchanged refused:empty refused:shrink refused:rejects failed)
+
+# moma_status_good STATUS: 0 if STATUS is a success (ok or unchanged).
+moma_status_good() {
+	case $1 in ok|unchanged) return 0 ;; esac
+	return 1
+}
+
 # moma_bin: the directory of the moma tools (MOMA_BIN, else beside the
 # script, else the build tree, else PATH).
 moma_bin() {
