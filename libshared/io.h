@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "stats.h"
@@ -94,5 +95,16 @@ int io_out_flush(struct io_out *out);
 
 void io_out_free(struct io_out *out);
 
+
+/* Room for io_fshut's message. */
+#define IO_ERR_LEN 256
+
+/*
+ * sbase's fshut without the exit: flush the stdio stream f and check its
+ * error flag, so that a tool exits 0 only when its output was all
+ * written (after --help, --version or a report on stdout).  0, or -1 with
+ * err (len bytes) holding "NAME: strerror" for the tool to print.
+ */
+int io_fshut(FILE *f, const char *name, char *err, size_t len);
 
 #endif
