@@ -280,7 +280,7 @@ emit(void)
 	sb_need(&line, 1);
 	line.p[line.len++] = '\n';
 	if (io_out_write(&out, line.p, line.len) != 0)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	line.len = 0;
 	st.units_out++;
 	if (opt.progress && (st.records & 0xfff) == 0) {
@@ -792,7 +792,7 @@ main(int argc, char *argv[])
 	if (opt.progress)
 		fputs("\r\033[K", stderr);
 	if (io_out_flush(&out) != 0)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	if (opt.stats) {
 		char s[400];
 		dump_pairs(NULL, s, sizeof s);
@@ -801,7 +801,7 @@ main(int argc, char *argv[])
 	io_out_free(&out);	/* sets out.buf to NULL: nothing left to flush */
 	free(line.p);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	if (stats_file_write(0, serr) != 0)
 		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	return 0;

@@ -318,11 +318,11 @@ open_ts(struct enc *e)
 		ts_mux_init(&pm, 0);
 		ts_pat_build(psi, 1, (uint16_t)opt.program, (uint16_t)opt.pmt_pid);
 		if (ts_mux_section(&pm, &e->out, psi, TS_PAT_LEN) || ts_mux_flush(&pm, &e->out))
-			err(EX_IOERR, "write error");
+			err(io_write_exit(errno), "write error");
 		ts_mux_init(&pm, (uint16_t)opt.pmt_pid);
 		ts_pmt_build(psi, (uint16_t)opt.program, (uint16_t)opt.pid, TS_STREAM_TYPE_PRIVATE);
 		if (ts_mux_section(&pm, &e->out, psi, TS_PMT_LEN) || ts_mux_flush(&pm, &e->out))
-			err(EX_IOERR, "write error");
+			err(io_write_exit(errno), "write error");
 	}
 	ts_mux_init(&e->mux, (uint16_t)opt.pid);
 	e->secs_cap = MSG_ROOM;
@@ -342,7 +342,7 @@ segments_room(struct enc *e, struct sec_msg *sm, uint8_t *d, size_t size)
 	sm->body = body.buf;
 	if (!opt.ts) {
 		if ((d = io_out_reserve(&e->out, size)) == NULL)
-			err(EX_IOERR, "write error");
+			err(io_write_exit(errno), "write error");
 		return d;
 	}
 	if (size > e->secs_cap) {
@@ -367,7 +367,7 @@ encode_msg(struct enc *e, const struct frame_msg *m, char *why, size_t whylen)
 	int n;
 
 	if (!opt.ts && (d = io_out_reserve(&e->out, MSG_ROOM)) == NULL)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	if (convert(m, &e->hdr, &body, d + SEC_HEADER_LEN, &sm, why, whylen) != 0)
 		return -1;
 	if ((n = sec_count(sm.body_len, opt.max_section)) < 0) {
@@ -386,7 +386,7 @@ encode_msg(struct enc *e, const struct frame_msg *m, char *why, size_t whylen)
 	if (opt.ts) {
 		for (size_t o = 0; o < size; o += sec_get_size(d + o))
 			if (ts_mux_section(&e->mux, &e->out, d + o, sec_get_size(d + o)))
-				err(EX_IOERR, "write error");
+				err(io_write_exit(errno), "write error");
 	} else {
 		io_out_commit(&e->out, size);
 	}
@@ -462,7 +462,7 @@ finish(struct enc *e, int rc, const char *ferr)
 		errx(EX_DATAERR, "%s", ferr);
 	}
 	if ((opt.ts && ts_mux_flush(&e->mux, &e->out) != 0) || io_out_flush(&e->out) != 0)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	if (e->rfd >= 0) {
 		if (frame_write_end(&e->rw) != FRAME_OK || close(e->rfd) != 0)
 			err(EX_IOERR, "%s", opt.reject_path);
@@ -516,7 +516,7 @@ main(int argc, char *argv[])
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	rc = e.rejects && opt.fail_on_reject ? EX_DATAERR : 0;
 	if (stats_file_write(rc, serr) != 0)
 		errx(EX_CANTCREAT, "--stats-file %s", serr);

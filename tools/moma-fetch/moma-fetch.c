@@ -395,7 +395,7 @@ fetch_run(struct fetch *f, int explain)
 	if (f->nparams > 0)
 		f->mode = MODE_STREAM;
 	if (frame_writer_open(&f->fw, &f->out, &f->hdr) != FRAME_OK)
-		return fetch_fail(f, EX_IOERR, "stdout: %s", strerror(errno));
+		return fetch_fail(f, io_write_exit(errno), "stdout: %s", strerror(errno));
 	if (pg_open_shards(f, f->jobs))
 		return -1;
 	for (int i = 1; i < f->nconn; i++)
@@ -407,7 +407,7 @@ fetch_run(struct fetch *f, int explain)
 	if (pg_commit(f))
 		return -1;
 	if (frame_write_end(&f->fw) != FRAME_OK)
-		return fetch_fail(f, EX_IOERR, "stdout: %s", strerror(errno));
+		return fetch_fail(f, io_write_exit(errno), "stdout: %s", strerror(errno));
 	return 0;
 }
 
@@ -459,7 +459,7 @@ main(int argc, char **argv)
 	if (rc != 0)
 		errx(f.code, "%s", f.err);
 	if (fflush(stdout) != 0 || ferror(stdout))
-		err(EX_IOERR, "stdout");
+		err(io_write_exit(errno), "stdout");
 	if (stats_file_write(0, serr) != 0)
 		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	return 0;

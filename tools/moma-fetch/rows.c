@@ -224,7 +224,7 @@ rows_put(struct fetch *f, const struct row *r)
 		    FRAME_MAX_RECORD - 1 - FRAME_MSG_FIXED);
 		return row_fail(f, id, v, NCOLS);
 	default:
-		return fetch_fail(f, EX_IOERR, "stdout: %s", strerror(errno));
+		return fetch_fail(f, io_write_exit(errno), "stdout: %s", strerror(errno));
 	}
 	return 0;
 }
