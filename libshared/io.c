@@ -4,6 +4,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -155,4 +156,14 @@ io_out_free(struct io_out *out)
 {
 	free(out->buf);
 	out->buf = NULL;
+}
+
+int
+io_fshut(FILE *f, const char *name, char *err, size_t len)
+{
+	if (fflush(f) == 0 && !ferror(f))
+		return 0;
+	/* fflush set errno; an error flag set earlier may have left it 0. */
+	snprintf(err, len, "%s: %s", name, strerror(errno ? errno : EIO));
+	return -1;
 }

@@ -9,8 +9,10 @@
 #ifndef MOMA_IO_H
 #define MOMA_IO_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "stats.h"
@@ -94,5 +96,31 @@ int io_out_flush(struct io_out *out);
 
 void io_out_free(struct io_out *out);
 
+
+/*
+ * The exit status of a tool whose standard output's reader went away
+ * (EPIPE): the status a shell gives a process killed by SIGPIPE, which
+ * the tools ignore so as to report and clean up.  A pipeline's script
+ * (moma-zone) tells by it alone a stage that is a victim of a later
+ * stage's failure.  io_write_exit(errno) is the status for a failed
+ * write of standard output: IO_EX_PIPE for EPIPE, else 74 (EX_IOERR).
+ */
+#define IO_EX_PIPE	141
+static inline int
+io_write_exit(int e)
+{
+	return e == EPIPE ? IO_EX_PIPE : 74;
+}
+
+/* Room for io_fshut's message. */
+#define IO_ERR_LEN 256
+
+/*
+ * sbase's fshut without the exit: flush the stdio stream f and check its
+ * error flag, so that a tool exits 0 only when its output was all
+ * written (after --help, --version or a report on stdout).  0, or -1 with
+ * err (len bytes) holding "NAME: strerror" for the tool to print.
+ */
+int io_fshut(FILE *f, const char *name, char *err, size_t len);
 
 #endif

@@ -4,6 +4,7 @@
 #include "num.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int
@@ -31,4 +32,20 @@ num_parse(const char *s, unsigned flags, uint64_t lo, uint64_t hi, uint64_t *out
 	}
 	*out = v;
 	return 0;
+}
+
+int
+num_arg(char *err, size_t len, const char *what, const char *s, unsigned flags,
+    uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	int n;
+
+	if (num_parse(s, flags, lo, hi, out) == 0)
+		return 0;
+	n = snprintf(err, len, "%s: '%s' is not a number in %llu..%llu", what, s,
+	    (unsigned long long)lo, (unsigned long long)hi);
+	if ((flags & NUM_HEX) && n >= 0 && (size_t)n < len)
+		snprintf(err + n, len - (size_t)n, " (0x%04llx..0x%04llx)",
+		    (unsigned long long)lo, (unsigned long long)hi);
+	return -1;
 }

@@ -1,6 +1,20 @@
 # moma-lib.sh - sourced by moma-zone and moma-all: what both need to know
-# about the installation and the zones file.  Expects $prog and $here.
+# about the installation, the zones file and the run statuses, and
+# moma-zone's metrics writer.  Expects $prog and $here.
 # Installed as $PREFIX/lib/moma/moma-lib.sh.
+
+# The statuses a run of moma-zone ends with, the one list: moma-zone's
+# summary line and metrics and moma-all's table take them from here, and
+# tests/lists.bats holds moma-zone(1), moma-all(1), moma(7) and README.md
+# to it.  failed stands for every failed:STAGE.  ok and unchanged are the
+# two successes (moma_status_good).
+MOMA_STATUSES=(ok unchanged refused:empty refused:shrink refused:rejects failed)
+
+# moma_status_good STATUS: 0 if STATUS is a success (ok or unchanged).
+moma_status_good() {
+	case $1 in ok|unchanged) return 0 ;; esac
+	return 1
+}
 
 # moma_bin: the directory of the moma tools (MOMA_BIN, else beside the
 # script, else the build tree, else PATH).
@@ -62,4 +76,59 @@ moma_version() {
 	f=$(dirname "${BASH_SOURCE[0]}")/VERSION
 	[ -r "$f" ] && read -r v < "$f"
 	echo "$prog $v"
+}
+
+# moma_metrics FILE ZONE NAME STATUS EXITCODE MESSAGES REJECTED BYTES
+#              FETCH_S ENCODE_S PUT_S GUARD_S COMPLETE_S
+# moma-zone's node_exporter textfile (moma-zone(1) METRICS) for one run,
+# written to FILE.tmp.PID and renamed over FILE; the last success time
+# is kept from the FILE it replaces when the run is not a success.  An
+# empty BYTES or stage time is written 0.  On a write error: a message,
+# the temporary file removed, and 0 all the same (the run's outcome is
+# not the metrics').
+moma_metrics() {
+	local mf=$1 zone=$2 name=$3 status=$4 exitcode=$5 msgs=$6 rejected=$7 bytes=$8
+	local fetch_s=$9 encode_s=${10} put_s=${11} guard_s=${12} complete_s=${13}
+	local now last_ok lname l s v
+	now=$(date +%s)
+	last_ok=$(sed -n 's/^moma_zone_last_success_timestamp_seconds{[^}]*} //p' "$mf" 2>/dev/null | head -n 1) || true
+	if moma_status_good "$status"; then last_ok=$now; fi
+	lname=${name//\\/\\\\}
+	lname=${lname//\"/\\\"}
+	l="zone=\"$zone\",name=\"$lname\""
+	{
+		echo "# HELP moma_zone_last_run_timestamp_seconds When moma-zone last ran for the zone."
+		echo "# TYPE moma_zone_last_run_timestamp_seconds gauge"
+		echo "moma_zone_last_run_timestamp_seconds{$l} $now"
+		echo "# HELP moma_zone_last_success_timestamp_seconds When a run last ended ok or unchanged."
+		echo "# TYPE moma_zone_last_success_timestamp_seconds gauge"
+		echo "moma_zone_last_success_timestamp_seconds{$l} ${last_ok:-0}"
+		echo "# HELP moma_zone_status The last run's status (1 for the status it had)."
+		echo "# TYPE moma_zone_status gauge"
+		for s in "${MOMA_STATUSES[@]}"; do
+			v=0
+			[ "$s" = "$status" ] || { [ "$s" = failed ] && [[ $status == failed:* ]]; } && v=1
+			echo "moma_zone_status{$l,status=\"$s\"} $v"
+		done
+		echo "# HELP moma_zone_messages Messages in the last run's carousel."
+		echo "# TYPE moma_zone_messages gauge"
+		echo "moma_zone_messages{$l} $msgs"
+		echo "# HELP moma_zone_rejected_messages Rows of the last run set aside (listed in KEY.rejects)."
+		echo "# TYPE moma_zone_rejected_messages gauge"
+		echo "moma_zone_rejected_messages{$l} $rejected"
+		echo "# HELP moma_zone_bytes Bytes of the last run's carousel."
+		echo "# TYPE moma_zone_bytes gauge"
+		echo "moma_zone_bytes{$l} ${bytes:-0}"
+		echo "# HELP moma_zone_stage_seconds Wall seconds of each stage of the last run."
+		echo "# TYPE moma_zone_stage_seconds gauge"
+		echo "moma_zone_stage_seconds{$l,stage=\"fetch\"} ${fetch_s:-0}"
+		echo "moma_zone_stage_seconds{$l,stage=\"encode\"} ${encode_s:-0}"
+		echo "moma_zone_stage_seconds{$l,stage=\"put\"} ${put_s:-0}"
+		echo "moma_zone_stage_seconds{$l,stage=\"guard\"} $guard_s"
+		echo "moma_zone_stage_seconds{$l,stage=\"complete\"} $complete_s"
+		echo "# HELP moma_zone_exit_code The last run's exit status."
+		echo "# TYPE moma_zone_exit_code gauge"
+		echo "moma_zone_exit_code{$l} $exitcode"
+	} > "$mf.tmp.$$" && mv -f "$mf.tmp.$$" "$mf" ||
+		{ rm -f "$mf.tmp.$$"; echo "$prog: cannot write $mf" >&2; }
 }

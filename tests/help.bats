@@ -3,7 +3,9 @@
 # exits 0 with the usage and every option of the manual page on standard
 # output and nothing on standard error; --version prints "name VERSION"
 # (the Makefile's); a usage error exits 64 with the usage on standard
-# error only; and neither exits 0 when standard output cannot be written.
+# error only, a bad number with the one wording of libshared's num_arg;
+# and neither exits 0 when standard output cannot be written (moma-put
+# too).
 
 load helpers
 
@@ -70,9 +72,22 @@ man_options() {
   done
 }
 
+@test "a number out of its range: exit 64, one wording in every tool, then the usage" {
+  for a in "moma-fetch --zone 256" "moma-encode --max-section 42" "moma-dump -n 0" "moma-put -j 65" \
+           "moma-encode --pid 0x1fff" "moma-dump --pid x"; do
+    set -- $a
+    run_split "$BIN/$1" "$2" "$3"
+    assert_status 64
+    [ -z "$output" ]
+    [[ ${stderr%%$'\n'*} =~ ^$1:\ $2:\ \'$3\'\ is\ not\ a\ number\ in\ [0-9]+\.\.[0-9]+ ]] ||
+      { echo "$a: $stderr" >&2; return 1; }
+    [[ $stderr == *$'\n'"usage: $1 "* ]]
+  done
+}
+
 @test "--help and --version to a full disk exit 74, not 0" {
   [ -w /dev/full ] || { echo "no /dev/full" >&2; return 1; }
-  for t in "${TOOLS[@]}"; do
+  for t in "${TOOLS[@]}" moma-put; do
     for o in --help --version; do
       run_split "$BIN/$t" "$o"
       assert_status 0

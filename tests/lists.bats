@@ -59,3 +59,41 @@ names() {
   grep -q "no C file over $file lines, no function over $fn" "$TOP/HACKING.md"
   grep -q "holds the two limits ($file and $fn)" "$TOP/HACKING.md"
 }
+
+# statuses: the run statuses of moma-lib.sh's MOMA_STATUSES, one a line,
+# sorted.  as_status: a page's words to the same form (every failed:STAGE
+# is failed).
+statuses() {
+  sed -n 's/^MOMA_STATUSES=(\(.*\))$/\1/p' "$TOP/scripts/moma-lib.sh" | tr ' ' '\n' | sort -u
+}
+as_status() {
+  tr -s ' ,\t' '\n' | sed -E '/^$/d; s/^failed:.*/failed/' | sort -u
+}
+
+@test "the run statuses: moma-lib.sh's list is the one moma-zone sets and every page lists" {
+  want=$(statuses)
+  [ "$(wc -l <<<"$want")" -ge 5 ]
+  # Every status moma-zone sets.
+  set_by_zone=$(grep -oE '\bstatus=[a-z][a-z:-]*' "$TOP/scripts/moma-zone" | sed 's/^status=//' | as_status)
+  diff -u <(echo "$want") <(echo "$set_by_zone")
+  # moma-zone's own header (--help): "# status: a, b (why), c or d ... ."
+  head_list=$(sed -n '/^# status: /,/^# Exit status/p' "$TOP/scripts/moma-zone" | sed '$d; s/^# //' |
+    tr '\n' ' ' | sed -E 's/\([^)]*\)//g; s/^status: //; s/\.[[:space:]]*$//; s/ or / /g' | as_status)
+  diff -u <(echo "$want") <(echo "$head_list")
+  # moma-zone(1): the summary line's status list and the metric's.
+  zone_sum=$(sed -n '/^\.It status$/,/^\.El$/p' "$TOP/man/moma-zone.1" | sed -n 's/^\.It Cm //p' | as_status)
+  diff -u <(echo "$want") <(echo "$zone_sum")
+  zone_metric=$(sed -n '/^\.It Li moma_zone_status/,/^\.Pq any/p' "$TOP/man/moma-zone.1" | sed -n 's/^\.Cm //p' |
+    sed 's/ and / /' | as_status)
+  diff -u <(echo "$want") <(echo "$zone_metric")
+  # moma-all(1)'s table (failed:no-summary is moma-all's own, a failure).
+  all_tab=$(sed -n '/^\.It status$/,/^\.El$/p' "$TOP/man/moma-all.1" | sed -n 's/^\.It Cm //p' |
+    sed 's/ Ns Ar stage//' | as_status)
+  diff -u <(echo "$want") <(echo "$all_tab")
+  # moma(7) OUTCOMES, Statuses.
+  m7=$(sed -n '/^\.Ss Statuses$/,/^\.Ss /p' "$TOP/man/moma.7" | sed -n 's/^\.It Li //p' | as_status)
+  diff -u <(echo "$want") <(echo "$m7")
+  # README.md's table of statuses.
+  readme=$(grep -oE '^\| `[a-z][a-zA-Z:-]*` \|' "$TOP/README.md" | tr -d '|` ' | as_status)
+  diff -u <(echo "$want") <(echo "$readme")
+}

@@ -426,18 +426,29 @@ bad_frames() {   # bad_frames FIELDS_JSON: in.frames with one bad message
   assert_status $EX_CANTCREAT
 }
 
-@test "a write error is reported and exits 74, never 0" {
+@test "a write error is reported and exits 74 (141 for a reader gone), never 0" {
   "$GEN" -n 100 > in.jsonl
   frames_of in.jsonl in.frames
   run_split sh -c "'$ENCODE' in.frames > /dev/full"
   assert_status $EX_IOERR
   [[ "$stderr" == "moma-encode: write error: No space left on device" ]]
-  # a reader that goes away is a write error too, not a silent death
+  # a reader that goes away is a write error too, not a silent death; its
+  # own status, 141 as for a death by SIGPIPE, tells moma-zone the stage
+  # is a victim (moma-encode(1) EXIT STATUS)
   "$GEN" -n 200000 --frames > big.frames
   set +e
   "$ENCODE" big.frames 2> err | head -c 10 > /dev/null
   rc=${PIPESTATUS[0]}
   set -e
-  [ "$rc" -eq $EX_IOERR ]
+  [ "$rc" -eq 141 ]
   grep -q "moma-encode: write error: Broken pipe" err
+}
+
+@test "moma-dump: a reader gone (EPIPE on stdout) exits 141, another write error 74" {
+  "$GEN" -n 200000 --frames > big.frames
+  run bash -c '"$1" big.frames | head -c 1 > /dev/null; echo "${PIPESTATUS[0]}"' _ "$DUMP"
+  [ "${lines[-1]}" = 141 ]
+  [[ $output == *"moma-dump: write error: Broken pipe"* ]]
+  run bash -c '"$1" big.frames > /dev/full' _ "$DUMP"
+  [ "$status" -eq 74 ]
 }

@@ -23,7 +23,7 @@
 #                                 fixed time S instead of a baseline
 #   bench_frames SIZE [--two-byte]  path of SIZE momagen frames (typographic
 #                                 text, or the same in 1-2 byte characters),
-#                                 regenerated when momagen's source changes
+#                                 regenerated when momagen's source or the registry changes
 #   bench_db SIZE                 make database moma_SIZE hold SIZE sample
 #                                 messages (zone 3, valid 2026-11-01),
 #                                 reloaded when the sample generator, the
@@ -105,7 +105,8 @@ bench_frames() {
 	local size=$1 two=${2:-} data=${MOMA_BENCH_DATA:-$top/tests/bench/data}
 	local f=$data/frames-$size${two:+-two-byte} stamp
 	stamp=$(bench_stamp "momagen --frames -n $size -s 1 $two" \
-		"$top/tests/tools/momagen.c" "$top/libshared/frame.c" "$top/libshared/frame.h")
+		"$top/tests/tools/momagen.c" "$top/libshared/frame.c" "$top/libshared/frame.h" \
+		"$top/libshared/tlv.h")
 	mkdir -p "$data"
 	if [ ! -s "$f" ] || [ "$(cat "$f.stamp" 2>/dev/null)" != "$stamp" ]; then
 		echo "# bench: generating $size frames into $f (generator changed or no data)" >&2

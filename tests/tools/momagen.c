@@ -6,8 +6,9 @@
  * --jsonl (default) writes moma-dump -r input lines (a header line, then
  * one message per line); --frames writes the frame stream directly, fast
  * enough to make 10 M records for the bench.  storables have 3 to 6 keys
- * of the tag registry, French texts up to ~120 characters in French
- * typography (below); --two-byte writes them in 1- and 2-byte characters.
+ * of the tag registry (taken from tlv_registry), French texts up to ~120
+ * characters in French typography (below); --two-byte writes them in 1-
+ * and 2-byte characters.
  */
 #include <err.h>
 #include <getopt.h>
@@ -137,30 +138,38 @@ jesc(char *d, const char *s, size_t n)
 	return o;
 }
 
+/*
+ * One storables object: 3 to 6 keys of the tag registry (tlv_registry,
+ * libshared/tlv.h, so a key added there is generated here too): a title
+ * and a text first, as every marketing message has, then keys at random,
+ * each with a value of its registry type (an integer anywhere in its
+ * width, a text of words, a boolean, a language code).
+ */
 static size_t
 storables(char *out)
 {
-	static const char *tk[] = { "titre", "texte", "signature", "code_promo", "nom", "prenom", "civilite" };
-	static const char *ik[] = { "prix", "chaine", "duree", "position", "couleur", "priorite", "offre", "age_min" };
-	static const uint64_t imax[] = { 99999, 999, 120, 8, 0xffffff, 9, 4000, 18 };
+	static const uint64_t umax[] = { [TLV_TYPE_U8] = 0xff, [TLV_TYPE_U16] = 0xffff,
+		[TLV_TYPE_U24] = 0xffffff, [TLV_TYPE_U32] = 0xffffffff };
 	uint32_t used = 0;
 	int nkeys = 3 + (int)below(4);
 	size_t o = 0;
 	char t[200];
 
 	out[o++] = '{';
-	/* Always a title and a text: what a marketing message is. */
 	for (int k = 0; k < nkeys; k++) {
 		int pick;
 		do
-			pick = k == 0 ? 0 : k == 1 ? 1 : (int)below(17);
+			pick = k == 0 ? TLV_KEY_titre : k == 1 ? TLV_KEY_texte : (int)below(TLV_NKEYS);
 		while (used >> pick & 1);
 		used |= 1u << pick;
 		if (k)
 			out[o++] = ',';
-		if (pick < 7) {
-			size_t l = text(t, pick == 1 ? 120 : pick == 0 ? 50 : 30);
-			if (pick == 0 && below(12) == 0) {	/* an emoji in the title */
+		const struct tlv_key *key = &tlv_registry[pick];
+		o += (size_t)sprintf(out + o, "\"%s\":", key->name);
+		switch (key->type) {
+		case TLV_TYPE_TEXT: {
+			size_t l = text(t, pick == TLV_KEY_texte ? 120 : pick == TLV_KEY_titre ? 50 : 30);
+			if (pick == TLV_KEY_titre && below(12) == 0) {	/* an emoji in the title */
 				const char *e = emoji[below(NEMOJI)];
 				t[l++] = ' ';
 				memcpy(t + l, e, strlen(e));
@@ -168,15 +177,19 @@ storables(char *out)
 			}
 			if (two_byte)
 				l = narrow_text(t, l);
-			o += (size_t)sprintf(out + o, "\"%s\":\"", tk[pick]);
+			out[o++] = '"';
 			o += jesc(out + o, t, l);
 			out[o++] = '"';
-		} else if (pick < 15) {
-			o += (size_t)sprintf(out + o, "\"%s\":%" PRIu64, ik[pick - 7], below(imax[pick - 7] + 1));
-		} else if (pick == 15) {
-			o += (size_t)sprintf(out + o, "\"bip\":%s", below(2) ? "true" : "false");
-		} else {
-			o += (size_t)sprintf(out + o, "\"langue\":\"%s\"", below(2) ? "fra" : "eng");
+			break;
+		}
+		case TLV_TYPE_BOOL:
+			o += (size_t)sprintf(out + o, "%s", below(2) ? "true" : "false");
+			break;
+		case TLV_TYPE_LANG:
+			o += (size_t)sprintf(out + o, "\"%s\"", below(2) ? "fra" : "eng");
+			break;
+		default:
+			o += (size_t)sprintf(out + o, "%" PRIu64, below(umax[key->type] + 1));
 		}
 	}
 	out[o++] = '}';

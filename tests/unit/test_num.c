@@ -4,6 +4,8 @@
  */
 #include "num.h"
 
+#include <string.h>
+
 #include "tap.h"
 
 static void
@@ -23,9 +25,27 @@ test_num(void)
 	    "refused: bare 0x, signed hex");
 }
 
+static void
+test_num_arg(void)
+{
+	char e[NUM_ERR_LEN] = "untouched", tiny[12];
+	uint64_t v = 7;
+
+	ok(num_arg(e, sizeof e, "--zone", "255", 0, 0, 255, &v) == 0 && v == 255 &&
+	    strcmp(e, "untouched") == 0, "num_arg: a number in range, the buffer untouched");
+	ok(num_arg(e, sizeof e, "--zone", "256", 0, 0, 255, &v) == -1 && v == 255 &&
+	    strcmp(e, "--zone: '256' is not a number in 0..255") == 0, "num_arg: the one wording");
+	ok(num_arg(e, sizeof e, "--pid", "0x3", NUM_HEX, 0x20, 0x1ffe, &v) == -1 &&
+	    strcmp(e, "--pid: '0x3' is not a number in 32..8190 (0x0020..0x1ffe)") == 0,
+	    "num_arg: NUM_HEX adds the range in hexadecimal");
+	ok(num_arg(tiny, sizeof tiny, "--max-reject", "x", 0, 0, 9, &v) == -1 &&
+	    strlen(tiny) == sizeof tiny - 1, "num_arg: a short buffer holds a cut, terminated message");
+}
+
 int
 main(void)
 {
 	test_num();
+	test_num_arg();
 	return tap_done();
 }

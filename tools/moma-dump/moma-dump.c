@@ -57,15 +57,17 @@ flush_at_exit(void)
 }
 
 /* After --help or --version: exit 0 only if standard output took it all. */
-static void
+static _Noreturn void
 help_exit(void)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		err(EX_IOERR, "stdout");
+	char e[IO_ERR_LEN];
+
+	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
+		errx(EX_IOERR, "%s", e);
 	exit(0);
 }
 
-static void
+static _Noreturn void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
@@ -89,6 +91,20 @@ usage(int code)
 	if (code == 0)
 		help_exit();
 	exit(code);
+}
+
+/* A number option: in lo..hi, or the usage error. */
+static uint64_t
+parse_num(const char *s, const char *what, unsigned flags, uint64_t lo, uint64_t hi)
+{
+	char e[NUM_ERR_LEN];
+	uint64_t v;
+
+	if (num_arg(e, sizeof e, what, s, flags, lo, hi, &v) != 0) {
+		warnx("%s", e);
+		usage(EX_USAGE);
+	}
+	return v;
 }
 
 /* ---- a growable line buffer ---------------------------------------------- */
@@ -264,7 +280,7 @@ emit(void)
 	sb_need(&line, 1);
 	line.p[line.len++] = '\n';
 	if (io_out_write(&out, line.p, line.len) != 0)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	line.len = 0;
 	st.units_out++;
 	if (opt.progress && (st.records & 0xfff) == 0) {
@@ -656,21 +672,13 @@ parse_args(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, fd = STDIN_FILENO;
-	uint64_t v;
 
 	opt.pid = -1;
 	while ((c = getopt_long(argc, argv, "hn:rt:vV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(0); break;
-		case 'n':
-			if (num_parse(optarg, 0, 1, UINT64_MAX, &opt.count) != 0)
-				errx(EX_USAGE, "-n: '%s' is not a positive count", optarg);
-			break;
-		case 'P':
-			if (num_parse(optarg, NUM_HEX, 0, 0x1ffe, &v) != 0)
-				errx(EX_USAGE, "--pid: '%s' is not a PID in 0..8190 (0x0000..0x1ffe)", optarg);
-			opt.pid = (int)v;
-			break;
+		case 'n': opt.count = parse_num(optarg, "-n", 0, 1, UINT64_MAX); break;
+		case 'P': opt.pid = (int)parse_num(optarg, "--pid", NUM_HEX, 0, 0x1ffe); break;
 		case 'r': opt.reverse = 1; break;
 		case 'S': opt.stats = 1; break;
 		case 'X': opt.stats_path = optarg; break;
@@ -784,7 +792,7 @@ main(int argc, char *argv[])
 	if (opt.progress)
 		fputs("\r\033[K", stderr);
 	if (io_out_flush(&out) != 0)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	if (opt.stats) {
 		char s[400];
 		dump_pairs(NULL, s, sizeof s);
@@ -793,7 +801,7 @@ main(int argc, char *argv[])
 	io_out_free(&out);	/* sets out.buf to NULL: nothing left to flush */
 	free(line.p);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	if (stats_file_write(0, serr) != 0)
 		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	return 0;

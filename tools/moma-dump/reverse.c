@@ -111,7 +111,7 @@ static void
 rev_open(struct rev *r)
 {
 	if (frame_writer_open(&r->fw, &out, &r->h) != FRAME_OK)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	r->opened = 1;
 }
 
@@ -196,7 +196,7 @@ rev_message(struct rev *r, json_t *o)
 	m.valid_end = get_time(o, "valid_end");
 	rev_storables(r, o, &m, &dumped);
 	if (frame_write_msg(&r->fw, &m) != FRAME_OK)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	free(dumped);
 	r->messages++;
 	st.records++;
@@ -269,7 +269,7 @@ reverse(FILE *f)
 		rev_open(&r);
 	}
 	if (frame_write_end(&r.fw) != FRAME_OK)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	free(buf);
 	free(r.raw);
 	return 0;

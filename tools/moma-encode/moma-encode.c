@@ -48,15 +48,17 @@ static struct {
 	.pmt_pid = -1 };
 
 /* After --help or --version: exit 0 only if standard output took it all. */
-static void
+static _Noreturn void
 help_exit(void)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		err(EX_IOERR, "stdout");
+	char e[IO_ERR_LEN];
+
+	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
+		errx(EX_IOERR, "%s", e);
 	exit(0);
 }
 
-static void
+static _Noreturn void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
@@ -88,27 +90,19 @@ usage(int code)
 	exit(code);
 }
 
+/* A number option: in lo..hi, or the usage error (NUM_HEX: PIDs and
+ * program numbers may be written 0x...). */
 static uint64_t
-parse_num(const char *s, const char *what, uint64_t lo, uint64_t hi)
+parse_num(const char *s, const char *what, unsigned flags, uint64_t lo, uint64_t hi)
 {
+	char e[NUM_ERR_LEN];
 	uint64_t v;
 
-	if (num_parse(s, 0, lo, hi, &v) != 0)
-		errx(EX_USAGE, "%s: '%s' is not a number in %llu..%llu", what, s,
-		    (unsigned long long)lo, (unsigned long long)hi);
+	if (num_arg(e, sizeof e, what, s, flags, lo, hi, &v) != 0) {
+		warnx("%s", e);
+		usage(EX_USAGE);
+	}
 	return v;
-}
-
-/* A PID or program number: decimal, or hexadecimal after 0x. */
-static long
-parse_id(const char *s, const char *what, long lo, long hi)
-{
-	uint64_t v;
-
-	if (num_parse(s, NUM_HEX, (uint64_t)lo, (uint64_t)hi, &v) != 0)
-		errx(EX_USAGE, "%s: '%s' is not a number in %ld..%ld (0x%04lx..0x%04lx)", what, s,
-		    lo, hi, lo, hi);
-	return (long)v;
 }
 
 /* Messages arrive grouped by campaign, so the two times repeat: remember
@@ -232,11 +226,11 @@ parse_args(int argc, char *argv[])
 		case 'F': opt.fail_on_reject = 1; break;
 		case 'h': usage(0); break;
 		case 'A': opt.pat = 1; break;
-		case 'G': opt.program = parse_id(optarg, "--program", 1, 65535); break;
-		case 'N': opt.max_reject = parse_num(optarg, "--max-reject", 0, UINT64_MAX - 1); break;
-		case 'M': opt.max_section = parse_num(optarg, "--max-section", SEC_MIN_LEN, SEC_MAX_LEN); break;
-		case 'P': opt.pid = parse_id(optarg, "--pid", TS_PID_MIN, TS_PID_MAX); break;
-		case 'Q': opt.pmt_pid = parse_id(optarg, "--pmt-pid", TS_PID_MIN, TS_PID_MAX); break;
+		case 'G': opt.program = (long)parse_num(optarg, "--program", NUM_HEX, 1, 65535); break;
+		case 'N': opt.max_reject = parse_num(optarg, "--max-reject", 0, 0, UINT64_MAX - 1); break;
+		case 'M': opt.max_section = parse_num(optarg, "--max-section", 0, SEC_MIN_LEN, SEC_MAX_LEN); break;
+		case 'P': opt.pid = (long)parse_num(optarg, "--pid", NUM_HEX, TS_PID_MIN, TS_PID_MAX); break;
+		case 'Q': opt.pmt_pid = (long)parse_num(optarg, "--pmt-pid", NUM_HEX, TS_PID_MIN, TS_PID_MAX); break;
 		case 'R': opt.reject_path = optarg; break;
 		case 'L': opt.log_path = optarg; break;
 		case 'S': opt.stats = 1; break;
@@ -324,11 +318,11 @@ open_ts(struct enc *e)
 		ts_mux_init(&pm, 0);
 		ts_pat_build(psi, 1, (uint16_t)opt.program, (uint16_t)opt.pmt_pid);
 		if (ts_mux_section(&pm, &e->out, psi, TS_PAT_LEN) || ts_mux_flush(&pm, &e->out))
-			err(EX_IOERR, "write error");
+			err(io_write_exit(errno), "write error");
 		ts_mux_init(&pm, (uint16_t)opt.pmt_pid);
 		ts_pmt_build(psi, (uint16_t)opt.program, (uint16_t)opt.pid, TS_STREAM_TYPE_PRIVATE);
 		if (ts_mux_section(&pm, &e->out, psi, TS_PMT_LEN) || ts_mux_flush(&pm, &e->out))
-			err(EX_IOERR, "write error");
+			err(io_write_exit(errno), "write error");
 	}
 	ts_mux_init(&e->mux, (uint16_t)opt.pid);
 	e->secs_cap = MSG_ROOM;
@@ -348,7 +342,7 @@ segments_room(struct enc *e, struct sec_msg *sm, uint8_t *d, size_t size)
 	sm->body = body.buf;
 	if (!opt.ts) {
 		if ((d = io_out_reserve(&e->out, size)) == NULL)
-			err(EX_IOERR, "write error");
+			err(io_write_exit(errno), "write error");
 		return d;
 	}
 	if (size > e->secs_cap) {
@@ -373,7 +367,7 @@ encode_msg(struct enc *e, const struct frame_msg *m, char *why, size_t whylen)
 	int n;
 
 	if (!opt.ts && (d = io_out_reserve(&e->out, MSG_ROOM)) == NULL)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	if (convert(m, &e->hdr, &body, d + SEC_HEADER_LEN, &sm, why, whylen) != 0)
 		return -1;
 	if ((n = sec_count(sm.body_len, opt.max_section)) < 0) {
@@ -392,7 +386,7 @@ encode_msg(struct enc *e, const struct frame_msg *m, char *why, size_t whylen)
 	if (opt.ts) {
 		for (size_t o = 0; o < size; o += sec_get_size(d + o))
 			if (ts_mux_section(&e->mux, &e->out, d + o, sec_get_size(d + o)))
-				err(EX_IOERR, "write error");
+				err(io_write_exit(errno), "write error");
 	} else {
 		io_out_commit(&e->out, size);
 	}
@@ -468,7 +462,7 @@ finish(struct enc *e, int rc, const char *ferr)
 		errx(EX_DATAERR, "%s", ferr);
 	}
 	if ((opt.ts && ts_mux_flush(&e->mux, &e->out) != 0) || io_out_flush(&e->out) != 0)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	if (e->rfd >= 0) {
 		if (frame_write_end(&e->rw) != FRAME_OK || close(e->rfd) != 0)
 			err(EX_IOERR, "%s", opt.reject_path);
@@ -522,7 +516,7 @@ main(int argc, char *argv[])
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
-		err(EX_IOERR, "write error");
+		err(io_write_exit(errno), "write error");
 	rc = e.rejects && opt.fail_on_reject ? EX_DATAERR : 0;
 	if (stats_file_write(rc, serr) != 0)
 		errx(EX_CANTCREAT, "--stats-file %s", serr);

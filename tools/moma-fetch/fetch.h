@@ -21,9 +21,29 @@
 #define FETCH_MAX_JOBS	16
 #define FETCH_ERR_LEN	2048
 
-/* The column contract of a query, in 'M' record order (rows.c). */
-enum { C_ID, C_CAMPAGNE, C_ABONNE, C_VSTART, C_VEND, C_TEMPLATE, C_ACKDELAY,
-	C_GENRE, C_ACKCOUNT, C_STORABLES, NCOLS };
+/*
+ * The column contract of a query, in 'M' record order: the one list of
+ * the columns (man/moma-fetch.1 QUERY COLUMNS).  X(ENUM, name, KIND,
+ * width): C_ENUM is the column's index; name is both the column's name
+ * and its field in struct frame_msg; KIND is INT, TIME or JSON; width is
+ * an INT's frame width in bytes.  rows.c makes the checks and the
+ * conversion from it.
+ */
+#define FETCH_COLUMNS(X) \
+	X(ID,		id,		INT,	8) \
+	X(CAMPAGNE,	campagne_id,	INT,	8) \
+	X(ABONNE,	numero_abonne,	INT,	8) \
+	X(VSTART,	valid_start,	TIME,	8) \
+	X(VEND,		valid_end,	TIME,	8) \
+	X(TEMPLATE,	template_id,	INT,	4) \
+	X(ACKDELAY,	ack_delay,	INT,	4) \
+	X(GENRE,	genre,		INT,	2) \
+	X(ACKCOUNT,	ack_count,	INT,	2) \
+	X(STORABLES,	storables,	JSON,	0)
+
+#define FETCH_COL_ENUM(e, name, kind, width) C_##e,
+enum { FETCH_COLUMNS(FETCH_COL_ENUM) NCOLS };
+#undef FETCH_COL_ENUM
 
 /*
  * One row as the server sent it, in binary: each column's bytes and

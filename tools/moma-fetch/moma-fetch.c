@@ -80,15 +80,17 @@ static const char help_text[] =
     "  --zone-name name   the zone's name for the stream header\n";
 
 /* After --help or --version: exit 0 only if standard output took it all. */
-static void
+static _Noreturn void
 help_exit(void)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		err(EX_IOERR, "stdout");
+	char e[IO_ERR_LEN];
+
+	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
+		errx(EX_IOERR, "%s", e);
 	exit(0);
 }
 
-static void
+static _Noreturn void
 usage(void)
 {
 	fputs(usage_text, stderr);
@@ -101,13 +103,15 @@ struct opts {
 	int explain, stats;
 };
 
+/* A number option: in lo..hi, or the usage error. */
 static long
 number(const char *s, long lo, long hi, const char *what)
 {
+	char e[NUM_ERR_LEN];
 	uint64_t v;
 
-	if (num_parse(s, 0, (uint64_t)lo, (uint64_t)hi, &v) != 0) {
-		warnx("%s: '%s' is not a number in %ld..%ld", what, s, lo, hi);
+	if (num_arg(e, sizeof e, what, s, 0, (uint64_t)lo, (uint64_t)hi, &v) != 0) {
+		warnx("%s", e);
 		usage();
 	}
 	return (long)v;
@@ -278,13 +282,13 @@ static int64_t
 created(void)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char e[NUM_ERR_LEN];
 	uint64_t v;
 
 	if (s == NULL || *s == '\0')
 		return (int64_t)time(NULL);
-	if (num_parse(s, 0, 0, INT64_MAX, &v) != 0)
-		errx(EX_USAGE, "SOURCE_DATE_EPOCH: '%s' is not a number in 0..%lld", s,
-		    (long long)INT64_MAX);
+	if (num_arg(e, sizeof e, "SOURCE_DATE_EPOCH", s, 0, 0, INT64_MAX, &v) != 0)
+		errx(EX_USAGE, "%s", e);
 	return (int64_t)v;
 }
 
@@ -391,7 +395,7 @@ fetch_run(struct fetch *f, int explain)
 	if (f->nparams > 0)
 		f->mode = MODE_STREAM;
 	if (frame_writer_open(&f->fw, &f->out, &f->hdr) != FRAME_OK)
-		return fetch_fail(f, EX_IOERR, "stdout: %s", strerror(errno));
+		return fetch_fail(f, io_write_exit(errno), "stdout: %s", strerror(errno));
 	if (pg_open_shards(f, f->jobs))
 		return -1;
 	for (int i = 1; i < f->nconn; i++)
@@ -403,7 +407,7 @@ fetch_run(struct fetch *f, int explain)
 	if (pg_commit(f))
 		return -1;
 	if (frame_write_end(&f->fw) != FRAME_OK)
-		return fetch_fail(f, EX_IOERR, "stdout: %s", strerror(errno));
+		return fetch_fail(f, io_write_exit(errno), "stdout: %s", strerror(errno));
 	return 0;
 }
 
@@ -455,7 +459,7 @@ main(int argc, char **argv)
 	if (rc != 0)
 		errx(f.code, "%s", f.err);
 	if (fflush(stdout) != 0 || ferror(stdout))
-		err(EX_IOERR, "stdout");
+		err(io_write_exit(errno), "stdout");
 	if (stats_file_write(0, serr) != 0)
 		errx(EX_CANTCREAT, "--stats-file %s", serr);
 	return 0;

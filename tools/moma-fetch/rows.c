@@ -35,16 +35,9 @@ static const struct col {
 	enum kind kind;
 	int width;		/* K_INT: frame width in bytes */
 } cols[NCOLS] = {
-	{ "id", K_INT, 8 },
-	{ "campagne_id", K_INT, 8 },
-	{ "numero_abonne", K_INT, 8 },
-	{ "valid_start", K_TIME, 8 },
-	{ "valid_end", K_TIME, 8 },
-	{ "template_id", K_INT, 4 },
-	{ "ack_delay", K_INT, 4 },
-	{ "genre", K_INT, 2 },
-	{ "ack_count", K_INT, 2 },
-	{ "storables", K_JSON, 0 },
+#define COL_ROW(e, name, kind, width) { #name, K_##kind, width },
+	FETCH_COLUMNS(COL_ROW)
+#undef COL_ROW
 };
 
 static int
@@ -207,15 +200,17 @@ rows_put(struct fetch *f, const struct row *r)
 			return row_fail(f, id, v, c);
 	if (get_json(f, r, id, &m))
 		return row_fail(f, id, v, C_STORABLES);
-	m.id = id;
-	m.campagne_id = v[C_CAMPAGNE];
-	m.numero_abonne = v[C_ABONNE];
-	m.valid_start = v[C_VSTART];
-	m.valid_end = v[C_VEND];
-	m.template_id = (int32_t)v[C_TEMPLATE];
-	m.ack_delay = (int32_t)v[C_ACKDELAY];
-	m.genre = (int16_t)v[C_GENRE];
-	m.ack_count = (int16_t)v[C_ACKCOUNT];
+	/* Each INT and TIME column into the field of its name; get_int
+	 * checked the value against the field's width. */
+#define SET_INT(e, name) m.name = (__typeof__(m.name))v[C_##e];
+#define SET_TIME SET_INT
+#define SET_JSON(e, name)
+#define COL_SET(e, name, kind, width) SET_##kind(e, name)
+	FETCH_COLUMNS(COL_SET)
+#undef COL_SET
+#undef SET_JSON
+#undef SET_TIME
+#undef SET_INT
 	for (int c = 0; c < NCOLS; c++)
 		if (r->len[c] > 0)
 			f->st.bytes_in += (uint64_t)r->len[c];
@@ -229,7 +224,7 @@ rows_put(struct fetch *f, const struct row *r)
 		    FRAME_MAX_RECORD - 1 - FRAME_MSG_FIXED);
 		return row_fail(f, id, v, NCOLS);
 	default:
-		return fetch_fail(f, EX_IOERR, "stdout: %s", strerror(errno));
+		return fetch_fail(f, io_write_exit(errno), "stdout: %s", strerror(errno));
 	}
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "num.h"
 #include "put.h"
 
@@ -119,16 +120,29 @@ parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* A number option: in lo..hi, or the usage error. */
 static long
 parse_num(const char *s, const char *what, long lo, long hi)
 {
+	char e[NUM_ERR_LEN];
 	uint64_t v;
 
-	if (num_parse(s, 0, (uint64_t)lo, (uint64_t)hi, &v) != 0) {
-		warnx("%s '%s': expected an integer from %ld to %ld", what, s, lo, hi);
+	if (num_arg(e, sizeof e, what, s, 0, (uint64_t)lo, (uint64_t)hi, &v) != 0) {
+		warnx("%s", e);
 		usage();
 	}
 	return (long)v;
+}
+
+/* After --help or --version: exit 0 only if standard output took it all. */
+static _Noreturn void
+help_exit(void)
+{
+	char e[IO_ERR_LEN];
+
+	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
+		errx(EX_IOERR, "%s", e);
+	exit(0);
 }
 
 /* "90", "90s", "15m", "1h", "7d": seconds. */
@@ -240,8 +254,8 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
-			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : EX_IOERR);
-		case 'j': o->jobs = (int)parse_num(optarg, "jobs", 1, 64); break;
+			help_exit();
+		case 'j': o->jobs = (int)parse_num(optarg, "-j", 1, 64); break;
 		case 'k': o->insecure = 1; break;
 		case O_LIST: *uri = optarg; cmd = C_LIST; ncmd++; break;
 		case O_META: add_meta(o, optarg); break;
@@ -257,7 +271,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case O_PREPARE: o->prepare = optarg; break;
 		case O_PROFILE: o->profile = optarg; break;
 		case O_REGION: o->region = optarg; break;
-		case 'r': o->retries = (int)parse_num(optarg, "retries", 0, 100); break;
+		case 'r': o->retries = (int)parse_num(optarg, "-r", 0, 100); break;
 		case O_SSE: o->sse = optarg; break;
 		case O_SSE_KMS_KEY_ID: o->sse_kms_key_id = optarg; break;
 		case O_STATS: o->stats = 1; break;
@@ -267,7 +281,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case 'V':
 		case O_VERSION:
 			printf("moma-put " MOMA_VERSION "\n");
-			exit(fflush(stdout) == 0 && !ferror(stdout) ? 0 : EX_IOERR);
+			help_exit();
 		default: usage();
 		}
 	}
