@@ -55,9 +55,12 @@ words() {
 }
 
 # minbase PKG: Essential or Priority required, what mmdebstrap's minbase
-# installs (make, git, ca-certificates and sudo come with a fresh machine).
+# installs, and apt (make, git, ca-certificates and sudo come with a fresh
+# machine).
 minbase() {
-  case $1 in make | git | ca-certificates | sudo) return 0 ;; esac
+  # apt is in every minbase, though bookworm's Packages say "important"
+  # and some machines' status files "required"
+  case $1 in make | git | ca-certificates | sudo | apt) return 0 ;; esac
   dpkg-query -W -f='${Essential} ${Priority}\n' "$1" 2>/dev/null | grep -qE '^yes |required$'
 }
 
