@@ -19,8 +19,9 @@ setup() {
 }
 
 @test "pass-through: the same bytes; the index covers them, campaign after campaign" {
-	"$SPLICE" --index all.idx < all.sec > out.sec
+	"$SPLICE" --index all.idx --copy copy.sec < all.sec > out.sec
 	cmp out.sec all.sec
+	cmp copy.sec all.sec
 	[ "$(wc -l < all.idx)" -ge 3 ]
 	# Contiguous, ascending, summing to the file; messages and sections as
 	# moma-dump counts them: the sections of index 0, and all.

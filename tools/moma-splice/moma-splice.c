@@ -31,13 +31,14 @@
 #include "section.h"
 
 static const char usage_text[] =
-    "usage: moma-splice [--index file] [--reuse plan --from carousel]\n"
+    "usage: moma-splice [--copy file] [--index file] [--reuse plan --from carousel]\n"
     "       moma-splice -h | -V\n";
 
 static const char help_text[] =
     "\nCopy the sections of standard input to standard output, splicing in the\n"
     "campaigns that plan lists from carousel in campaign order, and write the\n"
     "index of the output.\n\n"
+    "  --copy file      write the output to file as well\n"
     "  --from carousel  the earlier carousel the plan's byte ranges are in\n"
     "  -h, --help       show this help\n"
     "  --index file     write one line per campaign of the output:\n"
@@ -50,8 +51,8 @@ struct entry {		/* one index line */
 };
 
 struct splice {
-	FILE *out, *index, *plan, *from;
-	const char *index_path, *plan_path, *from_path;
+	FILE *out, *index, *plan, *from, *copy;
+	const char *copy_path, *index_path, *plan_path, *from_path;
 	uint64_t off;		/* bytes written */
 	unsigned long plan_line;
 	struct entry cur, next;	/* the campaign being written; the plan's next */
@@ -109,6 +110,8 @@ put(struct splice *s, const uint8_t *p, size_t n)
 {
 	if (fwrite(p, 1, n, s->out) != n)
 		err(EX_IOERR, "stdout");
+	if (s->copy != NULL && fwrite(p, 1, n, s->copy) != n)
+		err(EX_IOERR, "%s", s->copy_path);
 	s->off += n;
 }
 
@@ -225,8 +228,9 @@ run(struct splice *s)
 int
 main(int argc, char **argv)
 {
-	enum { O_FROM = 256, O_INDEX, O_REUSE };
+	enum { O_COPY = 256, O_FROM, O_INDEX, O_REUSE };
 	static const struct option longopts[] = {
+		{ "copy", required_argument, NULL, O_COPY },
 		{ "from", required_argument, NULL, O_FROM },
 		{ "help", no_argument, NULL, 'h' },
 		{ "index", required_argument, NULL, O_INDEX },
@@ -240,6 +244,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case O_COPY: s.copy_path = optarg; break;
 		case O_FROM: s.from_path = optarg; break;
 		case O_INDEX: s.index_path = optarg; break;
 		case O_REUSE: s.plan_path = optarg; break;
@@ -267,10 +272,14 @@ main(int argc, char **argv)
 		err(EX_NOINPUT, "--from %s", s.from_path);
 	if (s.index_path && (s.index = fopen(s.index_path, "we")) == NULL)
 		err(EX_CANTCREAT, "--index %s", s.index_path);
+	if (s.copy_path && (s.copy = fopen(s.copy_path, "we")) == NULL)
+		err(EX_CANTCREAT, "--copy %s", s.copy_path);
 	s.out = stdout;
 	run(&s);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err(EX_IOERR, "stdout");
+	if (s.copy && (fflush(s.copy) != 0 || ferror(s.copy) || fclose(s.copy) != 0))
+		err(EX_IOERR, "%s", s.copy_path);
 	if (s.index && (fflush(s.index) != 0 || ferror(s.index) || fclose(s.index) != 0))
 		err(EX_IOERR, "%s", s.index_path);
 	return 0;
