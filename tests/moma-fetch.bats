@@ -699,6 +699,7 @@ killed_shard() {
 
 @test "--campaigns FILE: only those campaigns' messages, the same bytes as the whole zone's for them; bad ids refused" {
 	local z=3 d=2026-11-15 ids
+	cd "$BATS_TEST_TMPDIR"
 	"$FETCH" --zone $z --date $d | "$DUMP" -t frames | jq -c 'select(.type == "message") | del(.frame)' > all.jsonl
 	ids=$(jq -r .campagne_id all.jsonl | sort -un | awk 'NR % 3 == 1')
 	[ -n "$ids" ]
@@ -723,6 +724,7 @@ killed_shard() {
 
 @test "--snapshot NAME: the rows of that snapshot, not the rows committed since; a bad name is a usage error" {
 	local z=3 d=2026-11-15 snap
+	cd "$BATS_TEST_TMPDIR"
 	run_split "$FETCH" --zone $z --snapshot "1'; DROP TABLE messages; --"
 	assert_status "$EX_USAGE"
 	"$FETCH" --zone $z --date $d | "$DUMP" -t frames | jq -c 'select(.type == "message")' > before.jsonl
