@@ -67,7 +67,9 @@ incr_psql() {
 incr_psql_end() {
 	local pid=${INCR_PSQL_PID:-} a=${INCR_PSQL[1]:-} b=${INCR_PSQL[0]:-}
 	[ -n "$pid" ] || return 0
-	{ echo "COMMIT;" 1>&"$incr_to"; } 2>/dev/null || true
+	# In a subshell: a psql gone (idle_in_transaction_session_timeout
+	# after moma-fetch took the snapshot) must not SIGPIPE moma-zone.
+	( echo "COMMIT;" 1>&"$incr_to" ) 2>/dev/null || true
 	# (exec's own redirections would last: the group's do not.)
 	{ exec {incr_to}>&- {incr_from}<&-; } 2>/dev/null || true
 	{ [ -z "$a" ] || exec {a}>&- {b}<&-; } 2>/dev/null || true
