@@ -200,6 +200,9 @@ incr_publish() {
 			echo "$prog: zone $zone: published, but writing $url.index failed: the next run is a full one" >&2
 	fi
 	if [ -n "$incr_cache" ] && [ -f "$tmp/cache.bin" ]; then
+		# The ETag goes first and comes back last: a copy cut short
+		# (another file system, a crash) is never taken for the carousel.
+		rm -f "$incr_cache.etag"
 		mv -f "$tmp/cache.bin" "$incr_cache.bin" && printf '%s\n' "$e" > "$incr_cache.etag" ||
 			rm -f "$incr_cache.etag"
 	fi
