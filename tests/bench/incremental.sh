@@ -15,9 +15,22 @@
 # Prints one Markdown table; each moma-zone case is run after a full
 # publication of the same data, its summary line kept under the table.
 # Uses the release build (MOMA_BUILD to change).  Not part of make check.
+# As a section of make bench (MOMA_BENCH_SECTIONS=incremental): -n "SIZES"
+# runs each size over 3000 campaigns, one round each (-r is ignored).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${MOMA_BUILD:-$top/build/release}
+if [ "${1:-}" = -r ] || [ "${1:-}" = -n ]; then
+	sizes=
+	while getopts r:n: o; do case $o in n) sizes=$OPTARG ;; *) ;; esac; done
+	for n in $sizes; do
+		echo "#### $n rows, 3000 campaigns"
+		echo
+		"$0" "$n" 3000
+		echo
+	done
+	exit 0
+fi
 rows=${1:-1000000} camps=${2:-3000}
 tmp=$(mktemp -d /tmp/moma-bench-incr.XXXXXX)
 chmod 755 "$tmp"	# the server may run as postgres
