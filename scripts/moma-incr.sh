@@ -46,8 +46,10 @@ incr_psql_start() {
 	coproc INCR_PSQL { exec psql -X -q -At -v ON_ERROR_STOP=1 "${db[@]}" 2>"$tmp/psql.err"; }
 	# Plain descriptors: a coprocess's are closed in subshells.
 	exec {incr_to}>&"${INCR_PSQL[1]}" {incr_from}<&"${INCR_PSQL[0]}"
-	echo "SET TimeZone = 'UTC'; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
-SELECT pg_export_snapshot();" >&"$incr_to"
+	# In a subshell: a psql that could not start (not installed, no
+	# server) must not SIGPIPE moma-zone; the run is then a full one.
+	( echo "SET TimeZone = 'UTC'; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SELECT pg_export_snapshot();" >&"$incr_to" ) 2>/dev/null
 	read -r -t 60 incr_snap <&"$incr_from" || incr_snap=
 	[[ $incr_snap =~ ^[0-9A-Fa-f-]+$ ]]
 }
