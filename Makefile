@@ -178,12 +178,12 @@ install: all
 	           $(DESTDIR)$(SYSTEMDDIR)
 	install -m 755 $(BINS) $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	install -d $(DESTDIR)$(MOMALIBDIR)
-	install -m 644 scripts/moma-lib.sh scripts/VERSION $(DESTDIR)$(MOMALIBDIR)
+	install -m 644 scripts/moma-lib.sh scripts/moma-incr.sh scripts/VERSION $(DESTDIR)$(MOMALIBDIR)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/moma/zones.conf ] || \
 	    install -m 644 scripts/zones.conf $(DESTDIR)$(SYSCONFDIR)/moma/zones.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/moma/moma.env ] || \
 	    install -m 600 systemd/moma.env $(DESTDIR)$(SYSCONFDIR)/moma/moma.env
-	install -m 644 scripts/schema.sql $(DESTDIR)$(SHAREDIR)/schema.sql
+	install -m 644 scripts/schema.sql scripts/moma-tracking.sql scripts/moma-tracking-off.sql $(DESTDIR)$(SHAREDIR)
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
@@ -195,8 +195,9 @@ uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(BINDIR)/%) \
 	      $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
 	      $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%) $(DESTDIR)$(SHAREDIR)/schema.sql \
+	      $(DESTDIR)$(SHAREDIR)/moma-tracking.sql $(DESTDIR)$(SHAREDIR)/moma-tracking-off.sql \
 	      $(UNITS:%=$(DESTDIR)$(SYSTEMDDIR)/%) $(DESTDIR)$(MOMALIBDIR)/moma-lib.sh \
-	      $(DESTDIR)$(MOMALIBDIR)/VERSION
+	      $(DESTDIR)$(MOMALIBDIR)/moma-incr.sh $(DESTDIR)$(MOMALIBDIR)/VERSION
 	-rmdir $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MOMALIBDIR) 2>/dev/null
 
 lint:

@@ -1,6 +1,8 @@
 -- schema.sql - the operator's campaign and message tables (DESIGN.md 2).
 --
 -- Load with:  psql -v ON_ERROR_STOP=1 -f scripts/schema.sql
+-- With change tracking for incremental regeneration (moma(7)), opt-in:
+--             psql -v ON_ERROR_STOP=1 -v moma_tracking=1 -f scripts/schema.sql
 --
 -- Layout follows pg_dump's order: tables first, then (after the
 -- "@constraints" marker) the foreign key and the indexes.  scripts/moma-sample
@@ -12,6 +14,7 @@
 -- NULL in any column the frame needs and names the message and the column.
 -- zone_diffusion IS the DVB network_id of the zone (0..255), see zones.conf.
 
+DROP TABLE IF EXISTS moma_revisions;
 DROP TABLE IF EXISTS messages;
 DROP TABLE IF EXISTS campagnes;
 
@@ -49,3 +52,9 @@ CREATE INDEX messages_campagne_id_fk_id_idx ON messages (campagne_id_fk, id);
 --   zone_diffusion = $1 AND valid_start < $2::date + 1 AND valid_end >= $2::date
 CREATE INDEX campagnes_zone_valid_idx
 	ON campagnes (zone_diffusion, valid_start, valid_end);
+
+-- Change tracking (opt-in, -v moma_tracking=1): moma-tracking.sql, beside
+-- this file, which is also the migration of an existing database.
+\if :{?moma_tracking}
+\ir moma-tracking.sql
+\endif

@@ -24,7 +24,7 @@ declare -gA GROUPS_OF=(
 )
 files_of() {
   case $1 in
-  demo) echo scripts/moma-demo scripts/moma-pg scripts/moma-s3-server scripts/moma-sample \
+  demo) echo scripts/moma-demo scripts/moma-pg scripts/moma-s3-server scripts/moma-sample scripts/moma-incr.sh \
     scripts/moma-zone scripts/moma-all scripts/moma-lib.sh ;;
   test) echo Makefile .ci/run scripts/run-tests scripts/check-size scripts/check-unprivileged \
     tests/*.bats tests/helpers.bash tests/lib/*.bash ;;

@@ -30,6 +30,9 @@ UNITS=(moma-zone@.service moma-all.service moma-all.timer)
 @test "the installed moma-zone and moma-all find their library and version" {
   p=$DEST/usr/local
   [ -f "$p/lib/moma/moma-lib.sh" ]
+  [ -f "$p/lib/moma/moma-incr.sh" ]
+  cmp "$TOP/scripts/moma-tracking.sql" "$p/share/moma/moma-tracking.sql"
+  [ -f "$p/share/moma/moma-tracking-off.sql" ]
   run "$p/bin/moma-zone" --version
   assert_status 0
   [ "$output" = "moma-zone $(cat "$TOP/scripts/VERSION")" ]

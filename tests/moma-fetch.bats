@@ -696,3 +696,53 @@ killed_shard() {
 	fi
 	"$PG_TOOL" start "$PG_DIR" >/dev/null
 }
+
+@test "--campaigns FILE: only those campaigns' messages, the same bytes as the whole zone's for them; bad ids refused" {
+	local z=3 d=2026-11-15 ids
+	cd "$BATS_TEST_TMPDIR"
+	"$FETCH" --zone $z --date $d | "$DUMP" -t frames | jq -c 'select(.type == "message") | del(.frame)' > all.jsonl
+	ids=$(jq -r .campagne_id all.jsonl | sort -un | awk 'NR % 3 == 1')
+	[ -n "$ids" ]
+	echo "$ids" > ids
+	for j in 1 2; do
+		"$FETCH" --zone $z --date $d --campaigns ids -j $j | "$DUMP" -t frames |
+			jq -c 'select(.type == "message") | del(.frame)' > some.jsonl
+		jq -c --slurpfile k <(echo "$ids" | jq -s .) 'select(.campagne_id as $c | $k[0] | index($c))' \
+			all.jsonl | cmp - some.jsonl
+	done
+	[ -s some.jsonl ]
+	: > none
+	"$FETCH" --zone $z --date $d --campaigns none > none.frames
+	[ "$("$DUMP" -t frames none.frames | jq -c 'select(.type == "message")' | wc -l)" -eq 0 ]
+	printf '12\n1;DROP TABLE x\n' > bad
+	run_split "$FETCH" --zone $z --date $d --campaigns bad
+	assert_status "$EX_DATAERR"
+	[[ $stderr == *"--campaigns bad: line 2: "*"is not a campaign id"* ]]
+	run_split "$FETCH" --zone $z --campaigns /nonexistent
+	assert_status "$EX_NOINPUT"
+}
+
+@test "--snapshot NAME: the rows of that snapshot, not the rows committed since; a bad name is a usage error" {
+	local z=3 d=2026-11-15 snap
+	cd "$BATS_TEST_TMPDIR"
+	run_split "$FETCH" --zone $z --snapshot "1'; DROP TABLE messages; --"
+	assert_status "$EX_USAGE"
+	"$FETCH" --zone $z --date $d | "$DUMP" -t frames | jq -c 'select(.type == "message")' > before.jsonl
+	coproc P { pg_sql; }
+	echo "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT pg_export_snapshot();" >&"${P[1]}"
+	read -r snap <&"${P[0]}"
+	[[ $snap =~ ^[0-9A-F-]+$ ]]
+	pg_sql -c "DELETE FROM messages WHERE id = $(head -n 1 before.jsonl | jq .id)" >/dev/null
+	for j in 1 2; do
+		"$FETCH" --zone $z --date $d --snapshot "$snap" -j $j | "$DUMP" -t frames |
+			jq -c 'select(.type == "message")' | cmp - before.jsonl
+	done
+	"$FETCH" --zone $z --date $d | "$DUMP" -t frames | jq -c 'select(.type == "message")' > after.jsonl
+	[ "$(wc -l < after.jsonl)" -eq $(($(wc -l < before.jsonl) - 1)) ]
+	echo "COMMIT;" >&"${P[1]}"
+	exec {P[1]}>&-
+	wait "$P_PID"
+	run_split "$FETCH" --zone $z --date $d --snapshot "$snap"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"snapshot"* ]]
+}

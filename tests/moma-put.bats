@@ -582,6 +582,29 @@ sha_of() {
   done
 }
 
+@test "moma-put --get: a small object's bytes on stdout; none is 66; over 1 MiB is 65" {
+  local b=moma-get
+  s3_mb "$b"
+  head -c 70000 /dev/urandom >small
+  "$PUT" "s3://$b/small" <small
+  "$PUT" --get "s3://$b/small" >got
+  cmp got small
+  : >empty
+  "$PUT" "s3://$b/empty" <empty
+  "$PUT" --get "s3://$b/empty" >got
+  [ ! -s got ]
+  run_split "$PUT" --get "s3://$b/none"
+  assert_status "$EX_NOINPUT"
+  head -c $((1048576 + 1)) /dev/zero >big
+  "$PUT" "s3://$b/big" <big
+  run_split "$PUT" --get "s3://$b/big"
+  assert_status "$EX_DATAERR"
+  [[ $stderr == *"larger than 1048576 bytes"* ]]
+  [ -z "$output" ]
+  run_split "$PUT" --get "s3://$b/small" --head "s3://$b/small"
+  assert_status "$EX_USAGE"
+}
+
 @test "moma-put: a tampered state file is refused and nothing is sent" {
   local b=moma-tamper
   s3_mb "$b"

@@ -161,7 +161,7 @@ zone_hosts() { awk -F'\t' -v z="$1" 'NR > 1 { n = split($9, a, " "); if (a[n - 1
 	# lands between the last part and Complete, the upload open.  On
 	# host 1 the tools run as installed.
 	mkdir -m 755 "$HOSTS_DIR/bin-stall" 2>/dev/null || true
-	for t in moma-fetch moma-encode moma-dump; do ln -sf "$HOSTS_DIR/prefix/bin/$t" "$HOSTS_DIR/bin-stall/$t"; done
+	for t in moma-fetch moma-encode moma-splice moma-dump; do ln -sf "$HOSTS_DIR/prefix/bin/$t" "$HOSTS_DIR/bin-stall/$t"; done
 	cat > "$HOSTS_DIR/bin-stall/moma-put" <<-EOF
 	#!/usr/bin/env bash
 	[ "\$(id -un)" != "$(host_user 2)" ] || [[ " \$* " != *" --complete "* ]] || sleep 300

@@ -33,7 +33,7 @@ setup() {
 	unset MOMA_FETCH_OPTS MOMA_ENCODE_OPTS MOMA_PUT_OPTS MOMA_ZONES
 	# The tools by path, through a directory tests can put wrappers in.
 	mkdir -p bin
-	for t in moma-fetch moma-encode moma-put moma-dump; do ln -sf "$BIN/$t" bin/$t; done
+	for t in moma-fetch moma-encode moma-splice moma-put moma-dump; do ln -sf "$BIN/$t" bin/$t; done
 	export MOMA_BIN=$PWD/bin
 }
 

@@ -315,7 +315,7 @@ kind() {
 	reset_zone
 	spoil_n type 2
 	mkdir bin
-	for t in moma-fetch moma-encode moma-dump; do ln -s "$BIN/$t" bin/$t; done
+	for t in moma-fetch moma-encode moma-splice moma-dump; do ln -s "$BIN/$t" bin/$t; done
 	printf '#!/usr/bin/env bash\nfor a in "$@"; do case $a in *.rejects) echo "moma-put: injected failure" >&2; exit 75 ;; esac; done\nexec %s "$@"\n' "$PUT" > bin/moma-put
 	chmod +x bin/moma-put
 	MOMA_BIN=$PWD/bin run_split "$ZONE_CMD" 8 "$DAY"

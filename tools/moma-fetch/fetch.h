@@ -70,6 +70,8 @@ struct fetch {
 	FILE *rlog;		/* --reject-log: set bad rows aside, one JSON line each */
 	const char *rlog_path;
 	uint64_t max_reject;	/* --max-reject: more fails the run */
+	const char *snapshot;	/* --snapshot: an exported snapshot to read in */
+	char *campaigns;	/* --campaigns: "{id,...}", or NULL: every campaign */
 
 	/* run state */
 	PGconn *conn[FETCH_MAX_JOBS];	/* conn[0] exports the snapshot */

@@ -53,15 +53,16 @@ static const char default_query[] =
     "   AND c.valid_end >= current_setting('moma.date')::date";
 
 static const char usage_text[] =
-    "usage: moma-fetch [-v] [-d conninfo] [--date yyyy-mm-dd] [-j jobs]\n"
-    "                  [--explain] [--fetch-mode mode] [--max-reject n]\n"
-    "                  [--query file] [--reject-log file] [--stats]\n"
+    "usage: moma-fetch [-v] [-d conninfo] [--campaigns file] [--date yyyy-mm-dd]\n"
+    "                  [-j jobs] [--explain] [--fetch-mode mode] [--max-reject n]\n"
+    "                  [--query file] [--reject-log file] [--snapshot name] [--stats]\n"
     "                  [--stats-file file] [--zone-name name] --zone n\n"
     "       moma-fetch -h | -V\n";
 
 static const char help_text[] =
     "\nStream the messages of zone n valid on a date (default today,\n"
     "UTC) out of PostgreSQL as a moma frame stream on standard output.\n\n"
+    "  --campaigns file   only the campaigns whose ids file lists, one a line\n"
     "  -d conninfo        libpq connection string or URI (else PG* variables)\n"
     "  --dbname conninfo  the same as -d\n"
     "  --date yyyy-mm-dd  the day whose valid campaigns are read\n"
@@ -72,6 +73,7 @@ static const char help_text[] =
     "  --max-reject n     with --reject-log: fail once more than n rows are set aside\n"
     "  --query file       another query returning the documented columns\n"
     "  --reject-log file  set bad rows aside, one JSON line each in file, and go on\n"
+    "  --snapshot name    read in this exported snapshot (pg_export_snapshot())\n"
     "  --stats            print a one-line summary on standard error at exit\n"
     "  --stats-file FILE  write the same as key=value lines to FILE at exit\n"
     "  -v, --verbose      progress on standard error when it is a terminal\n"
@@ -98,7 +100,7 @@ usage(void)
 }
 
 struct opts {
-	const char *date, *qfile, *zname, *stats_path, *rlog_path;
+	const char *date, *qfile, *zname, *stats_path, *rlog_path, *campaigns;
 	long zone;
 	int explain, stats;
 };
@@ -142,13 +144,26 @@ check_date(const char *s, const char **why)
 	return t < DVBTIME_MIN || t > DVBTIME_MAX ? -1 : 0;
 }
 
+/* A snapshot name is hex digits and dashes: it goes in SQL text. */
+static const char *
+snapshot_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64 || strspn(s, "0123456789ABCDEFabcdef-") != strlen(s)) {
+		warnx("--snapshot: '%s' is not a snapshot name", s);
+		usage();
+	}
+	return s;
+}
+
 static void
 parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 {
 	enum { O_BATCH = 256, O_DATE, O_EXPLAIN, O_MAX_REJECT, O_MODE, O_QUERY,
-		O_REJECT_LOG, O_STATS, O_STATS_FILE, O_ZONE, O_ZONE_NAME, O_VERSION };
+		O_REJECT_LOG, O_STATS, O_STATS_FILE, O_ZONE, O_ZONE_NAME, O_VERSION,
+		O_SNAPSHOT, O_CAMPAIGNS };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, O_BATCH },
+		{ "campaigns", required_argument, NULL, O_CAMPAIGNS },
 		{ "date", required_argument, NULL, O_DATE },
 		{ "dbname", required_argument, NULL, 'd' },
 		{ "explain", no_argument, NULL, O_EXPLAIN },
@@ -158,6 +173,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		{ "max-reject", required_argument, NULL, O_MAX_REJECT },
 		{ "query", required_argument, NULL, O_QUERY },
 		{ "reject-log", required_argument, NULL, O_REJECT_LOG },
+		{ "snapshot", required_argument, NULL, O_SNAPSHOT },
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "stats-file", required_argument, NULL, O_STATS_FILE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -177,6 +193,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		case O_BATCH:	/* the cursor modes' batch size, now unused */
 			number(optarg, 1, MAX_BATCH, "--batch");
 			break;
+		case O_CAMPAIGNS: o->campaigns = optarg; break;
 		case O_DATE: o->date = optarg; break;
 		case 'd': f->conninfo = optarg; break;
 		case O_EXPLAIN: o->explain = 1; break;
@@ -200,6 +217,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 			break;
 		case O_QUERY: o->qfile = optarg; break;
 		case O_REJECT_LOG: o->rlog_path = optarg; break;
+		case O_SNAPSHOT: f->snapshot = snapshot_name(optarg); break;
 		case O_STATS: o->stats = 1; break;
 		case O_STATS_FILE: o->stats_path = optarg; break;
 		case 'v':
@@ -271,6 +289,68 @@ out:
 	if (q != stdin)
 		fclose(q);
 	return s;
+}
+
+/*
+ * --campaigns: the ids of path, one a line (decimal, up to 19 digits), as
+ * the array literal "{id,...}".  NULL with f's error set.
+ */
+static char *
+read_campaigns(struct fetch *f, const char *path)
+{
+	FILE *in = fopen(path, "r");
+	char line[64], *a = NULL, *na;
+	size_t len = 1, cap = 0;
+	unsigned long lineno = 0;
+
+	if (in == NULL) {
+		fetch_fail(f, EX_NOINPUT, "--campaigns %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while (fgets(line, sizeof line, in) != NULL) {
+		size_t n = strcspn(line, "\n");
+
+		lineno++;
+		if (line[n] != '\n' && !feof(in)) {
+			fetch_fail(f, EX_DATAERR, "--campaigns %s: line %lu: too long", path, lineno);
+			goto bad;
+		}
+		line[n] = '\0';
+		if (n == 0 || n > 19 || strspn(line, "0123456789") != n) {
+			fetch_fail(f, EX_DATAERR, "--campaigns %s: line %lu: '%.20s' is not a campaign id",
+			    path, lineno, line);
+			goto bad;
+		}
+		if (len + n + 2 > cap) {
+			cap = (cap + n + 2) * 2;
+			if ((na = realloc(a, cap)) == NULL) {
+				fetch_fail(f, EX_OSERR, "out of memory");
+				goto bad;
+			}
+			a = na;
+		}
+		a[len - 1] = len == 1 ? '{' : ',';
+		memcpy(a + len, line, n);
+		len += n + 1;
+	}
+	if (ferror(in)) {
+		fetch_fail(f, EX_IOERR, "--campaigns %s: %s", path, strerror(errno));
+		goto bad;
+	}
+	fclose(in);
+	if (a == NULL && (a = malloc(3)) != NULL)
+		len = 2, a[0] = '{';
+	if (a == NULL) {
+		fetch_fail(f, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	a[len - 1] = '}';
+	a[len] = '\0';
+	return a;
+bad:
+	fclose(in);
+	free(a);
+	return NULL;
 }
 
 /*
@@ -448,10 +528,16 @@ main(int argc, char **argv)
 	f.query = o.qfile ? read_query(&f, o.qfile) : strdup(default_query);
 	if (f.query == NULL && !o.qfile)
 		fetch_fail(&f, EX_OSERR, "out of memory");
+	if (f.query != NULL && o.campaigns != NULL &&
+	    (f.campaigns = read_campaigns(&f, o.campaigns)) == NULL) {
+		free(f.query);
+		f.query = NULL;
+	}
 	rc = f.query ? fetch_run(&f, o.explain) : -1;
 	pg_close(&f);
 	io_out_free(&f.out);
 	free(f.query);
+	free(f.campaigns);
 	if (f.rlog != NULL && (fflush(f.rlog) != 0 || ferror(f.rlog) || fclose(f.rlog) != 0) &&
 	    rc == 0)
 		rc = fetch_fail(&f, EX_IOERR, "%s: %s", o.rlog_path, strerror(errno));

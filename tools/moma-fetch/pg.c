@@ -108,6 +108,14 @@ pg_connect(struct fetch *f)
 	if (pg_exec(f, c, "SET TimeZone = 'UTC'", 0, NULL) ||
 	    pg_exec(f, c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
 		return -1;
+	if (f->snapshot != NULL) {
+		/* Checked by main: hex digits and dashes only. */
+		char set_snap[128];
+
+		snprintf(set_snap, sizeof set_snap, "SET TRANSACTION SNAPSHOT '%s'", f->snapshot);
+		if (pg_exec(f, c, set_snap, 0, NULL))
+			return -1;
+	}
 	return 0;
 }
 
@@ -121,13 +129,13 @@ int
 pg_bind(struct fetch *f, PGconn *c, int i, int k)
 {
 	char kbuf[16], ibuf[16];
-	const char *p[4] = { f->zone, f->date, kbuf, ibuf };
+	const char *p[5] = { f->zone, f->date, kbuf, ibuf, f->campaigns ? f->campaigns : "{}" };
 
 	snprintf(kbuf, sizeof kbuf, "%d", k);
 	snprintf(ibuf, sizeof ibuf, "%d", i);
 	return pg_exec(f, c, "SELECT set_config('moma.zone', $1, true), "
 	    "set_config('moma.date', $2, true), set_config('moma.shards', $3, true), "
-	    "set_config('moma.shard', $4, true)", 4, p);
+	    "set_config('moma.shard', $4, true), set_config('moma.campaigns', $5, true)", 5, p);
 }
 
 int
@@ -164,6 +172,12 @@ pg_open_shards(struct fetch *f, int k)
 
 	if (k == 1)
 		return 0;
+	if (f->snapshot != NULL) {	/* pg_connect sets it */
+		for (int i = 1; i < k; i++)
+			if (pg_connect(f))
+				return -1;
+		return 0;
+	}
 	r = PQexec(c0, "SELECT pg_export_snapshot()");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		pg_fail(f, c0, r, "pg_export_snapshot");
@@ -233,21 +247,30 @@ pg_shard_query(const struct fetch *f, int k)
 {
 	/* The query on lines of its own: a trailing -- comment stays closed. */
 	static const char head[] = "SELECT * FROM (\n";
-	static const char shard[] = "\n) AS moma_q WHERE ((moma_q.id % "
+	static const char shard[] = " AND ((moma_q.id % "
 	    "current_setting('moma.shards')::bigint) + current_setting('moma.shards')::bigint) "
-	    "% current_setting('moma.shards')::bigint = current_setting('moma.shard')::bigint"
-	    " ORDER BY campagne_id, id";
+	    "% current_setting('moma.shards')::bigint = current_setting('moma.shard')::bigint";
+	/* --campaigns: pushed down to the campaigns' scan by the planner. */
+	static const char only[] =
+	    " AND moma_q.campagne_id = ANY (current_setting('moma.campaigns')::bigint[])";
+	static const char mid[] = "\n) AS moma_q WHERE true", order[] = " ORDER BY campagne_id, id";
 	static const char all[] = "\n) AS moma_q ORDER BY campagne_id, id";
-	const char *tail = k > 1 ? shard : all;
-	size_t n = strlen(f->query), t = strlen(tail);
+	size_t n = strlen(f->query);
 	char *q;
 
-	if ((q = malloc(sizeof head + n + t)) == NULL)
+	if ((q = malloc(sizeof head + n + sizeof mid + sizeof shard + sizeof only +
+	    sizeof order)) == NULL)
 		return NULL;
 	memcpy(q, head, sizeof head - 1);
-	memcpy(q + sizeof head - 1, f->query, n);
-	memcpy(q + sizeof head - 1 + n, tail, t + 1);
-	return q;
+	memcpy(q + sizeof head - 1, f->query, n + 1);
+	if (k == 1 && f->campaigns == NULL)
+		return strcat(q, all);
+	strcat(q, mid);
+	if (k > 1)
+		strcat(q, shard);
+	if (f->campaigns != NULL)
+		strcat(q, only);
+	return strcat(q, order);
 }
 
 int

@@ -237,3 +237,43 @@ bucket_head(struct put *p, const char *uri)
 	xfer_free(&x);
 	return 0;
 }
+
+/*
+ * --get s3://bucket/key: a small object (a sidecar, an index: at most the
+ * 1 MiB of an S3 answer) on standard output.  Exit 0, 66 if there is
+ * none, 65 if it is larger, else the request's failure.
+ */
+int
+bucket_get(struct put *p, const char *uri)
+{
+	char errbuf[S3_ERR_LEN];
+	struct xfer x;
+	struct verdict v;
+	struct xml_answer xml;
+	long http = 0;
+
+	if (s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
+		report_fail(p, EX_USAGE, "%s", errbuf);
+	if (xfer_init(p, &x, OP_GET, 0, p->target.url, NULL, 0,
+	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256)) != 0)
+		report_fail(p, EX_OSERR, "out of memory");
+	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
+		curl_easy_getinfo(x.e, CURLINFO_RESPONSE_CODE, &http);
+		if (http == 404) {
+			xfer_free(&x);
+			return EX_NOINPUT;
+		}
+		report_die(p, &x, &v);
+	}
+	if (x.resp_overflow) {
+		xfer_free(&x);
+		report_fail(p, EX_DATAERR, "%s: larger than %u bytes (--get is for small objects)",
+		    uri, RESP_MAX);
+	}
+	if (x.resp_len > 0 && fwrite(x.resp, 1, x.resp_len, stdout) != x.resp_len) {
+		xfer_free(&x);
+		report_fail(p, EX_IOERR, "stdout: %s", strerror(errno));
+	}
+	xfer_free(&x);
+	return 0;
+}

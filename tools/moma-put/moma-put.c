@@ -11,7 +11,7 @@
  *
  * Two-phase mode: --prepare STATE uploads every part and leaves the
  * upload open (state.c), --complete STATE or --abort STATE finishes it.
- * Bucket commands (bucket.c): --list-uploads, --abort-uploads, --head.
+ * Bucket commands (bucket.c): --list-uploads, --abort-uploads, --head, --get.
  */
 #include <err.h>
 #include <errno.h>
@@ -29,7 +29,7 @@
 #include "num.h"
 #include "put.h"
 
-enum cmd { C_STREAM, C_COMPLETE, C_ABORT, C_LIST, C_ABORT_UPLOADS, C_HEAD };
+enum cmd { C_STREAM, C_COMPLETE, C_ABORT, C_LIST, C_ABORT_UPLOADS, C_HEAD, C_GET };
 
 static const char usage_text[] =
     "usage: moma-put [-kv] [-j jobs] [-p part-size] [-r retries] "
@@ -45,7 +45,8 @@ static const char usage_text[] =
     "       moma-put [-kv] [-r retries] --list-uploads s3://bucket[/prefix]\n"
     "       moma-put [-kv] [-r retries] [--older-than duration] "
     "--abort-uploads s3://bucket[/prefix]\n"
-    "       moma-put [-kv] [-r retries] --head s3://bucket/key\n";
+    "       moma-put [-kv] [-r retries] --head s3://bucket/key\n"
+    "       moma-put [-kv] [-r retries] --get s3://bucket/key\n";
 
 static const char help_text[] =
     "Store standard input as one S3 object (see moma-put(1)).\n"
@@ -82,6 +83,7 @@ static const char help_text[] =
     "      --older-than D      a duration: N, Ns, Nm, Nh or Nd\n"
     "      --head URI          the object at s3://bucket/key: etag, size, "
     "metadata\n"
+    "      --get URI           a small object's bytes (at most 1 MiB) on stdout\n"
     "  -h, --help              this help\n"
     "  -V, --version           the version\n";
 
@@ -208,7 +210,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 {
 	enum { O_CONTENT_TYPE = 256, O_ENDPOINT, O_PROFILE, O_REGION, O_STATS,
 	    O_STATS_FILE, O_VERSION, O_PREPARE, O_COMPLETE, O_ABORT, O_META, O_LIST,
-	    O_ABORT_UPLOADS, O_OLDER, O_HEAD, O_PATH_STYLE, O_SSE,
+	    O_ABORT_UPLOADS, O_OLDER, O_HEAD, O_GET, O_PATH_STYLE, O_SSE,
 	    O_SSE_KMS_KEY_ID, O_STORAGE_CLASS };
 	static const struct option longopts[] = {
 		{ "abort", required_argument, NULL, O_ABORT },
@@ -216,6 +218,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		{ "complete", required_argument, NULL, O_COMPLETE },
 		{ "content-type", required_argument, NULL, O_CONTENT_TYPE },
 		{ "endpoint-url", required_argument, NULL, O_ENDPOINT },
+		{ "get", required_argument, NULL, O_GET },
 		{ "head", required_argument, NULL, O_HEAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "insecure", no_argument, NULL, 'k' },
@@ -251,6 +254,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case O_CONTENT_TYPE: o->content_type = optarg; break;
 		case O_ENDPOINT: o->endpoint = optarg; break;
 		case O_HEAD: *uri = optarg; cmd = C_HEAD; ncmd++; break;
+		case O_GET: *uri = optarg; cmd = C_GET; ncmd++; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -436,6 +440,7 @@ main(int argc, char *argv[])
 	case C_LIST: rc = bucket_list(p, uri, 0); break;
 	case C_ABORT_UPLOADS: rc = bucket_list(p, uri, 1); break;
 	case C_HEAD: rc = bucket_head(p, uri); break;
+	case C_GET: rc = bucket_get(p, uri); break;
 	}
 	report_stats(p);
 	free(p->parts);

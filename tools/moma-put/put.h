@@ -42,7 +42,7 @@
 #define COMPLETE_GRACE_S 60			/* a signalled Complete may finish */
 
 enum op { OP_PUT, OP_CREATE, OP_PART, OP_COMPLETE, OP_ABORT, OP_HEAD,
-	OP_LIST, OP_COPY };
+	OP_LIST, OP_COPY, OP_GET };
 
 /* One HTTP request, reused across its retries. */
 struct xfer {
@@ -212,5 +212,6 @@ int state_read(struct put *p, const char *path);
 int bucket_list(struct put *p, const char *uri, int do_abort);
 int bucket_abort_since(struct put *p, time_t since);
 int bucket_head(struct put *p, const char *uri);
+int bucket_get(struct put *p, const char *uri);
 
 #endif

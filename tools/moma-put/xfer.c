@@ -264,6 +264,7 @@ xfer_init(struct put *p, struct xfer *x, enum op op, unsigned partno,
 		SET(CURLOPT_CUSTOMREQUEST, "PUT");
 		break;
 	case OP_LIST:
+	case OP_GET:
 		break;
 	}
 #undef SET

@@ -1,0 +1,271 @@
+#!/usr/bin/env bats
+# Incremental regeneration (issue 22): with change tracking on, a rerun of
+# moma-zone reads only the campaigns whose revision changed and splices the
+# others' bytes back; after every change the published carousel is
+# compared byte for byte (cmp) with a full rebuild of the same data,
+# moma-fetch | moma-encode.  On both S3 servers the suite knows: Swift
+# (s3api) and Ceph radosgw.  Whenever a run cannot be sure, it is a full
+# one and its summary says why.
+
+load helpers
+load lib/pg
+load lib/s3
+load lib/rgw
+
+ZONE_CMD=$TOP/scripts/moma-zone
+D1=2026-03-10
+D2=2026-03-11
+
+setup_file() {
+	pg_start
+	pg_sql -v moma_tracking=1 -f "$TOP/scripts/schema.sql" >/dev/null 2>&1
+	s3_start
+	s3_mb carousels
+	# Swift's environment, kept to switch between the two servers.
+	declare -p AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION > "$BATS_FILE_TMPDIR/swift.env"
+	rgw_start
+	rgw_mb carousels
+}
+
+teardown_file() {
+	rgw_stop || true
+	s3_stop || true
+	pg_stop
+}
+
+on_swift() {
+	. "$BATS_FILE_TMPDIR/swift.env"
+	export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
+	SERVER=swift
+}
+
+on_rgw() {
+	export AWS_ENDPOINT_URL=$RGW_URL AWS_ACCESS_KEY_ID=$RGW_ACCESS AWS_SECRET_ACCESS_KEY=$RGW_SECRET \
+		AWS_REGION=$RGW_REGION
+	SERVER=rgw
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	printf '5 Incrementale\n' > zones
+	export MOMA_ZONES=$PWD/zones MOMA_BIN=$BIN MOMA_BUCKET=carousels MOMA_CACHE_DIR=$PWD/cache
+	# One key for every date: a rerun on the next day reuses too.
+	export MOMA_KEY="{zone}/$BATS_TEST_NUMBER/carousel.bin" MOMA_MAX_DROP=100 MOMA_ALLOW_EMPTY=1
+	unset MOMA_FETCH_OPTS MOMA_ENCODE_OPTS MOMA_PUT_OPTS MOMA_FORCE MOMA_METRICS_DIR
+	on_swift
+	load_zone
+}
+
+# load_zone: zone 5, campaigns 1..16 with 0..24 messages each; 13..16 are
+# valid on D1 only.
+load_zone() {
+	pg_sql -c "TRUNCATE messages, campagnes;
+	  INSERT INTO campagnes SELECT c, 5, '$D1', CASE WHEN c > 12 THEN timestamptz '$D1' + interval '12 hours'
+	      ELSE timestamptz '$D2' + interval '1 day' END, 1 + c % 3, 1, 10 * c, 'c' || c
+	    FROM generate_series(1, 16) c;
+	  INSERT INTO messages SELECT 1000 * c + m, c, 100000 + m, m % 4,
+	      jsonb_build_object('titre', 'Offre ' || c || '-' || m, 'prix', m * 7)
+	    FROM generate_series(1, 16) c, generate_series(1, (c * 7) % 25) m" >/dev/null
+}
+
+# zone [ARGS]: moma-zone on zone 5; $line is its summary line.
+zone() {
+	run_split "$ZONE_CMD" "$@"
+	line=$output
+}
+
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$line"; }
+
+# same_as_full DATE: the published carousel is, byte for byte, a full
+# rebuild of the database now.
+same_as_full() {
+	"$FETCH" --zone 5 --date "$1" | "$ENCODE" > full.sec
+	if [ "$SERVER" = swift ]; then s3_get carousels "$(key)" pub.sec; else rgw_get carousels "$(key)" pub.sec; fi
+	cmp pub.sec full.sec
+}
+key() { echo "5/$BATS_TEST_NUMBER/carousel.bin"; }
+
+@test "first run full (nothing published), rerun unchanged without reading one row, one change read alone" {
+	zone 5 $D1
+	assert_status 0
+	[ "$(field status)" = ok ]
+	[[ $(field mode) == full:nothing-published ]]
+	same_as_full $D1
+	zone 5 $D1
+	assert_status 0
+	[ "$(field status)" = unchanged ]
+	[ "$(field mode)" = unchanged ]
+	[ "$(field rows)" = 0 ]
+	[ "$(field changed)" = 0 ]
+	[ "$(field reused)" = "16/$(stat -c %s pub.sec)" ]
+	pg_sql -c "UPDATE messages SET storables = '{\"titre\": \"autre\"}' WHERE id = 3002"
+	zone 5 $D1
+	assert_status 0
+	[ "$(field status)" = ok ]
+	[ "$(field mode)" = incremental ]
+	[ "$(field changed)" = 1 ]
+	# Campaign 3's messages only: (3 * 7) % 25 = 21.
+	[ "$(field rows)" = 21 ]
+	same_as_full $D1
+}
+
+# change: one random change of the kinds the issue lists.
+change() {
+	local c=$((RANDOM % 18 + 1)) k=$((RANDOM % 9))
+	case $k in
+	0) pg_sql -c "INSERT INTO messages SELECT (SELECT coalesce(max(id), 0) + 1 FROM messages), $c, 7, 1,
+	     '{\"titre\": \"nouveau\"}' WHERE EXISTS (SELECT 1 FROM campagnes WHERE id = $c)" ;;
+	1) pg_sql -c "UPDATE messages SET storables = jsonb_set(storables, '{prix}', '$RANDOM') WHERE campagne_id_fk = $c AND id % 3 = 0" ;;
+	2) pg_sql -c "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE campagne_id_fk = $c ORDER BY id LIMIT 2)" ;;
+	3) pg_sql -c "UPDATE campagnes SET genre = $((RANDOM % 5)), ack_delay = $RANDOM WHERE id = $c" ;;
+	4) pg_sql -c "UPDATE campagnes SET valid_end = valid_end + interval '1 day' * (CASE WHEN valid_end < '$D2' THEN 2 ELSE -1 END) WHERE id = $c" ;;
+	5) pg_sql -c "UPDATE campagnes SET nom = 'renamed $RANDOM' WHERE id = $c" ;;	# not in a section
+	6) pg_sql -c "DELETE FROM messages WHERE campagne_id_fk = $c; DELETE FROM campagnes WHERE id = $c;
+	     INSERT INTO campagnes VALUES ($c, 5, '$D1', '$D2'::date + 1, 2, 1, 5, 'again');
+	     INSERT INTO messages SELECT 1000 * $c + m, $c, m, 1, '{\"titre\": \"re\"}' FROM generate_series(1, 5) m" ;;
+	7) pg_sql -c "UPDATE messages SET campagne_id_fk = $(((c % 16) + 1)) WHERE id IN (SELECT id FROM messages WHERE campagne_id_fk = $c ORDER BY id LIMIT 1)" ;;
+	8) [ $((RANDOM % 3)) = 0 ] && load_zone || pg_sql -c "SELECT 1" ;;	# TRUNCATE and reload
+	esac >/dev/null
+}
+
+random_changes() {
+	local seed=$1 n=$2 i d
+	RANDOM=$seed
+	zone 5 $D1
+	assert_status 0
+	for i in $(seq "$n"); do
+		change
+		[ $((RANDOM % 2)) = 0 ] && change
+		d=$D1
+		[ $((RANDOM % 3)) = 0 ] && d=$D2
+		zone 5 $d
+		assert_status 0
+		[[ $(field status) == ok || $(field status) == unchanged ]]
+		[[ $(field mode) == incremental || $(field mode) == unchanged ]] ||
+			{ echo "step $i (seed $seed): $line" >&2; return 1; }
+		same_as_full $d || { echo "step $i (seed $seed, $SERVER): differs: $line" >&2; return 1; }
+	done
+}
+
+@test "random changes, Swift: every incremental carousel is the full rebuild's bytes" {
+	random_changes 22 14
+}
+
+@test "random changes, radosgw: every incremental carousel is the full rebuild's bytes" {
+	on_rgw
+	random_changes 2022 10
+}
+
+@test "writes committed while runs read: each run is consistent, the next one converges" {
+	local i
+	zone 5 $D1
+	for i in 1 2 3 4; do
+		"$ZONE_CMD" 5 $D1 > run.out 2> run.err &
+		local pid=$!
+		RANDOM=$i
+		change; change
+		wait "$pid"
+		[[ $(cat run.out) == *"status=ok"* || $(cat run.out) == *"status=unchanged"* ]]
+	done
+	zone 5 $D1
+	assert_status 0
+	same_as_full $D1
+}
+
+@test "a full run, and why: --full, no tracking, triggers disabled, other options, --ts, no local copy, another ETag" {
+	zone 5 $D1
+	zone --full 5 $D1
+	assert_status 0
+	[ "$(field mode)" = full:--full ]
+	same_as_full $D1
+	pg_sql -c "ALTER TABLE messages DISABLE TRIGGER moma_messages_upd"
+	zone 5 $D1
+	[ "$(field mode)" = full:triggers-disabled ]
+	pg_sql -c "ALTER TABLE messages ENABLE TRIGGER moma_messages_upd"
+	MOMA_ENCODE_OPTS="--max-section 300" zone 5 $D1
+	assert_status 0
+	[ "$(field mode)" = full:other-version-or-options ]
+	# That run's index has the other options: back to the defaults is full too.
+	zone 5 $D1
+	[ "$(field mode)" = full:other-version-or-options ]
+	pg_sql -c "UPDATE messages SET template_id = 9 WHERE id = 2001"
+	rm -rf cache
+	zone 5 $D1
+	assert_status 0
+	[ "$(field mode)" = full:local-copy-not-of-published-etag ]
+	same_as_full $D1
+	# Someone else's carousel at the key: its index no longer matches.
+	"$FETCH" --zone 5 --date $D1 | "$ENCODE" --max-section 100 | "$PUT" "s3://carousels/$(key)"
+	zone 5 $D1
+	[ "$(field mode)" = full:index-not-of-published-etag ]
+	same_as_full $D1
+	pg_sql -f "$TOP/scripts/moma-tracking-off.sql" >/dev/null
+	zone 5 $D1
+	assert_status 0
+	[ "$(field mode)" = full:no-change-tracking ]
+	pg_sql -f "$TOP/scripts/moma-tracking.sql" >/dev/null 2>&1
+	# Turned on again: every campaign has a new revision, all are read.
+	zone 5 $D1
+	[ "$(field mode)" = incremental ]
+	[ "$(field changed)" = 16 ]
+	same_as_full $D1
+}
+
+@test "--ts: always a full run, documented; the carousel is the TS of a full rebuild" {
+	export MOMA_ENCODE_OPTS="--ts --pid 0x100"
+	zone 5 $D1
+	assert_status 0
+	[ "$(field mode)" = full:--ts ]
+	zone 5 $D1
+	[ "$(field mode)" = full:--ts ]
+	[ "$(field status)" = unchanged ]
+	"$FETCH" --zone 5 --date $D1 | "$ENCODE" --ts --pid 0x100 > full.ts
+	s3_get carousels "$(key)" pub.ts
+	cmp pub.ts full.ts
+}
+
+@test "the published carousel replaced during the run: nothing published over it (75)" {
+	zone 5 $D1
+	pg_sql -c "UPDATE messages SET template_id = 3 WHERE id = 5001"
+	# A moma-fetch that, once started, lets another writer publish first.
+	mkdir bin
+	for t in moma-encode moma-splice moma-put; do ln -s "$BIN/$t" bin/$t; done
+	cat > bin/moma-fetch <<-EOS
+	#!/bin/sh
+	echo other | "$BIN/moma-put" "s3://carousels/$(key)" >/dev/null
+	exec "$BIN/moma-fetch" "\$@"
+	EOS
+	chmod +x bin/moma-fetch
+	MOMA_BIN=$PWD/bin zone 5 $D1
+	assert_status 75
+	[ "$(field status)" = failed:changed ]
+	s3_get carousels "$(key)" pub.sec
+	[ "$(cat pub.sec)" = other ]
+	[ "$(s3_uploads carousels)" = 0 ]
+	zone 5 $D1
+	assert_status 0
+	[ "$(field mode)" = full:index-not-of-published-etag ]
+	same_as_full $D1
+}
+
+@test "--plan: campaigns added, removed, changed with message counts; nothing read or published" {
+	zone 5 $D1
+	etag=$(s3_etag carousels "$(key)")
+	pg_sql -c "UPDATE messages SET template_id = 8 WHERE campagne_id_fk = 2;
+	  DELETE FROM messages WHERE campagne_id_fk = 4; DELETE FROM campagnes WHERE id = 4;
+	  INSERT INTO campagnes VALUES (40, 5, '$D1', '$D2', 1, 1, 1, 'new');
+	  INSERT INTO messages SELECT 40000 + g, 40, g, 1, '{}' FROM generate_series(1, 6) g" >/dev/null
+	zone --plan 5 $D1
+	assert_status 0
+	[[ $output == *"mode=incremental"* ]]
+	grep -qx 'added 40 messages=6' <<<"$output"
+	grep -qx 'removed 4 messages=3' <<<"$output"
+	grep -qx 'changed 2 messages=14->14' <<<"$output"
+	grep -qx 'summary added=1 removed=1 changed=1 unchanged=14 unchanged_messages=185' <<<"$output"
+	[ "$(s3_etag carousels "$(key)")" = "$etag" ]
+	pg_sql -f "$TOP/scripts/moma-tracking-off.sql" >/dev/null
+	zone --plan 5 $D1
+	assert_status 0
+	[[ $output == *"full: no-change-tracking"* ]]
+	pg_sql -f "$TOP/scripts/moma-tracking.sql" >/dev/null 2>&1
+}

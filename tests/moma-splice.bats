@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# moma-splice: sections through unchanged with their index; reused ranges
+# spliced in campaign order give the very bytes of the whole carousel; a
+# plan or a carousel that disagree, and bad input, are errors (65), never
+# output that looks complete.  The sections come from momagen | moma-encode.
+
+load helpers
+
+SPLICE=$BIN/moma-splice
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	# Many campaigns, messages of several segments too.
+	# 400 messages over 13 campaigns, in (campagne_id, id) order.
+	"$GEN" -n 400 -s 5 --jsonl | jq -c 'if .type == "header" then . else .campagne_id = 1000 + .id % 13 end' |
+		{ IFS= read -r h; echo "$h"; jq -sc 'sort_by(.campagne_id, .id)[]'; } | "$DUMP" -r > frames
+	"$ENCODE" --max-section 200 < frames > all.sec
+	[ -s all.sec ]
+}
+
+@test "pass-through: the same bytes; the index covers them, campaign after campaign" {
+	"$SPLICE" --index all.idx --copy copy.sec < all.sec > out.sec
+	cmp out.sec all.sec
+	cmp copy.sec all.sec
+	[ "$(wc -l < all.idx)" -ge 3 ]
+	# Contiguous, ascending, summing to the file; messages and sections as
+	# moma-dump counts them: the sections of index 0, and all.
+	awk -v size="$(stat -c %s all.sec)" '
+	    NR > 1 && ($1 <= c || $2 != end) { exit 1 }
+	    { c = $1; end = $2 + $3; m += $4; s += $5 }
+	    END { if (end != size) exit 1; print m, s }' all.idx > counts
+	"$DUMP" -t sections all.sec | jq -s '[(map(select(.index == 0)) | length), length] | join(" ")' -r |
+		cmp - counts
+}
+
+@test "reuse: any subset of campaigns from the old carousel, the rest from stdin, is the whole carousel" {
+	local i
+	"$SPLICE" --index all.idx < all.sec > /dev/null
+	for i in 1 2 3 4 5 6; do
+		# A random subset reused (first, last, none, all may come up).
+		awk -v seed=$i 'BEGIN { srand(seed) } { print > (rand() < 0.5 ? "plan" : "new.idx") }' all.idx
+		touch plan new.idx
+		# The new campaigns' sections, cut out of all.sec.
+		: > new.sec
+		while read -r c f l m s; do tail -c +$((f + 1)) all.sec | head -c "$l" >> new.sec; done < new.idx
+		"$SPLICE" --reuse plan --from all.sec --index out.idx < new.sec > out.sec
+		cmp out.sec all.sec
+		cmp out.idx all.idx
+		rm -f plan new.idx
+	done
+}
+
+@test "a plan that does not describe the carousel: 65, and the campaign named" {
+	"$SPLICE" --index all.idx < all.sec > /dev/null
+	head -n 1 all.idx > plan
+	read -r c f l m s < plan
+	echo "$c $((f + 1)) $l $m $s" > shifted
+	run_split "$SPLICE" --reuse shifted --from all.sec < /dev/null
+	assert_status "$EX_DATAERR"
+	[[ $stderr == *"campaign $c"* || $stderr == *"not a moma section"* ]]
+	echo "$c $f $l $((m + 1)) $s" > counts
+	run_split "$SPLICE" --reuse counts --from all.sec < /dev/null
+	assert_status "$EX_DATAERR"
+	[[ $stderr == *"campaign $c: $m messages"* ]]
+	echo "$c $f $((l + 1000000)) $m $s" > long
+	run_split "$SPLICE" --reuse long --from all.sec < /dev/null
+	assert_status "$EX_DATAERR"
+	# The campaign is on stdin as well.
+	run_split "$SPLICE" --reuse plan --from all.sec < all.sec
+	assert_status "$EX_DATAERR"
+	[[ $stderr == *"both on standard input and in --reuse"* ]]
+	# Out of order, malformed, negative.
+	{ sed -n 2p all.idx; sed -n 1p all.idx; } > backwards
+	run_split "$SPLICE" --reuse backwards --from all.sec < /dev/null
+	assert_status "$EX_DATAERR"
+	for bad in "1 2 3" "x 0 1 1 1" "1 -1 5 1 1" "1 0 0 0 0" "1 0 5 1 1 9"; do
+		echo "$bad" > badplan
+		run_split "$SPLICE" --reuse badplan --from all.sec < /dev/null
+		assert_status "$EX_DATAERR"
+		[[ $stderr == *"line 1: not 'campagne_id"* ]]
+	done
+}
+
+@test "bad input: cut short, not sections, out of campaign order: 65" {
+	head -c $(($(stat -c %s all.sec) - 3)) all.sec > cut
+	run_split "$SPLICE" --index i < cut
+	assert_status "$EX_DATAERR"
+	[[ $stderr == *"cut short"* ]]
+	printf 'hello world, not a section at all.........................' > junk
+	run_split "$SPLICE" < junk
+	assert_status "$EX_DATAERR"
+	[[ $stderr == *"not a moma section"* ]]
+	"$SPLICE" --index all.idx < all.sec > /dev/null
+	read -r c f l m s < <(sed -n 2p all.idx)
+	{ tail -c +$((f + 1)) all.sec | head -c "$l"; head -c "$f" all.sec; } > swapped
+	run_split "$SPLICE" < swapped
+	assert_status "$EX_DATAERR"
+	[[ $stderr == *"not in campaign order"* ]]
+	# Random bytes: an error or the bytes through, never a crash.
+	for i in 1 2 3 4 5; do
+		head -c 3000 /dev/urandom > rnd
+		run "$SPLICE" --index i < rnd
+		[ "$status" -eq 0 ] || [ "$status" -eq "$EX_DATAERR" ]
+	done
+}
+
+@test "usage: --reuse without --from, an extra argument, unknown options: 64; missing files 66; --help, --version" {
+	run_split "$SPLICE" --reuse x
+	assert_status "$EX_USAGE"
+	run_split "$SPLICE" extra
+	assert_status "$EX_USAGE"
+	run_split "$SPLICE" --nope
+	assert_status "$EX_USAGE"
+	run_split "$SPLICE" --reuse /nonexistent --from all.sec
+	assert_status "$EX_NOINPUT"
+	run_split "$SPLICE" --index /nonexistent/dir/x < all.sec
+	assert_status "$EX_CANTCREAT"
+	run_split "$SPLICE" --help
+	assert_status 0
+	[[ ${lines[0]} == "usage: moma-splice "* ]]
+	run "$SPLICE" --version
+	[ "$output" = "moma-splice $(cat "$TOP/scripts/VERSION")" ]
+	run bash -c '"$1" --index i < "$2" > /dev/full' _ "$SPLICE" all.sec
+	assert_status "$EX_IOERR"
+}

@@ -1,0 +1,286 @@
+/*
+ * moma-splice - pass a carousel's sections through, splice in reused
+ * campaigns' bytes from an earlier carousel in campaign order, and write
+ * the index of what came out (man/moma-splice.1).
+ *
+ * Standard input: DVB sections (moma-section(5)) in ascending campaign
+ * (message_id) order, as moma-encode writes them.  --reuse PLAN names
+ * campaigns of --from CAROUSEL, one index line each, ascending; their
+ * bytes go out where their campaign id falls among the input's.  Every
+ * reused section is read, checked (table_id, length, its campaign) and
+ * counted: a plan that does not describe its carousel is an error, never
+ * a carousel that is not what it says.  --index FILE gets one line per
+ * campaign of the output:
+ *
+ *     campagne_id first_byte byte_length messages sections
+ *
+ * Memory: one section and the stdio buffers, whatever the sizes.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "num.h"
+#include "section.h"
+
+static const char usage_text[] =
+    "usage: moma-splice [--copy file] [--index file] [--reuse plan --from carousel]\n"
+    "       moma-splice -h | -V\n";
+
+static const char help_text[] =
+    "\nCopy the sections of standard input to standard output, splicing in the\n"
+    "campaigns that plan lists from carousel in campaign order, and write the\n"
+    "index of the output.\n\n"
+    "  --copy file      write the output to file as well\n"
+    "  --from carousel  the earlier carousel the plan's byte ranges are in\n"
+    "  -h, --help       show this help\n"
+    "  --index file     write one line per campaign of the output:\n"
+    "                   campagne_id first_byte byte_length messages sections\n"
+    "  --reuse plan     index lines (the same five fields) of the campaigns to reuse\n"
+    "  -V, --version    print the version\n";
+
+struct entry {		/* one index line */
+	uint64_t cid, first, len, msgs, secs;
+};
+
+struct splice {
+	FILE *out, *index, *plan, *from, *copy;
+	const char *copy_path, *index_path, *plan_path, *from_path;
+	uint64_t off;		/* bytes written */
+	unsigned long plan_line;
+	struct entry cur, next;	/* the campaign being written; the plan's next */
+	int have_cur, have_next;
+	uint8_t sec[SEC_MAX_LEN];	/* the input's section */
+	uint8_t rsec[SEC_MAX_LEN];	/* a reused one */
+};
+
+static void
+help_exit(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err(EX_IOERR, "stdout");
+	exit(0);
+}
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(EX_USAGE);
+}
+
+/*
+ * Read one section from in into sec: 1, 0 at a clean end, or exit 65
+ * naming where with what is wrong.  *len gets its length.
+ */
+static int
+read_section(uint8_t *sec, FILE *in, const char *where, uint64_t at, size_t *len)
+{
+	size_t n = fread(sec, 1, 3, in), l;
+
+	if (n == 0 && !ferror(in))
+		return 0;
+	if (ferror(in))
+		err(EX_IOERR, "%s", where);
+	if (n < 3)
+		errx(EX_DATAERR, "%s: byte %" PRIu64 ": a section cut short", where, at);
+	l = 3 + (size_t)sec_get_length(sec);
+	if (sec_get_table_id(sec) != SEC_TABLE_ID || (sec[1] & 0xf0) != 0x70 ||
+	    l < SEC_OVERHEAD || l > SEC_MAX_LEN)
+		errx(EX_DATAERR, "%s: byte %" PRIu64 ": not a moma section (table_id 0x%02x, "
+		    "length %zu)", where, at, sec[0], l);
+	if (fread(sec + 3, 1, l - 3, in) != l - 3) {
+		if (ferror(in))
+			err(EX_IOERR, "%s", where);
+		errx(EX_DATAERR, "%s: byte %" PRIu64 ": a section cut short", where, at);
+	}
+	*len = l;
+	return 1;
+}
+
+static void
+put(struct splice *s, const uint8_t *p, size_t n)
+{
+	if (fwrite(p, 1, n, s->out) != n)
+		err(EX_IOERR, "stdout");
+	if (s->copy != NULL && fwrite(p, 1, n, s->copy) != n)
+		err(EX_IOERR, "%s", s->copy_path);
+	s->off += n;
+}
+
+static void
+index_line(struct splice *s, const struct entry *e)
+{
+	if (s->index != NULL && fprintf(s->index, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+	    " %" PRIu64 "\n", e->cid, e->first, e->len, e->msgs, e->secs) < 0)
+		err(EX_IOERR, "%s", s->index_path);
+}
+
+/* The plan's next line into s->next (have_next 0 at its end). */
+static void
+plan_next(struct splice *s)
+{
+	char line[160], extra;
+	uint64_t prev = s->next.cid;
+	int had = s->have_next;
+	struct entry e;
+
+	s->have_next = 0;
+	if (s->plan == NULL || fgets(line, sizeof line, s->plan) == NULL) {
+		if (s->plan != NULL && ferror(s->plan))
+			err(EX_IOERR, "%s", s->plan_path);
+		return;
+	}
+	s->plan_line++;
+	if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %c",
+	    &e.cid, &e.first, &e.len, &e.msgs, &e.secs, &extra) != 5 || strchr(line, '-') ||
+	    strchr(line, '\n') == NULL || e.len == 0 || e.first > UINT64_MAX - e.len)
+		errx(EX_DATAERR, "--reuse %s: line %lu: not 'campagne_id first length messages "
+		    "sections'", s->plan_path, s->plan_line);
+	if (had && e.cid <= prev)
+		errx(EX_DATAERR, "--reuse %s: line %lu: campaign %" PRIu64 " after %" PRIu64
+		    ": not in ascending order", s->plan_path, s->plan_line, e.cid, prev);
+	s->next = e;
+	s->have_next = 1;
+}
+
+/* Copy the plan's next campaign from --from, checking every section. */
+static void
+reuse(struct splice *s)
+{
+	const struct entry *e = &s->next;
+	struct entry got = { .cid = e->cid, .first = s->off };
+	size_t l;
+
+	if (fseeko(s->from, (off_t)e->first, SEEK_SET) != 0)
+		err(EX_IOERR, "%s", s->from_path);
+	while (got.len < e->len) {
+		if (!read_section(s->rsec, s->from, s->from_path, e->first + got.len, &l))
+			errx(EX_DATAERR, "%s: campaign %" PRIu64 ": ends at byte %" PRIu64
+			    ", before %" PRIu64, s->from_path, e->cid, e->first + got.len,
+			    e->first + e->len);
+		if (sec_get_message_id(s->rsec) != (uint32_t)e->cid || got.len + l > e->len)
+			errx(EX_DATAERR, "%s: byte %" PRIu64 ": not a section of campaign %"
+			    PRIu64 " (--reuse %s line %lu)", s->from_path, e->first + got.len,
+			    e->cid, s->plan_path, s->plan_line);
+		put(s, s->rsec, l);
+		got.len += l;
+		got.secs++;
+		got.msgs += sec_get_index(s->rsec) == 0;
+	}
+	if (got.msgs != e->msgs || got.secs != e->secs)
+		errx(EX_DATAERR, "%s: campaign %" PRIu64 ": %" PRIu64 " messages in %" PRIu64
+		    " sections, the plan says %" PRIu64 " in %" PRIu64, s->from_path, e->cid,
+		    got.msgs, got.secs, e->msgs, e->secs);
+	index_line(s, &got);
+	plan_next(s);
+}
+
+/* The reused campaigns before cid (all of them: UINT64_MAX). */
+static void
+reuse_before(struct splice *s, uint64_t cid)
+{
+	while (s->have_next && s->next.cid < cid)
+		reuse(s);
+	if (s->have_next && s->next.cid == cid && cid != UINT64_MAX)
+		errx(EX_DATAERR, "campaign %" PRIu64 " is both on standard input and in --reuse %s",
+		    cid, s->plan_path);
+}
+
+static void
+run(struct splice *s)
+{
+	size_t l;
+
+	plan_next(s);
+	while (read_section(s->sec, stdin, "stdin", s->off, &l)) {
+		uint64_t cid = sec_get_message_id(s->sec);
+
+		if (!s->have_cur || cid != s->cur.cid) {
+			if (s->have_cur && cid < s->cur.cid)
+				errx(EX_DATAERR, "stdin: campaign %" PRIu64 " after %" PRIu64
+				    ": not in campaign order", cid, s->cur.cid);
+			if (s->have_cur)
+				index_line(s, &s->cur);
+			reuse_before(s, cid);
+			s->cur = (struct entry){ .cid = cid, .first = s->off };
+			s->have_cur = 1;
+		}
+		put(s, s->sec, l);
+		s->cur.len += l;
+		s->cur.secs++;
+		s->cur.msgs += sec_get_index(s->sec) == 0;
+	}
+	if (s->have_cur)
+		index_line(s, &s->cur);
+	reuse_before(s, UINT64_MAX);
+	while (s->have_next)
+		reuse(s);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_COPY = 256, O_FROM, O_INDEX, O_REUSE };
+	static const struct option longopts[] = {
+		{ "copy", required_argument, NULL, O_COPY },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "help", no_argument, NULL, 'h' },
+		{ "index", required_argument, NULL, O_INDEX },
+		{ "reuse", required_argument, NULL, O_REUSE },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct splice s;
+	int ch;
+
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_COPY: s.copy_path = optarg; break;
+		case O_FROM: s.from_path = optarg; break;
+		case O_INDEX: s.index_path = optarg; break;
+		case O_REUSE: s.plan_path = optarg; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			help_exit();
+			break;
+		case 'V':
+			printf("moma-splice %s\n", MOMA_VERSION);
+			help_exit();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || (s.plan_path == NULL) != (s.from_path == NULL)) {
+		if (optind == argc)
+			warnx("--reuse and --from go together");
+		usage();
+	}
+	if (s.plan_path && (s.plan = fopen(s.plan_path, "re")) == NULL)
+		err(EX_NOINPUT, "--reuse %s", s.plan_path);
+	if (s.from_path && (s.from = fopen(s.from_path, "re")) == NULL)
+		err(EX_NOINPUT, "--from %s", s.from_path);
+	if (s.index_path && (s.index = fopen(s.index_path, "we")) == NULL)
+		err(EX_CANTCREAT, "--index %s", s.index_path);
+	if (s.copy_path && (s.copy = fopen(s.copy_path, "we")) == NULL)
+		err(EX_CANTCREAT, "--copy %s", s.copy_path);
+	s.out = stdout;
+	run(&s);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err(EX_IOERR, "stdout");
+	if (s.copy && (fflush(s.copy) != 0 || ferror(s.copy) || fclose(s.copy) != 0))
+		err(EX_IOERR, "%s", s.copy_path);
+	if (s.index && (fflush(s.index) != 0 || ferror(s.index) || fclose(s.index) != 0))
+		err(EX_IOERR, "%s", s.index_path);
+	return 0;
+}

@@ -1,0 +1,1 @@
+moma-splice_PKGS =
