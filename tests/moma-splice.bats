@@ -123,3 +123,10 @@ setup() {
 	run bash -c '"$1" --index i < "$2" > /dev/full' _ "$SPLICE" all.sec
 	assert_status "$EX_IOERR"
 }
+
+@test "moma-splice: standard output's reader gone: exit 141 (EPIPE), as the other tools" {
+  "$GEN" --frames -n 2000 -s 3 | "$ENCODE" > in.bin
+  run bash -c "'$BIN/moma-splice' --index idx < in.bin 2> err | head -c 10 > /dev/null; echo \${PIPESTATUS[0]}"
+  [ "$output" = 141 ]
+  grep -qx 'moma-splice: stdout: Broken pipe' err
+}

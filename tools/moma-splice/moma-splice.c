@@ -27,6 +27,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "num.h"
 #include "section.h"
 
@@ -64,8 +65,10 @@ struct splice {
 static void
 help_exit(void)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		err(EX_IOERR, "stdout");
+	char e[IO_ERR_LEN];
+
+	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
+		errx(EX_IOERR, "%s", e);
 	exit(0);
 }
 
@@ -108,8 +111,9 @@ read_section(uint8_t *sec, FILE *in, const char *where, uint64_t at, size_t *len
 static void
 put(struct splice *s, const uint8_t *p, size_t n)
 {
+	/* EPIPE: 141, the reader died first (io.h); moma-zone blames it. */
 	if (fwrite(p, 1, n, s->out) != n)
-		err(EX_IOERR, "stdout");
+		err(io_write_exit(errno), "stdout");
 	if (s->copy != NULL && fwrite(p, 1, n, s->copy) != n)
 		err(EX_IOERR, "%s", s->copy_path);
 	s->off += n;
@@ -277,7 +281,7 @@ main(int argc, char **argv)
 	s.out = stdout;
 	run(&s);
 	if (fflush(stdout) != 0 || ferror(stdout))
-		err(EX_IOERR, "stdout");
+		err(io_write_exit(errno), "stdout");
 	if (s.copy && (fflush(s.copy) != 0 || ferror(s.copy) || fclose(s.copy) != 0))
 		err(EX_IOERR, "%s", s.copy_path);
 	if (s.index && (fflush(s.index) != 0 || ferror(s.index) || fclose(s.index) != 0))
