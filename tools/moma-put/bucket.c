@@ -192,29 +192,42 @@ bucket_list(struct put *p, const char *uri, int do_abort)
  * x-amz-meta-NAME.  Exit 0 if it exists, 66 if there is none, else the
  * request's failure.
  */
-int
-bucket_head(struct put *p, const char *uri)
+/*
+ * HEAD or GET (op) of the object uri into x: 0, or EX_NOINPUT if there is
+ * none (x then freed); any other failure leaves through report_die.
+ */
+static int
+object_request(struct put *p, const char *uri, enum op op, struct xfer *x)
 {
 	char errbuf[S3_ERR_LEN];
-	struct xfer x;
 	struct verdict v;
 	struct xml_answer xml;
 	long http = 0;
-	const char *h;
 
 	if (s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
 		report_fail(p, EX_USAGE, "%s", errbuf);
-	if (xfer_init(p, &x, OP_HEAD, 0, p->target.url, NULL, 0,
+	if (xfer_init(p, x, op, 0, p->target.url, NULL, 0,
 	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256)) != 0)
 		report_fail(p, EX_OSERR, "out of memory");
-	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
-		curl_easy_getinfo(x.e, CURLINFO_RESPONSE_CODE, &http);
+	if (xfer_run(p, x, p->opt.retries + 1, &v, &xml) != 0) {
+		curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &http);
 		if (http == 404) {
-			xfer_free(&x);
+			xfer_free(x);
 			return EX_NOINPUT;
 		}
-		report_die(p, &x, &v);
+		report_die(p, x, &v);
 	}
+	return 0;
+}
+
+int
+bucket_head(struct put *p, const char *uri)
+{
+	struct xfer x;
+	const char *h;
+
+	if (object_request(p, uri, OP_HEAD, &x) != 0)
+		return EX_NOINPUT;
 	printf("etag %s\n", x.etag);
 	if ((h = xfer_header(&x, "Content-Length")) != NULL)
 		printf("size %s\n", h);
@@ -246,25 +259,10 @@ bucket_head(struct put *p, const char *uri)
 int
 bucket_get(struct put *p, const char *uri)
 {
-	char errbuf[S3_ERR_LEN];
 	struct xfer x;
-	struct verdict v;
-	struct xml_answer xml;
-	long http = 0;
 
-	if (s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
-		report_fail(p, EX_USAGE, "%s", errbuf);
-	if (xfer_init(p, &x, OP_GET, 0, p->target.url, NULL, 0,
-	    s3_base_headers(NULL, &p->conf, S3_EMPTY_SHA256)) != 0)
-		report_fail(p, EX_OSERR, "out of memory");
-	if (xfer_run(p, &x, p->opt.retries + 1, &v, &xml) != 0) {
-		curl_easy_getinfo(x.e, CURLINFO_RESPONSE_CODE, &http);
-		if (http == 404) {
-			xfer_free(&x);
-			return EX_NOINPUT;
-		}
-		report_die(p, &x, &v);
-	}
+	if (object_request(p, uri, OP_GET, &x) != 0)
+		return EX_NOINPUT;
 	if (x.resp_overflow) {
 		xfer_free(&x);
 		report_fail(p, EX_DATAERR, "%s: larger than %u bytes (--get is for small objects)",
