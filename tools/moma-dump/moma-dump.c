@@ -25,6 +25,7 @@
 
 #include "moma-dump.h"
 
+#include "../cli.h"
 #include "dvbtime.h"
 #include "frame.h"
 #include "io.h"
@@ -56,17 +57,6 @@ flush_at_exit(void)
 		io_out_flush(&out);
 }
 
-/* After --help or --version: exit 0 only if standard output took it all. */
-static _Noreturn void
-help_exit(void)
-{
-	char e[IO_ERR_LEN];
-
-	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
-		errx(EX_IOERR, "%s", e);
-	exit(0);
-}
-
 static _Noreturn void
 usage(int code)
 {
@@ -89,7 +79,7 @@ usage(int code)
 		    "  -v, --verbose    progress on standard error when it is a terminal\n"
 		    "  -V, --version    print the version\n", stdout);
 	if (code == 0)
-		help_exit();
+		cli_help_exit();
 	exit(code);
 }
 
@@ -688,7 +678,7 @@ parse_args(int argc, char *argv[])
 			opt.type = optarg;
 			break;
 		case 'v': opt.verbose = 1; break;
-		case 'V': printf("moma-dump %s\n", MOMA_VERSION); help_exit(); break;
+		case 'V': printf("moma-dump %s\n", MOMA_VERSION); cli_help_exit(); break;
 		default: usage(EX_USAGE);
 		}
 	}

@@ -19,6 +19,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "../cli.h"
 #include "dvbtime.h"
 #include "frame.h"
 #include "io.h"
@@ -46,17 +47,6 @@ static struct {
 	long pid, program, pmt_pid;	/* -1: not given */
 } opt = { .max_section = SEC_MAX_LEN, .max_reject = UINT64_MAX, .pid = -1, .program = -1,
 	.pmt_pid = -1 };
-
-/* After --help or --version: exit 0 only if standard output took it all. */
-static _Noreturn void
-help_exit(void)
-{
-	char e[IO_ERR_LEN];
-
-	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
-		errx(EX_IOERR, "%s", e);
-	exit(0);
-}
 
 static _Noreturn void
 usage(int code)
@@ -86,7 +76,7 @@ usage(int code)
 		    "  -v, --verbose      progress on standard error when it is a terminal\n"
 		    "  -V, --version      print the version\n", stdout);
 	if (code == 0)
-		help_exit();
+		cli_help_exit();
 	exit(code);
 }
 
@@ -237,7 +227,7 @@ parse_args(int argc, char *argv[])
 		case 'X': opt.stats_path = optarg; break;
 		case 'T': opt.ts = 1; break;
 		case 'v': opt.verbose = 1; break;
-		case 'V': printf("moma-encode %s\n", MOMA_VERSION); help_exit(); break;
+		case 'V': printf("moma-encode %s\n", MOMA_VERSION); cli_help_exit(); break;
 		default: usage(EX_USAGE);
 		}
 	}

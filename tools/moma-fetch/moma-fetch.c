@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cli.h"
 #include "dvbtime.h"
 #include "fetch.h"
 #include "num.h"
@@ -80,17 +81,6 @@ static const char help_text[] =
     "  -V, --version      print the version\n"
     "  --zone n           the zone: campagnes.zone_diffusion, 0..255\n"
     "  --zone-name name   the zone's name for the stream header\n";
-
-/* After --help or --version: exit 0 only if standard output took it all. */
-static _Noreturn void
-help_exit(void)
-{
-	char e[IO_ERR_LEN];
-
-	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
-		errx(EX_IOERR, "%s", e);
-	exit(0);
-}
 
 static _Noreturn void
 usage(void)
@@ -213,7 +203,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
-			help_exit();
+			cli_help_exit();
 			break;
 		case O_QUERY: o->qfile = optarg; break;
 		case O_REJECT_LOG: o->rlog_path = optarg; break;
@@ -226,7 +216,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		case 'V':
 		case O_VERSION:
 			printf("moma-fetch %s\n", MOMA_VERSION);
-			help_exit();
+			cli_help_exit();
 			break;
 		case O_ZONE:
 			o->zone = number(optarg, 0, 255, "--zone");

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cli.h"
 #include "io.h"
 #include "num.h"
 #include "put.h"
@@ -134,17 +135,6 @@ parse_num(const char *s, const char *what, long lo, long hi)
 		usage();
 	}
 	return (long)v;
-}
-
-/* After --help or --version: exit 0 only if standard output took it all. */
-static _Noreturn void
-help_exit(void)
-{
-	char e[IO_ERR_LEN];
-
-	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
-		errx(EX_IOERR, "%s", e);
-	exit(0);
 }
 
 /* "90", "90s", "15m", "1h", "7d": seconds. */
@@ -258,7 +248,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
-			help_exit();
+			cli_help_exit();
 		case 'j': o->jobs = (int)parse_num(optarg, "-j", 1, 64); break;
 		case 'k': o->insecure = 1; break;
 		case O_LIST: *uri = optarg; cmd = C_LIST; ncmd++; break;
@@ -285,7 +275,7 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case 'V':
 		case O_VERSION:
 			printf("moma-put " MOMA_VERSION "\n");
-			help_exit();
+			cli_help_exit();
 		default: usage();
 		}
 	}

@@ -27,6 +27,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "../cli.h"
 #include "io.h"
 #include "num.h"
 #include "section.h"
@@ -61,16 +62,6 @@ struct splice {
 	uint8_t sec[SEC_MAX_LEN];	/* the input's section */
 	uint8_t rsec[SEC_MAX_LEN];	/* a reused one */
 };
-
-static void
-help_exit(void)
-{
-	char e[IO_ERR_LEN];
-
-	if (io_fshut(stdout, "stdout", e, sizeof e) != 0)
-		errx(EX_IOERR, "%s", e);
-	exit(0);
-}
 
 static void
 usage(void)
@@ -255,11 +246,11 @@ main(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
-			help_exit();
+			cli_help_exit();
 			break;
 		case 'V':
 			printf("moma-splice %s\n", MOMA_VERSION);
-			help_exit();
+			cli_help_exit();
 			break;
 		default:
 			usage();
