@@ -83,20 +83,6 @@ usage(int code)
 	exit(code);
 }
 
-/* A number option: in lo..hi, or the usage error. */
-static uint64_t
-parse_num(const char *s, const char *what, unsigned flags, uint64_t lo, uint64_t hi)
-{
-	char e[NUM_ERR_LEN];
-	uint64_t v;
-
-	if (num_arg(e, sizeof e, what, s, flags, lo, hi, &v) != 0) {
-		warnx("%s", e);
-		usage(EX_USAGE);
-	}
-	return v;
-}
-
 /* ---- a growable line buffer ---------------------------------------------- */
 struct sb { char *p; size_t len, cap; };
 static struct sb line;
@@ -667,8 +653,8 @@ parse_args(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "hn:rt:vV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(0); break;
-		case 'n': opt.count = parse_num(optarg, "-n", 0, 1, UINT64_MAX); break;
-		case 'P': opt.pid = (int)parse_num(optarg, "--pid", NUM_HEX, 0, 0x1ffe); break;
+		case 'n': opt.count = cli_num(optarg, "-n", 0, 1, UINT64_MAX, usage); break;
+		case 'P': opt.pid = (int)cli_num(optarg, "--pid", NUM_HEX, 0, 0x1ffe, usage); break;
 		case 'r': opt.reverse = 1; break;
 		case 'S': opt.stats = 1; break;
 		case 'X': opt.stats_path = optarg; break;

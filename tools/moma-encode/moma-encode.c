@@ -80,21 +80,6 @@ usage(int code)
 	exit(code);
 }
 
-/* A number option: in lo..hi, or the usage error (NUM_HEX: PIDs and
- * program numbers may be written 0x...). */
-static uint64_t
-parse_num(const char *s, const char *what, unsigned flags, uint64_t lo, uint64_t hi)
-{
-	char e[NUM_ERR_LEN];
-	uint64_t v;
-
-	if (num_arg(e, sizeof e, what, s, flags, lo, hi, &v) != 0) {
-		warnx("%s", e);
-		usage(EX_USAGE);
-	}
-	return v;
-}
-
 /* Messages arrive grouped by campaign, so the two times repeat: remember
  * the last encoding of each (dvbtime_encode was 3% of the encoder). */
 struct tcache { int64_t t; int ok; uint8_t b[5]; };
@@ -216,11 +201,11 @@ parse_args(int argc, char *argv[])
 		case 'F': opt.fail_on_reject = 1; break;
 		case 'h': usage(0); break;
 		case 'A': opt.pat = 1; break;
-		case 'G': opt.program = (long)parse_num(optarg, "--program", NUM_HEX, 1, 65535); break;
-		case 'N': opt.max_reject = parse_num(optarg, "--max-reject", 0, 0, UINT64_MAX - 1); break;
-		case 'M': opt.max_section = parse_num(optarg, "--max-section", 0, SEC_MIN_LEN, SEC_MAX_LEN); break;
-		case 'P': opt.pid = (long)parse_num(optarg, "--pid", NUM_HEX, TS_PID_MIN, TS_PID_MAX); break;
-		case 'Q': opt.pmt_pid = (long)parse_num(optarg, "--pmt-pid", NUM_HEX, TS_PID_MIN, TS_PID_MAX); break;
+		case 'G': opt.program = (long)cli_num(optarg, "--program", NUM_HEX, 1, 65535, usage); break;
+		case 'N': opt.max_reject = cli_num(optarg, "--max-reject", 0, 0, UINT64_MAX - 1, usage); break;
+		case 'M': opt.max_section = cli_num(optarg, "--max-section", 0, SEC_MIN_LEN, SEC_MAX_LEN, usage); break;
+		case 'P': opt.pid = (long)cli_num(optarg, "--pid", NUM_HEX, TS_PID_MIN, TS_PID_MAX, usage); break;
+		case 'Q': opt.pmt_pid = (long)cli_num(optarg, "--pmt-pid", NUM_HEX, TS_PID_MIN, TS_PID_MAX, usage); break;
 		case 'R': opt.reject_path = optarg; break;
 		case 'L': opt.log_path = optarg; break;
 		case 'S': opt.stats = 1; break;
