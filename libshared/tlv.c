@@ -10,7 +10,9 @@
  *
  * Everything the encoder runs per record is in this one file on purpose:
  * the scanner's helpers, the key lookup and the writer inline into each
- * other (the build has no link-time optimisation).
+ * other (the build has no link-time optimisation).  The one call from
+ * outside, tlv_scan_fast_to, comes from tlvjson.c's tlv_from_json_into,
+ * which falls back to Jansson: this file calls nothing of tlvjson.c.
  */
 #include "tlv.h"
 #include "tlvint.h"
@@ -708,17 +710,11 @@ tlv_scan_fast(const uint8_t *json, size_t len, struct tlv_body *b)
 }
 
 int
-tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst,
-    char *err)
+tlv_scan_fast_to(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst)
 {
 	TAB_INIT();
-	if (scan_fast(json, len, b)) {
-		body_emit_to(b, dst);
+	if (!scan_fast(json, len, b))
 		return 0;
-	}
-	if (tlv_from_json(json, len, b, err) != 0)
-		return -1;
-	if (dst != b->buf)
-		memcpy(dst, b->buf, b->len);
-	return 0;
+	body_emit_to(b, dst);
+	return 1;
 }

@@ -71,4 +71,8 @@ void tlv_body_start(struct tlv_body *b);
  * and the three group offsets. */
 void tlv_body_emit(struct tlv_body *b);
 
+/* tlv_scan_fast, the body written to dst (TLV_BODY_MAX + 16 writable
+ * bytes) instead of b->buf: tlv_from_json_into's first try. */
+int tlv_scan_fast_to(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst);
+
 #endif

@@ -220,3 +220,19 @@ out:
 	json_decref(root);
 	return rc;
 }
+
+/* The encoder's call: the fast path, else the Jansson path above, so the
+ * results, errors included, are tlv_from_json's (tlv.h).  Here and not in
+ * tlv.c, so that the writer and the scanner use nothing of this file. */
+int
+tlv_from_json_into(const uint8_t *json, size_t len, struct tlv_body *b, uint8_t *dst,
+    char *err)
+{
+	if (tlv_scan_fast_to(json, len, b, dst))
+		return 0;
+	if (tlv_from_json(json, len, b, err) != 0)
+		return -1;
+	if (dst != b->buf)
+		memcpy(dst, b->buf, b->len);
+	return 0;
+}
