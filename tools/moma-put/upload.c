@@ -430,6 +430,8 @@ check_stop(struct put *p, enum mode mode, int rerr)
 		    "(%u parts, 5 TiB)", p->opt.max_parts);
 		return fail_plain(p, mode, EX_DATAERR, msg);
 	}
+	if (rerr == ENOMEM)	/* a part buffer or a digest */
+		return fail_plain(p, mode, EX_OSERR, "out of memory");
 	if (rerr) {
 		snprintf(msg, sizeof msg, "standard input: %s", strerror(rerr));
 		return fail_plain(p, mode, EX_IOERR, msg);
