@@ -20,10 +20,14 @@
 #define BACKOFF_BASE_NS	200000000ull		/* 0.2 s, doubled per attempt */
 #define BACKOFF_CAP_NS	10000000000ull		/* 10 s */
 
-static const char *const opname[] = {
-	"PutObject", "CreateMultipartUpload", "UploadPart",
-	"CompleteMultipartUpload", "AbortMultipartUpload", "HeadObject",
-	"ListMultipartUploads", "CopyObject",
+/* By enum op (put.h), which has one name more than this table had: a
+ * failed --get read past its end. */
+static const char *const opname[OP_GET + 1] = {
+	[OP_PUT] = "PutObject", [OP_CREATE] = "CreateMultipartUpload",
+	[OP_PART] = "UploadPart", [OP_COMPLETE] = "CompleteMultipartUpload",
+	[OP_ABORT] = "AbortMultipartUpload", [OP_HEAD] = "HeadObject",
+	[OP_LIST] = "ListMultipartUploads", [OP_COPY] = "CopyObject",
+	[OP_GET] = "GetObject",
 };
 
 uint64_t
