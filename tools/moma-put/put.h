@@ -130,13 +130,15 @@ struct put_opts {
 };
 
 /* A failure on its way to main(): the first code recorded, and the lines
- * to say ("moma-put: " before each), in order. */
+ * to say ("moma-put: " before each), in order.  A line holds a state
+ * file's longest line (4 KiB) and a request's where and why whole; only
+ * a longer command-line operand quoted in a message is cut, at 8 KiB. */
 #define FAIL_LINES	3
 struct fail {
 	int code;			/* sysexits code; -1: a signal; 0: none */
 	int usage;			/* the usage text follows the lines */
 	int nlines;
-	char line[FAIL_LINES][1024];
+	char line[FAIL_LINES][8192];
 };
 
 struct put {
