@@ -32,4 +32,23 @@ int num_parse(const char *s, unsigned flags, uint64_t lo, uint64_t hi, uint64_t 
 int num_arg(char *err, size_t len, const char *what, const char *s, unsigned flags,
     uint64_t lo, uint64_t hi, uint64_t *out);
 
+/* One suffix of num_unit_arg: its letters, matched exactly, and what it
+ * multiplies the number by. */
+struct num_unit {
+	const char *suffix;
+	uint64_t mul;
+};
+
+/*
+ * num_arg for a decimal number with an optional suffix from units (an
+ * array ended by { NULL, 0 }), e.g. a size "8M" or a duration "15m":
+ * the number times the suffix's multiplier (1 without one), in lo..hi,
+ * with no overflow.  Returns 0 with *out set, or -1 leaving *out alone
+ * and err holding num_arg's wording, "WHAT: 'S' is not a number in
+ * LO..HI", LO and HI each written with the first of the largest suffixes
+ * that divides it ("5M..5G").
+ */
+int num_unit_arg(char *err, size_t len, const char *what, const char *s,
+    const struct num_unit *units, uint64_t lo, uint64_t hi, uint64_t *out);
+
 #endif

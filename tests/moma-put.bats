@@ -74,7 +74,10 @@ start_proxy() {
   assert_status "$EX_USAGE"
   run_split "$PUT" -p 4M s3://abc/b
   assert_status "$EX_USAGE"
-  [[ $stderr == *"part size"* ]]
+  [[ $stderr == "moma-put: -p: '4M' is not a number in 5M..5G"$'\n'"usage: moma-put"* ]]
+  run_split "$PUT" --older-than 5x --abort-uploads s3://abc
+  assert_status "$EX_USAGE"
+  [[ $stderr == "moma-put: --older-than: '5x' is not a number in 0..36500d"$'\n'"usage: moma-put"* ]]
   run_split "$PUT" --complete x --abort y
   assert_status "$EX_USAGE"
 }
@@ -195,6 +198,49 @@ stat_val() {
   [[ $stderr == *"larger than S3 allows"* ]]
   ! s3_exists "$BKT" toobig
   [ "$(s3_uploads "$BKT")" -eq 0 ]
+}
+
+# reset_server BYTES: serve BYTES MiB of zeros to one TCP client on
+# loopback (its port in reset.port), then, once the file "go" exists,
+# reset the connection: the client's next read fails (ECONNRESET).
+reset_server() {
+  perl -MIO::Socket::INET -MSocket -e '
+    my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+      Listen => 1, ReuseAddr => 1) or die "listen: $!";
+    open(my $f, ">", "reset.port.tmp") or die; print $f $s->sockport; close $f;
+    rename("reset.port.tmp", "reset.port") or die;
+    my $c = $s->accept or die "accept: $!";
+    $c->autoflush(1);
+    print $c "\0" x 1048576 for 1 .. $ARGV[0];
+    select(undef, undef, undef, 0.1) until -e "go";
+    setsockopt($c, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)) or die;
+    close $c;' "$1" &
+  echo $! >proxy.pid
+  wait_for 10 test -s reset.port
+}
+
+@test "moma-put: standard input failing after Create: 74, the upload aborted, nothing left" {
+  local b=moma-reset
+  s3_mb "$b"
+  for mode in one-shot prepare; do
+    rm -f reset.port go state st
+    local opts=(-p 5M --stats-file st)
+    [ "$mode" = prepare ] && opts+=(--prepare state)
+    reset_server 7
+    "$PUT" "${opts[@]}" "s3://$b/reset" </dev/tcp/127.0.0.1/"$(cat reset.port)" 2>err &
+    local pid=$! rc=0
+    # The upload exists and part 1 is stored or going; then the read fails.
+    wait_for 20 uploads_are "$b" 1
+    touch go
+    wait "$pid" || rc=$?
+    cat err
+    [ "$rc" -eq "$EX_IOERR" ]
+    grep -qx 'moma-put: s3://moma-reset/reset: UploadPart: standard input: Connection reset by peer' err
+    [ "$(stat_val st exit)" -eq "$EX_IOERR" ]
+    [ "$(s3_uploads "$b")" -eq 0 ]
+    [ ! -e state ]
+    ! s3_exists "$b" reset
+  done
 }
 
 @test "moma-put: wrong secret is a clear 403, exit 77" {

@@ -42,10 +42,46 @@ test_num_arg(void)
 	    strlen(tiny) == sizeof tiny - 1, "num_arg: a short buffer holds a cut, terminated message");
 }
 
+static void
+test_num_unit_arg(void)
+{
+	static const struct num_unit size[] = {
+		{ "K", 1024 }, { "KiB", 1024 }, { "M", 1 << 20 }, { "G", 1 << 30 },
+		{ NULL, 0 },
+	};
+	static const struct num_unit secs[] = {
+		{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 }, { NULL, 0 },
+	};
+	char e[NUM_ERR_LEN] = "untouched";
+	uint64_t v = 7;
+
+	ok(num_unit_arg(e, sizeof e, "-p", "8M", size, 5 << 20, 5ull << 30, &v) == 0 &&
+	    v == 8 << 20 && num_unit_arg(e, sizeof e, "-p", "6144KiB", size, 5 << 20,
+	    5ull << 30, &v) == 0 && v == 6 << 20 && strcmp(e, "untouched") == 0,
+	    "num_unit_arg: a suffix multiplies, the buffer untouched");
+	ok(num_unit_arg(e, sizeof e, "-p", "5242880", size, 5 << 20, 5ull << 30, &v) == 0 &&
+	    v == 5 << 20, "num_unit_arg: no suffix is a multiplier of 1");
+	ok(num_unit_arg(e, sizeof e, "-p", "4M", size, 5 << 20, 5ull << 30, &v) == -1 &&
+	    v == 5 << 20 && strcmp(e, "-p: '4M' is not a number in 5M..5G") == 0,
+	    "num_unit_arg: num_arg's wording, the range in the units");
+	int bad = 0;
+	const char *refused[] = { "", "M", "8m", "8MB", " 8M", "+8M", "-8M", "8M ", "8.5M",
+	    "18014398509481984K", "99999999999999999999999M" };
+	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+		bad += num_unit_arg(e, sizeof e, "-p", refused[i], size, 0, UINT64_MAX, &v) == -1;
+	ok(bad == 11 && v == 5 << 20, "num_unit_arg: refused: no digits, unknown or "
+	    "wrong-case suffix, spaces, signs, fractions, overflow");
+	ok(num_unit_arg(e, sizeof e, "--older-than", "90m", secs, 0, 3153600000u, &v) == 0 &&
+	    v == 5400 && num_unit_arg(e, sizeof e, "--older-than", "1y", secs, 0,
+	    3153600000u, &v) == -1 && strcmp(e, "--older-than: '1y' is not a number in "
+	    "0..36500d") == 0, "num_unit_arg: durations; 0 is written plain");
+}
+
 int
 main(void)
 {
 	test_num();
 	test_num_arg();
+	test_num_unit_arg();
 	return tap_done();
 }

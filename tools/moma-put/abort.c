@@ -1,12 +1,14 @@
 /*
- * abort.c - AbortMultipartUpload of one upload: what the way out does
- * with an upload this run opened and did not commit (report.c), what
- * --abort STATE and --abort-uploads do on purpose (moma-put.c, bucket.c).
+ * abort.c - AbortMultipartUpload of one upload: what main() does on its
+ * way out with an upload this run opened and did not commit (abort_open),
+ * what --abort STATE and --abort-uploads do on purpose (moma-put.c,
+ * bucket.c).
  */
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "put.h"
 
@@ -38,4 +40,18 @@ abort_upload(struct put *p, const char *upload_id)
 	xfer_free(&x);
 	free(url);
 	return r;
+}
+
+/* On the way out of a failed run (main): nothing left behind.  The
+ * upload the run opened is aborted unless kept (Complete sent, --prepare
+ * done, or named by a state file), and with it the --prepare state file
+ * that describes it. */
+void
+abort_open(struct put *p)
+{
+	if (p->upload_id == NULL || p->keep_upload)
+		return;
+	p->keep_upload = 1;
+	if (abort_upload(p, p->upload_id) == 0 && p->opt.prepare != NULL)
+		unlink(p->opt.prepare);
 }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@
 #include "num.h"
 #include "put.h"
 
-enum cmd { C_STREAM, C_COMPLETE, C_ABORT, C_LIST, C_ABORT_UPLOADS, C_HEAD, C_GET };
+enum cmd { C_STREAM, C_COMPLETE, C_ABORT, C_LIST, C_ABORT_UPLOADS, C_HEAD, C_GET,
+    C_HELP, C_VERSION, C_FAILED };
 
 static const char usage_text[] =
     "usage: moma-put [-kv] [-j jobs] [-p part-size] [-r retries] "
@@ -88,113 +90,98 @@ static const char help_text[] =
     "  -h, --help              this help\n"
     "  -V, --version           the version\n";
 
-static _Noreturn void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(EX_USAGE);
-}
-
+/* A usage error: the message, then the usage text; -1. */
 static int
-parse_size(const char *s, uint64_t *out)
+usage_fail(struct put *p, const char *msg)
 {
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1024; end++; break;
-	case 'm': case 'M': mul = MIB; end++; break;
-	case 'g': case 'G': mul = GIB; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end == 'i')
-		end++;
-	if (*end == 'B')
-		end++;
-	if (*end != '\0' || v > UINT64_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
+	p->fail.usage = 1;
+	return msg ? report_fail(p, EX_USAGE, "%s", msg) : report_code(p, EX_USAGE);
 }
 
-/* A number option: in lo..hi, or the usage error. */
-static long
-parse_num(const char *s, const char *what, long lo, long hi)
+/* "K", "M" or "G", alone or with "iB" or "B" after, in either case of the
+ * letter: powers of 1024 (moma-put(1) -p). */
+static const struct num_unit size_units[] = {
+	{ "K", 1024 }, { "Ki", 1024 }, { "KB", 1024 }, { "KiB", 1024 },
+	{ "k", 1024 }, { "ki", 1024 }, { "kB", 1024 }, { "kiB", 1024 },
+	{ "M", MIB }, { "Mi", MIB }, { "MB", MIB }, { "MiB", MIB },
+	{ "m", MIB }, { "mi", MIB }, { "mB", MIB }, { "miB", MIB },
+	{ "G", GIB }, { "Gi", GIB }, { "GB", GIB }, { "GiB", GIB },
+	{ "g", GIB }, { "gi", GIB }, { "gB", GIB }, { "giB", GIB },
+	{ NULL, 0 },
+};
+
+static const struct num_unit duration_units[] = {
+	{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 }, { NULL, 0 },
+};
+
+/* A number option, or a usage error: 0 with *v set, or -1 (recorded). */
+static int
+opt_num(struct put *p, const char *what, const char *s, const struct num_unit *units,
+    uint64_t lo, uint64_t hi, uint64_t *v)
 {
 	char e[NUM_ERR_LEN];
-	uint64_t v;
 
-	if (num_arg(e, sizeof e, what, s, 0, (uint64_t)lo, (uint64_t)hi, &v) != 0) {
-		warnx("%s", e);
-		usage();
-	}
-	return (long)v;
-}
-
-/* "90", "90s", "15m", "1h", "7d": seconds. */
-static long
-parse_duration(const char *s)
-{
-	size_t n = strlen(s);
-	long mul = 1;
-	char num[32];
-
-	if (n == 0 || n >= sizeof num)
-		goto bad;
-	memcpy(num, s, n + 1);
-	switch (num[n - 1]) {
-	case 's': num[--n] = '\0'; break;
-	case 'm': mul = 60; num[--n] = '\0'; break;
-	case 'h': mul = 3600; num[--n] = '\0'; break;
-	case 'd': mul = 86400; num[--n] = '\0'; break;
-	}
-	uint64_t v;
-	if (n == 0 || num_parse(num, 0, 0, 100L * 365 * 86400 / mul, &v) != 0)
-		goto bad;
-	return (long)v * mul;
-bad:
-	warnx("duration '%s': expected N, Ns, Nm, Nh or Nd", s);
-	usage();
+	if ((units ? num_unit_arg(e, sizeof e, what, s, units, lo, hi, v) :
+	    num_arg(e, sizeof e, what, s, 0, lo, hi, v)) == 0)
+		return 0;
+	return usage_fail(p, e);
 }
 
 /* --meta NAME=VALUE: names of [a-z0-9_-] (lower-cased), values of
- * printable ASCII, 2 KiB in all as S3 allows. */
-static void
-add_meta(struct put_opts *o, const char *arg)
+ * printable ASCII, 2 KiB in all as S3 allows.  0, or -1 (recorded). */
+static int
+add_meta(struct put *p, const char *arg)
 {
 	static size_t total;
+	struct put_opts *o = &p->opt;
 	const char *eq = strchr(arg, '=');
 	char *m;
 
 	if (o->nmeta >= META_MAX)
-		errx(EX_USAGE, "--meta: at most %d", META_MAX);
+		return report_fail(p, EX_USAGE, "--meta: at most %d", META_MAX);
 	if (eq == NULL || eq == arg || eq - arg > 128)
-		errx(EX_USAGE, "--meta '%s': expected NAME=VALUE", arg);
+		return report_fail(p, EX_USAGE, "--meta '%s': expected NAME=VALUE", arg);
 	if ((m = strdup(arg)) == NULL)
-		errx(EX_OSERR, "out of memory");
+		return report_fail(p, EX_OSERR, "out of memory");
+	o->meta[o->nmeta++] = m;	/* kept: the options live to the end */
 	for (char *c = m; c < m + (eq - arg); c++) {
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
 		    *c == '-' || *c == '_'))
-			errx(EX_USAGE, "--meta '%s': a name is letters, digits, "
-			    "'-' and '_'", arg);
+			return report_fail(p, EX_USAGE, "--meta '%s': a name is letters, "
+			    "digits, '-' and '_'", arg);
 	}
 	for (const char *c = eq + 1; *c; c++)
 		if (*c < 0x20 || *c > 0x7e)
-			errx(EX_USAGE, "--meta '%s': a value is printable ASCII", arg);
+			return report_fail(p, EX_USAGE, "--meta '%s': a value is printable "
+			    "ASCII", arg);
 	if ((total += strlen(arg) - 1) > 2048)
-		errx(EX_USAGE, "--meta: more than 2 KiB of metadata");
-	o->meta[o->nmeta++] = m;
+		return report_fail(p, EX_USAGE, "--meta: more than 2 KiB of metadata");
+	return 0;
 }
 
-/* getopt_long over argv into p->opt; returns the command. */
+/* After the options: one command, its operand, and the options that go
+ * with it.  cmd, or C_FAILED with p->fail recorded. */
+static enum cmd
+check_args(struct put *p, enum cmd cmd, int ncmd, int argc, char *argv[],
+    const char **uri)
+{
+	const struct put_opts *o = &p->opt;
+
+	if (ncmd > 1 || (ncmd && (argc != 0 || o->prepare)) || (!ncmd && argc != 1))
+		return usage_fail(p, NULL), C_FAILED;
+	if (o->older_than >= 0 && cmd != C_ABORT_UPLOADS)
+		return usage_fail(p, "--older-than goes with --abort-uploads"), C_FAILED;
+	if (o->nmeta && cmd != C_STREAM)
+		return usage_fail(p, "--meta goes with an upload"), C_FAILED;
+	if (cmd == C_STREAM)
+		*uri = argv[0];
+	return cmd;
+}
+
+/* getopt_long over argv into p->opt; returns the command, or C_FAILED
+ * with p->fail recorded. */
 static enum cmd
 parse_args(struct put *p, int argc, char *argv[], const char **uri)
 {
@@ -235,8 +222,10 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 	struct put_opts *o = &p->opt;
 	enum cmd cmd = C_STREAM;
 	int c, ncmd = 0;
+	uint64_t v;
 
-	while ((c = getopt_long(argc, argv, "hj:kp:r:vV", longopts, NULL)) != -1) {
+	while (!p->fail.code &&
+	    (c = getopt_long(argc, argv, "hj:kp:r:vV", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_ABORT: o->abort = optarg; cmd = C_ABORT; ncmd++; break;
 		case O_ABORT_UPLOADS: *uri = optarg; cmd = C_ABORT_UPLOADS; ncmd++; break;
@@ -245,27 +234,31 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case O_ENDPOINT: o->endpoint = optarg; break;
 		case O_HEAD: *uri = optarg; cmd = C_HEAD; ncmd++; break;
 		case O_GET: *uri = optarg; cmd = C_GET; ncmd++; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			cli_help_exit();
-		case 'j': o->jobs = (int)parse_num(optarg, "-j", 1, 64); break;
+		case 'h': return C_HELP;
+		case 'j':
+			if (opt_num(p, "-j", optarg, NULL, 1, 64, &v) == 0)
+				o->jobs = (int)v;
+			break;
 		case 'k': o->insecure = 1; break;
 		case O_LIST: *uri = optarg; cmd = C_LIST; ncmd++; break;
-		case O_META: add_meta(o, optarg); break;
-		case O_OLDER: o->older_than = parse_duration(optarg); break;
+		case O_META: add_meta(p, optarg); break;
+		case O_OLDER:
+			if (opt_num(p, "--older-than", optarg, duration_units, 0,
+			    100ull * 365 * 86400, &v) == 0)
+				o->older_than = (long)v;
+			break;
 		case 'p':
-			if (parse_size(optarg, &o->part_size) != 0 ||
-			    o->part_size < PART_MIN || o->part_size > PART_MAX) {
-				warnx("part size '%s': expected 5M to 5G", optarg);
-				usage();
-			}
+			opt_num(p, "-p", optarg, size_units, PART_MIN, PART_MAX,
+			    &o->part_size);
 			break;
 		case O_PATH_STYLE: o->path_style = 1; break;
 		case O_PREPARE: o->prepare = optarg; break;
 		case O_PROFILE: o->profile = optarg; break;
 		case O_REGION: o->region = optarg; break;
-		case 'r': o->retries = (int)parse_num(optarg, "-r", 0, 100); break;
+		case 'r':
+			if (opt_num(p, "-r", optarg, NULL, 0, 100, &v) == 0)
+				o->retries = (int)v;
+			break;
 		case O_SSE: o->sse = optarg; break;
 		case O_SSE_KMS_KEY_ID: o->sse_kms_key_id = optarg; break;
 		case O_STATS: o->stats = 1; break;
@@ -273,57 +266,46 @@ parse_args(struct put *p, int argc, char *argv[], const char **uri)
 		case O_STORAGE_CLASS: o->storage_class = optarg; break;
 		case 'v': o->verbose = 1; break;
 		case 'V':
-		case O_VERSION:
-			printf("moma-put " MOMA_VERSION "\n");
-			cli_help_exit();
-		default: usage();
+		case O_VERSION: return C_VERSION;
+		default: usage_fail(p, NULL);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (ncmd > 1 || (ncmd && (argc != 0 || o->prepare)) || (!ncmd && argc != 1))
-		usage();
-	if (o->older_than >= 0 && cmd != C_ABORT_UPLOADS) {
-		warnx("--older-than goes with --abort-uploads");
-		usage();
-	}
-	if (o->nmeta && cmd != C_STREAM) {
-		warnx("--meta goes with an upload");
-		usage();
-	}
-	if (cmd == C_STREAM)
-		*uri = argv[0];
-	return cmd;
+	if (p->fail.code)
+		return C_FAILED;
+	return check_args(p, cmd, ncmd, argc - optind, argv + optind, uri);
 }
 
-static void
+/* Statistics, the configuration, the signals.  0, or -1 (recorded). */
+static int
 setup(struct put *p)
 {
 	char errbuf[S3_ERR_LEN];
 	const char *e;
+	uint64_t v;
 
 	/* The clock starts first, so that the stats file also tells of a
 	 * run that ends in its configuration (credentials, region). */
 	stats_init(&p->st);
 	if (p->opt.stats_path && stats_file_arm(p->opt.stats_path, report_pairs, p,
 	    errbuf) != 0)
-		errx(EX_CANTCREAT, "--stats-file %s", errbuf);
+		return report_fail(p, EX_CANTCREAT, "--stats-file %s", errbuf);
 	/* For tests only: a lower part limit makes part-size growth visible
 	 * with megabytes instead of terabytes. */
-	if ((e = getenv("MOMA_PUT_MAX_PARTS")) != NULL && *e)
-		p->opt.max_parts = (unsigned)parse_num(e, "MOMA_PUT_MAX_PARTS", 1, PARTS_MAX);
+	if ((e = getenv("MOMA_PUT_MAX_PARTS")) != NULL && *e) {
+		if (opt_num(p, "MOMA_PUT_MAX_PARTS", e, NULL, 1, PARTS_MAX, &v) != 0)
+			return -1;
+		p->opt.max_parts = (unsigned)v;
+	}
 	/* Before the configuration: the credential chain may ask STS, a
 	 * container agent or the instance metadata service. */
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-		errx(EX_SOFTWARE, "curl_global_init failed");
+		return report_fail(p, EX_SOFTWARE, "curl_global_init failed");
 	if (s3_conf_load(&p->conf, p->opt.profile, p->opt.region, p->opt.endpoint,
 	    errbuf, sizeof errbuf) != 0)
-		errx(EX_CONFIG, "%s", errbuf);
+		return report_fail(p, EX_CONFIG, "%s", errbuf);
 	if (s3_conf_object(&p->conf, p->opt.sse, p->opt.sse_kms_key_id,
-	    p->opt.storage_class, p->opt.path_style, errbuf, sizeof errbuf) != 0) {
-		warnx("%s", errbuf);
-		usage();
-	}
+	    p->opt.storage_class, p->opt.path_style, errbuf, sizeof errbuf) != 0)
+		return usage_fail(p, errbuf);
 	if (p->opt.verbose)
 		warnx("credentials: %s", p->conf.creds.desc);
 	p->conf.insecure = p->opt.insecure;
@@ -332,55 +314,65 @@ setup(struct put *p)
 	srand48((long)(stats_now_ns() ^ (uint64_t)getpid() << 16));
 
 	if ((p->sigfd = sig_install()) < 0)
-		err(EX_OSERR, "pipe");
+		return report_fail(p, EX_OSERR, "pipe: %s", strerror(errno));
+	return 0;
 }
 
 /* --complete STATE: 0 only when the object at the key is the new one. */
 static int
 cmd_complete(struct put *p)
 {
-	int rc;
-
 	p->keep_upload = 1;	/* a state file's upload: --abort only */
-	if (state_read(p, p->opt.complete) != PH_READY)
-		report_fail(p, EX_DATAERR, "%s: the upload was not finished (its "
+	switch (state_read(p, p->opt.complete)) {
+	case -1:
+		return -1;
+	case PH_READY:
+		break;
+	default:
+		return report_fail(p, EX_DATAERR, "%s: the upload was not finished (its "
 		    "--prepare did not end): only --abort can take it", p->opt.complete);
+	}
 	if (sig_caught)
-		report_exit(p, -1);
-	rc = upload_complete(p);
-	if (rc == 0 && !sig_caught) {
+		return report_code(p, -1);
+	if (upload_complete(p) == 0 && !sig_caught) {
 		if (unlink(p->opt.complete) != 0)
 			warn("%s", p->opt.complete);
 		return 0;
 	}
-	warnx("%s: kept: run moma-put --complete %s again (or --abort it)",
-	    p->opt.complete, p->opt.complete);
-	report_exit(p, rc < 0 ? -rc : rc ? rc : -1);
+	return report_fail(p, -1, "%s: kept: run moma-put --complete %s again (or "
+	    "--abort it)", p->opt.complete, p->opt.complete);
 }
 
+/* --abort STATE: 0, or -1 (recorded; 69 if the upload stays). */
 static int
 cmd_abort(struct put *p)
 {
+	int phase, r;
+
 	p->keep_upload = 1;	/* aborted below, on purpose, or kept */
-	if (state_read(p, p->opt.abort) == PH_CREATING) {
+	if ((phase = state_read(p, p->opt.abort)) < 0)
+		return -1;
+	if (phase == PH_CREATING) {
 		/* Killed before Create answered: any upload of the key since
 		 * the run started is its.  A Create sent just before the kill
 		 * may still be running on the server, and its upload appear
 		 * after the listing: until ABORT_GRACE seconds after the run
 		 * started, list again once they have passed. */
-		if (bucket_abort_since(p, p->created) != 0)
-			return EX_UNAVAILABLE;
+		r = bucket_abort_since(p, p->created);
 		time_t left = p->created + ABORT_GRACE - time(NULL);
-		if (left > 0 && left <= ABORT_GRACE) {
+		if (r == 0 && left > 0 && left <= ABORT_GRACE) {
 			if (p->opt.verbose)
 				warnx("%s: listing again in %lld s, for a Create that may "
 				    "still be in flight", p->target.name, (long long)left);
 			sleep((unsigned)left);
-			if (bucket_abort_since(p, p->created) != 0)
-				return EX_UNAVAILABLE;
+			r = bucket_abort_since(p, p->created);
 		}
-	} else if (abort_upload(p, p->upload_id) != 0)
-		return EX_UNAVAILABLE;
+	} else
+		r = abort_upload(p, p->upload_id) != 0;
+	if (r < 0)
+		return -1;
+	if (r > 0)
+		return report_code(p, EX_UNAVAILABLE);	/* said already */
 	if (unlink(p->opt.abort) != 0)
 		warn("%s", p->opt.abort);
 	return 0;
@@ -391,22 +383,41 @@ cmd_stream(struct put *p, const char *uri)
 {
 	char errbuf[S3_ERR_LEN];
 
-	if (s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0) {
-		warnx("%s", errbuf);
-		usage();
-	}
+	if (s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf) != 0)
+		return usage_fail(p, errbuf);
 	if (p->opt.prepare) {
 		p->created = time(NULL);
 		if (state_open(p, p->opt.prepare) != 0 ||
 		    state_write(p, p->opt.prepare, PH_CREATING) != 0)
-			return EX_CANTCREAT;
+			return -1;
 	}
-	upload_stream(p);
-	if (sig_caught)
-		report_exit(p, -1);
-	return 0;
+	if (upload_stream(p) != 0)
+		return -1;
+	return sig_caught ? report_code(p, -1) : 0;
 }
 
+static int
+run(struct put *p, enum cmd cmd, const char *uri)
+{
+	switch (cmd) {
+	case C_STREAM: return cmd_stream(p, uri);
+	case C_COMPLETE: return cmd_complete(p);
+	case C_ABORT: return cmd_abort(p);
+	case C_LIST: return bucket_list(p, uri, 0);
+	case C_ABORT_UPLOADS: return bucket_list(p, uri, 1);
+	case C_HEAD: return bucket_head(p, uri);
+	case C_GET: return bucket_get(p, uri);
+	default: return -1;
+	}
+}
+
+/*
+ * The one way out.  A failure (p->fail) was recorded where it happened
+ * and returned up to here: say it, abort the upload the run opened and
+ * did not keep, give the statistics, and exit with its code; a signal
+ * that arrived is re-raised instead (the --stats-file says 128+N, as a
+ * shell would).  Out of memory is 71 wherever it happened.
+ */
 int
 main(int argc, char *argv[])
 {
@@ -420,27 +431,56 @@ main(int argc, char *argv[])
 	const char *uri = NULL;
 	enum cmd cmd = parse_args(p, argc, argv, &uri);
 	char errbuf[STATS_ERR_LEN];
-	int rc = 0;
+	int ran = 0, code, signalled;
 
-	setup(p);
-	switch (cmd) {
-	case C_STREAM: rc = cmd_stream(p, uri); break;
-	case C_COMPLETE: rc = cmd_complete(p); break;
-	case C_ABORT: rc = cmd_abort(p); break;
-	case C_LIST: rc = bucket_list(p, uri, 0); break;
-	case C_ABORT_UPLOADS: rc = bucket_list(p, uri, 1); break;
-	case C_HEAD: rc = bucket_head(p, uri); break;
-	case C_GET: rc = bucket_get(p, uri); break;
+	if (cmd == C_HELP || cmd == C_VERSION) {
+		if (cmd == C_HELP)
+			printf("%s%s", usage_text, help_text);
+		else
+			printf("moma-put " MOMA_VERSION "\n");
+		cli_help_exit();
 	}
-	report_stats(p);
-	free(p->parts);
-	free(p->upload_id);
-	s3_target_free(&p->target);
-	s3_conf_free(&p->conf);
-	curl_global_cleanup();
-	if (fflush(stdout) != 0 || ferror(stdout))
-		err(EX_IOERR, "stdout");
-	if (stats_file_write(rc, errbuf) != 0)
-		errx(EX_CANTCREAT, "--stats-file %s", errbuf);
-	return rc;
+	if (cmd != C_FAILED && setup(p) == 0) {
+		ran = 1;
+		run(p, cmd, uri);
+	}
+	code = p->fail.code;
+	/* A signal counts when the run failed (a late one after a success
+	 * does not). */
+	signalled = code < 0 || (code != 0 && sig_caught);
+	report_progress_end(p);
+	for (int i = 0; i < p->fail.nlines; i++)
+		warnx("%s", p->fail.line[i]);
+	if (p->fail.usage)
+		fputs(usage_text, stderr);
+	if (ran && code != 0)
+		abort_open(p);
+	if (ran && !p->fail.usage)
+		report_stats(p);
+	if (signalled) {
+		int sig = sig_caught ? (int)sig_caught : SIGTERM;
+
+		if (stats_file_write(128 + sig, errbuf) != 0)
+			warnx("--stats-file %s", errbuf);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		exit(128 + sig);
+	}
+	if (code == 0) {
+		free(p->parts);
+		free(p->upload_id);
+		s3_target_free(&p->target);
+		s3_conf_free(&p->conf);
+		curl_global_cleanup();
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			warn("stdout");
+			code = EX_IOERR;
+		}
+	}
+	if (stats_file_write(code, errbuf) != 0) {
+		warnx("--stats-file %s", errbuf);
+		if (code == 0)
+			code = EX_CANTCREAT;
+	}
+	return code;
 }

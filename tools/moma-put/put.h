@@ -2,7 +2,8 @@
  * put.h - what the files of moma-put share: the run's context (struct
  * put, passed to every function instead of file-scope globals), the
  * signals (sig.c), the part list (parts.c), one HTTP request (xfer.c),
- * the way out (report.c), the part pool and its reader thread (pool.c),
+ * the failure on its way to main and the --stats output (report.c), the
+ * part pool and its reader thread (pool.c),
  * the upload and its commit point (upload.c), the state file (state.c)
  * and the bucket-level commands (bucket.c).  Below them, without struct
  * put: s3.c (configuration, addressing, signing), xml.c, awsconf.c and
@@ -11,6 +12,11 @@
  * The commit point: once CompleteMultipartUpload has been sent, the
  * upload is never aborted by moma-put (only --abort does that); until
  * then any failure or signal aborts it.
+ *
+ * The way out: no function below main() exits.  A failure is recorded
+ * in struct put's fail (its exit code and what to say) and the function
+ * returns -1 (or NULL) up to main(), which says it, aborts an upload the
+ * run opened and did not keep, writes the statistics and exits.
  */
 #ifndef MOMA_PUT_PUT_H
 #define MOMA_PUT_PUT_H
@@ -123,8 +129,21 @@ struct put_opts {
 	long older_than;		/* --abort-uploads: seconds, -1 none */
 };
 
+/* A failure on its way to main(): the first code recorded, and the lines
+ * to say ("moma-put: " before each), in order.  A line holds a state
+ * file's longest line (4 KiB) and a request's where and why whole; only
+ * a longer command-line operand quoted in a message is cut, at 8 KiB. */
+#define FAIL_LINES	3
+struct fail {
+	int code;			/* sysexits code; -1: a signal; 0: none */
+	int usage;			/* the usage text follows the lines */
+	int nlines;
+	char line[FAIL_LINES][8192];
+};
+
 struct put {
 	struct put_opts opt;
+	struct fail fail;
 	struct s3_conf conf;
 	struct s3_target target;
 	struct stats st;
@@ -176,18 +195,18 @@ uint64_t xfer_backoff_ns(int attempt);
 int xfer_nap(uint64_t ns);
 const char *xfer_header(const struct xfer *x, const char *name);
 
-/* abort.c */
+/* abort.c: abort_open aborts the upload the run opened unless kept
+ * (struct put's keep_upload); main() calls it on its way out. */
 int abort_upload(struct put *p, const char *upload_id);
+void abort_open(struct put *p);
 
-/* report.c: messages, statistics and the exit code.  Every failure of
- * the run ends in report_exit, the one way out, which aborts an upload
- * the run opened and did not keep (struct put's keep_upload). */
-_Noreturn void report_fail(struct put *p, int code, const char *fmt, ...)
+/* report.c: failures recorded on their way to main() (struct fail),
+ * statistics.  report_fail and report_verdict record p->fail (the first
+ * code stays, the lines add up) and return -1, for the caller to return. */
+int report_fail(struct put *p, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void report_verdict(struct put *p, const struct xfer *x, const struct verdict *v);
-_Noreturn void report_exit(struct put *p, int code);
-_Noreturn void report_die(struct put *p, const struct xfer *x,
-    const struct verdict *v);
+int report_code(struct put *p, int code);
+int report_verdict(struct put *p, const struct xfer *x, const struct verdict *v);
 void report_stats(struct put *p);
 int report_pairs(void *arg, char *buf, size_t len);
 void report_progress_end(struct put *p);
@@ -198,17 +217,19 @@ void pool_stop(struct put *p);
 void pool_finish(struct put *p);
 uint64_t pool_part_size(const struct pool *pl, unsigned n);
 
-/* upload.c */
-void upload_stream(struct put *p);
+/* upload.c: 0, or -1 with p->fail recorded. */
+int upload_stream(struct put *p);
 int upload_complete(struct put *p);
 
-/* state.c */
+/* state.c: state_read returns the phase; the others 0; all -1 with
+ * p->fail recorded. */
 enum { PH_CREATING, PH_UPLOADING, PH_READY };
 int state_open(struct put *p, const char *path);
 int state_write(struct put *p, const char *path, int phase);
 int state_read(struct put *p, const char *path);
 
-/* bucket.c */
+/* bucket.c: 0, or -1 with p->fail recorded (a missing object: code 66,
+ * nothing to say). */
 int bucket_list(struct put *p, const char *uri, int do_abort);
 int bucket_abort_since(struct put *p, time_t since);
 int bucket_head(struct put *p, const char *uri);

@@ -1,18 +1,14 @@
 /*
- * report.c - the run's way out: a failed request's message, the --stats
- * line and --stats-file pairs, the end of the progress line, and the exit
- * code (a signal that arrived is re-raised instead).  Every failure after
- * the configuration is read leaves through report_exit, which aborts an
- * upload the run opened and did not keep.
+ * report.c - a failure on its way to main() (struct fail: the exit code
+ * and what to say), a failed request's message, the --stats line and
+ * --stats-file pairs, and the end of the progress line.  Nothing here
+ * prints a failure or exits: main() says the recorded lines, aborts what
+ * the run left open and exits, in one place.
  */
 #include <err.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <sysexits.h>
-#include <unistd.h>
 
 #include "put.h"
 
@@ -51,76 +47,49 @@ report_progress_end(struct put *p)
 	p->progress_shown = 0;
 }
 
-/* A failed run leaves nothing behind: the upload it opened is aborted
- * unless kept (Complete sent, --prepare done, or named by a state file),
- * and with it the --prepare state file that describes it. */
-static void
-abort_open(struct put *p)
+static int
+vrecord(struct put *p, int code, const char *fmt, va_list ap)
 {
-	if (p->upload_id == NULL || p->keep_upload)
-		return;
-	p->keep_upload = 1;	/* once: the abort's own failure exits here too */
-	if (abort_upload(p, p->upload_id) == 0 && p->opt.prepare != NULL)
-		unlink(p->opt.prepare);
+	struct fail *f = &p->fail;
+
+	if (f->code == 0)
+		f->code = code;
+	if (f->nlines < FAIL_LINES)
+		vsnprintf(f->line[f->nlines++], sizeof f->line[0], fmt, ap);
+	return -1;
 }
 
-/* The one way out of a failed run (and of a signalled one): abort what
- * it opened, then exit with code; a signal that arrived is re-raised
- * instead.  The --stats-file says exit=128+N for signal N, as a shell
- * would. */
-_Noreturn void
-report_exit(struct put *p, int code)
-{
-	char serr[STATS_ERR_LEN];
-
-	report_progress_end(p);
-	if (code != 0 || sig_caught)
-		abort_open(p);
-	report_stats(p);
-	if (code < 0 || sig_caught) {
-		int sig = sig_caught ? (int)sig_caught : SIGTERM;
-
-		if (stats_file_write(128 + sig, serr) != 0)
-			warnx("--stats-file %s", serr);
-		signal(sig, SIG_DFL);
-		raise(sig);
-		exit(128 + sig);
-	}
-	if (stats_file_write(code, serr) != 0) {
-		warnx("--stats-file %s", serr);
-		if (code == 0)
-			code = EX_CANTCREAT;
-	}
-	exit(code);
-}
-
-void
-report_verdict(struct put *p, const struct xfer *x, const struct verdict *v)
-{
-	char w[256];
-
-	report_progress_end(p);
-	xfer_where(p, x, w, sizeof w);
-	warnx("%s: %s", w, v->msg);
-}
-
-/* Say "moma-put: MESSAGE" and take the way out with code. */
-_Noreturn void
+/* Record code (unless a failure is recorded already) and the line
+ * "MESSAGE", which main() says as "moma-put: MESSAGE".  Returns -1. */
+int
 report_fail(struct put *p, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	report_progress_end(p);
 	va_start(ap, fmt);
-	vwarnx(fmt, ap);
+	vrecord(p, code, fmt, ap);
 	va_end(ap);
-	report_exit(p, code);
+	return -1;
 }
 
-/* Report v for request x and exit with its code (re-raising a signal). */
-_Noreturn void
-report_die(struct put *p, const struct xfer *x, const struct verdict *v)
+/* Record code alone (unless a failure is recorded already): an outcome
+ * with nothing more to say (no such object, a signal, a warning given
+ * already).  Returns -1. */
+int
+report_code(struct put *p, int code)
 {
-	report_verdict(p, x, v);
-	report_exit(p, v->exit);
+	if (p->fail.code == 0)
+		p->fail.code = code;
+	return -1;
+}
+
+/* Record the failure of request x, as "where: why", with its code (-1:
+ * a signal interrupted it).  Returns -1. */
+int
+report_verdict(struct put *p, const struct xfer *x, const struct verdict *v)
+{
+	char w[256];
+
+	xfer_where(p, x, w, sizeof w);
+	return report_fail(p, v->exit, "%s: %s", w, v->msg);
 }

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "num.h"
 #include "put.h"
 
 #define STATE_MAGIC	"moma-put-state 2"
@@ -53,10 +54,11 @@ endpoint_id(const struct put *p)
 /*
  * Create path's temporary file for writing.  A leftover regular file of
  * ours (a run killed while writing) is replaced; anything else there, a
- * symlink above all, is refused.  Returns the fd, or -1 after a message.
+ * symlink above all, is refused.  Returns the fd, or -1 with p->fail
+ * recorded (73).
  */
 static int
-tmp_create(const char *tmp)
+tmp_create(struct put *p, const char *tmp)
 {
 	for (int tries = 0; tries < 2; tries++) {
 		struct stat sb;
@@ -68,16 +70,14 @@ tmp_create(const char *tmp)
 		if (errno != EEXIST)
 			break;
 		if (lstat(tmp, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-		    sb.st_uid != geteuid()) {
-			warnx("%s: exists and is not a leftover state file of "
-			    "ours (a symlink?): refusing to write it", tmp);
-			return -1;
-		}
+		    sb.st_uid != geteuid())
+			return report_fail(p, EX_CANTCREAT, "%s: exists and is not a "
+			    "leftover state file of ours (a symlink?): refusing to "
+			    "write it", tmp);
 		if (unlink(tmp) != 0)
 			break;
 	}
-	warn("%s", tmp);
-	return -1;
+	return report_fail(p, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
 }
 
 static char *
@@ -85,30 +85,31 @@ tmp_name(struct put *p, const char *path)
 {
 	char *tmp;
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
+	if (asprintf(&tmp, "%s.tmp", path) < 0) {
 		report_fail(p, EX_OSERR, "out of memory");
+		return NULL;
+	}
 	return tmp;
 }
 
 /*
  * Before any request of --prepare: the state file must be writable, and
  * must not already describe an upload (that one would be lost).
- * 0, or -1 after a message.
+ * 0, or -1 with p->fail recorded (73).
  */
 int
 state_open(struct put *p, const char *path)
 {
-	char *tmp = tmp_name(p, path);
+	char *tmp;
 	struct stat sb;
 	int fd;
 
-	if (lstat(path, &sb) == 0) {
-		warnx("%s: exists: finish it with --complete or --abort first",
-		    path);
-		free(tmp);
+	if (lstat(path, &sb) == 0)
+		return report_fail(p, EX_CANTCREAT, "%s: exists: finish it with "
+		    "--complete or --abort first", path);
+	if ((tmp = tmp_name(p, path)) == NULL)
 		return -1;
-	}
-	fd = tmp_create(tmp);
+	fd = tmp_create(p, tmp);
 	if (fd >= 0) {
 		close(fd);
 		unlink(tmp);
@@ -119,7 +120,7 @@ state_open(struct put *p, const char *path)
 
 static const char *const phase_name[] = { "creating", "uploading", "ready" };
 
-static void
+static int
 state_print(struct put *p, FILE *f, int phase)
 {
 	fprintf(f, "%s\nphase %s\ncreated %lld\nendpoint %s\nregion %s\n"
@@ -127,12 +128,12 @@ state_print(struct put *p, FILE *f, int phase)
 	    (long long)p->created, endpoint_id(p), p->conf.region,
 	    p->target.bucket, p->target.key);
 	if (phase == PH_CREATING)
-		return;
+		return 0;
 	fprintf(f, "upload-id %s\n", p->upload_id);
 	if (phase != PH_READY)
-		return;
+		return 0;
 	if (parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag) != 0)
-		report_fail(p, EX_SOFTWARE, "MD5 unavailable in libcrypto");
+		return report_fail(p, EX_SOFTWARE, "MD5 unavailable in libcrypto");
 	fprintf(f, "bytes %" PRIu64 "\nsha256 %s\netag %s\nparts %u\n",
 	    p->st.bytes_out, p->sha256, p->etag, p->nparts);
 	for (unsigned i = 1; i <= p->nparts; i++) {
@@ -142,29 +143,30 @@ state_print(struct put *p, FILE *f, int phase)
 		fprintf(f, "%u %" PRIu64 " %s %s\n", i, p->parts[i].size, hex,
 		    p->parts[i].etag);
 	}
+	return 0;
 }
 
 /* Write the state of phase (PH_READY: with the parts) atomically.  0,
- * or -1 after a message; the caller decides about the upload. */
+ * or -1 with p->fail recorded; the caller decides about the upload. */
 int
 state_write(struct put *p, const char *path, int phase)
 {
 	char *tmp = tmp_name(p, path);
 	FILE *f = NULL;
-	int fd = tmp_create(tmp), ok, e = 0;
+	int fd = tmp == NULL ? -1 : tmp_create(p, tmp), ok, e = 0;
 
 	ok = fd >= 0 && (f = fdopen(fd, "w")) != NULL;
 	if (ok) {
-		state_print(p, f, phase);
-		ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
+		ok = state_print(p, f, phase) == 0;
+		ok = ok && fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
 		e = errno;
 		ok = fclose(f) == 0 && ok;
 		fd = -1;
 		ok = ok && rename(tmp, path) == 0;
 		if (!ok)
-			warnx("%s: %s", path, strerror(e ? e : errno));
+			report_fail(p, EX_CANTCREAT, "%s: %s", path, strerror(e ? e : errno));
 	} else if (fd >= 0) {
-		warn("%s", tmp);
+		report_fail(p, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
 		close(fd);
 	}
 	if (!ok && f != NULL)
@@ -175,6 +177,8 @@ state_write(struct put *p, const char *path, int phase)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* The reader records its first complaint and from then on reads nothing:
+ * every step after it is a no-op, and state_read returns -1. */
 struct reader {
 	struct put *p;
 	FILE *f;
@@ -182,31 +186,39 @@ struct reader {
 	char *line;
 	size_t cap;
 	unsigned lineno;
+	int failed;
 };
 
-static _Noreturn void
+static void
 bad(struct reader *r, const char *why)
 {
-	report_fail(r->p, EX_DATAERR, "%s: line %u: %s: not a valid moma-put state file",
-	    r->path, r->lineno, why);
+	if (!r->failed)
+		report_fail(r->p, EX_DATAERR, "%s: line %u: %s: not a valid moma-put "
+		    "state file", r->path, r->lineno, why);
+	r->failed = 1;
 }
 
-/* The next line, whole, without control characters. */
+/* The next line, whole, without control characters ("" once failed). */
 static char *
 next_line(struct reader *r)
 {
-	ssize_t len = getline(&r->line, &r->cap, r->f);
+	ssize_t len;
 
+	if (r->failed)
+		return "";
+	len = getline(&r->line, &r->cap, r->f);
 	r->lineno++;
-	if (len <= 0 || len > LINE_MAX_LEN || r->line[len - 1] != '\n')
+	if (len <= 0 || len > LINE_MAX_LEN || r->line[len - 1] != '\n') {
 		bad(r, "truncated or overlong line");
+		return "";
+	}
 	r->line[len - 1] = '\0';
 	if ((size_t)(len - 1) != strlen(r->line))
 		bad(r, "NUL byte");
-	for (char *c = r->line; *c; c++)
+	for (char *c = r->line; *c && !r->failed; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			bad(r, "control character");
-	return r->line;
+	return r->failed ? "" : r->line;
 }
 
 /* The next line, which must be "name value"; returns the value. */
@@ -214,25 +226,24 @@ static char *
 field(struct reader *r, const char *name)
 {
 	size_t n = strlen(name);
-	char why[96];
+	char why[96], *l = next_line(r);
 
-	next_line(r);
-	if (strncmp(r->line, name, n) != 0 || r->line[n] != ' ' || r->line[n + 1] == '\0') {
+	if (r->failed)
+		return "";
+	if (strncmp(l, name, n) != 0 || l[n] != ' ' || l[n + 1] == '\0') {
 		snprintf(why, sizeof why, "expected '%s'", name);
 		bad(r, why);
+		return "";
 	}
-	return r->line + n + 1;
+	return l + n + 1;
 }
 
 static uint64_t
 number(struct reader *r, const char *s, uint64_t max)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v = 0;
 
-	errno = 0;
-	if (*s < '0' || *s > '9' || (v = strtoull(s, &end, 10), errno) ||
-	    *end != '\0' || v > max)
+	if (!r->failed && num_parse(s, 0, 0, max, &v) != 0)
 		bad(r, "bad number");
 	return v;
 }
@@ -247,75 +258,129 @@ hexval(char c)
 static void
 read_part(struct reader *r, struct put *p, unsigned i)
 {
-	char want[16], md5hex[33], etag[72], tail;
+	char want[16], md5hex[33], etag[72], tail, *l = next_line(r);
 	unsigned char md5[16];
 	uint64_t size;
 
-	next_line(r);
+	if (r->failed)
+		return;
 	snprintf(want, sizeof want, "%u ", i);
-	if (strncmp(r->line, want, strlen(want)) != 0)
+	if (strncmp(l, want, strlen(want)) != 0) {
 		bad(r, "parts out of order");
-	if (sscanf(r->line + strlen(want), "%" SCNu64 " %32s %71s%c", &size,
+		return;
+	}
+	if (sscanf(l + strlen(want), "%" SCNu64 " %32s %71s%c", &size,
 	    md5hex, etag, &tail) != 3 || strlen(md5hex) != 32 || !parts_etag_ok(etag) ||
-	    size > PART_MAX)
+	    size > PART_MAX) {
 		bad(r, "bad part line");
+		return;
+	}
 	for (int k = 0; k < 16; k++) {
 		int hi = hexval(md5hex[2 * k]), lo = hexval(md5hex[2 * k + 1]);
 
-		if (hi < 0 || lo < 0)
+		if (hi < 0 || lo < 0) {
 			bad(r, "bad MD5");
+			return;
+		}
 		md5[k] = (unsigned char)(hi << 4 | lo);
 	}
-	if (parts_record(p, i, size, md5, etag) != 0)
+	if (parts_record(p, i, size, md5, etag) != 0) {
 		report_fail(p, EX_OSERR, "out of memory");
+		r->failed = 1;
+	}
 }
 
 /* The endpoint, region, bucket and key of the state, against the
- * current configuration: a mismatch exits 65 before any request. */
+ * current configuration: a mismatch is 65, before any request. */
 static void
 read_target(struct reader *r, struct put *p)
 {
-	char *v, *uri, errbuf[S3_ERR_LEN], *bucket;
+	char *v, *uri = NULL, errbuf[S3_ERR_LEN], *bucket;
 	int n;
 
 	v = field(r, "endpoint");
-	if (strcmp(v, endpoint_id(p)) != 0)
+	if (!r->failed && strcmp(v, endpoint_id(p)) != 0) {
 		report_fail(p, EX_DATAERR, "%s: the upload is at endpoint %s, but the "
 		    "configuration names %s: refusing to send anything",
 		    r->path, v, endpoint_id(p));
+		r->failed = 1;
+	}
 	v = field(r, "region");
-	if (strcmp(v, p->conf.region) != 0)
+	if (!r->failed && strcmp(v, p->conf.region) != 0) {
 		report_fail(p, EX_DATAERR, "%s: the upload is in region %s, but the "
 		    "configuration names %s: refusing to send anything",
 		    r->path, v, p->conf.region);
-	if ((bucket = strdup(field(r, "bucket"))) == NULL)
-		report_fail(p, EX_OSERR, "out of memory");
+		r->failed = 1;
+	}
+	bucket = strdup(field(r, "bucket"));
 	v = field(r, "key");
-	if (asprintf(&uri, "s3://%s/%s", bucket, v) < 0)
+	if (r->failed) {
+		free(bucket);
+		return;
+	}
+	if (bucket == NULL || asprintf(&uri, "s3://%s/%s", bucket, v) < 0) {
+		free(bucket);
 		report_fail(p, EX_OSERR, "out of memory");
+		r->failed = 1;
+		return;
+	}
 	n = s3_target_parse(uri, &p->conf, &p->target, errbuf, sizeof errbuf);
 	free(uri);
 	free(bucket);
-	if (n != 0)
+	if (n != 0) {
 		report_fail(p, EX_DATAERR, "%s: line %u: %s", r->path, r->lineno, errbuf);
+		r->failed = 1;
+	}
+}
+
+/* A ready state's bytes, sha256, etag and parts, the etag checked. */
+static void
+read_ready(struct reader *r, struct put *p)
+{
+	char *v, want_etag[64];
+
+	p->st.bytes_out = number(r, field(r, "bytes"), OBJECT_MAX);
+	v = field(r, "sha256");
+	if (!r->failed && (strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64))
+		bad(r, "bad sha256");
+	if (!r->failed)
+		memcpy(p->sha256, v, 65);
+	v = field(r, "etag");
+	if (!r->failed && strlen(v) >= sizeof want_etag)
+		bad(r, "bad etag");
+	if (r->failed)
+		return;
+	memcpy(want_etag, v, strlen(v) + 1);
+	p->nparts = (unsigned)number(r, field(r, "parts"), PARTS_MAX);
+	if (!r->failed && p->nparts == 0)
+		bad(r, "no parts");
+	for (unsigned i = 1; i <= p->nparts && !r->failed; i++)
+		read_part(r, p, i);
+	if (r->failed)
+		return;
+	if (parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag) != 0) {
+		report_fail(p, EX_SOFTWARE, "MD5 unavailable in libcrypto");
+		r->failed = 1;
+	} else if (strcmp(want_etag, p->etag) != 0)
+		bad(r, "etag does not match the parts");
 }
 
 /*
  * Read a state file written by --prepare into p (target, created,
  * upload_id, parts, sha256, etag); returns its phase (PH_READY: every
- * part was stored; PH_CREATING: no upload id).  Exits 66 if it cannot be
- * opened, 65 if it is not a valid state file or names another endpoint
- * than the configuration.
+ * part was stored; PH_CREATING: no upload id), or -1 with p->fail
+ * recorded: 66 if it cannot be opened, 65 if it is not a valid state
+ * file or names another endpoint than the configuration.
  */
 int
 state_read(struct put *p, const char *path)
 {
 	struct reader r = { .p = p, .path = path };
-	char *v, want_etag[64];
+	char *v;
 	int phase = -1;
 
 	if ((r.f = fopen(path, "re")) == NULL)
-		report_fail(p, EX_NOINPUT, "%s: %s", path, strerror(errno));
+		return report_fail(p, EX_NOINPUT, "%s: %s", path, strerror(errno));
 	r.lineno++;
 	if (getline(&r.line, &r.cap, r.f) <= 0 ||
 	    strcmp(r.line, STATE_MAGIC "\n") != 0)
@@ -328,39 +393,24 @@ state_read(struct put *p, const char *path)
 		bad(&r, "unknown phase");
 	p->created = (time_t)number(&r, field(&r, "created"), INT64_MAX);
 	read_target(&r, p);
-	if (phase == PH_CREATING)
-		goto end;
-	v = field(&r, "upload-id");
-	if (strlen(v) >= 512 || strchr(v, ' ') != NULL)
-		bad(&r, "bad upload id");
-	if ((p->upload_id = strdup(v)) == NULL)
-		report_fail(p, EX_OSERR, "out of memory");
-	if (phase == PH_READY) {
-		p->st.bytes_out = number(&r, field(&r, "bytes"), OBJECT_MAX);
-		v = field(&r, "sha256");
-		if (strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
-			bad(&r, "bad sha256");
-		memcpy(p->sha256, v, 65);
-		v = field(&r, "etag");
-		if (strlen(v) >= sizeof want_etag)
-			bad(&r, "bad etag");
-		memcpy(want_etag, v, strlen(v) + 1);
-		p->nparts = (unsigned)number(&r, field(&r, "parts"), PARTS_MAX);
-		if (p->nparts == 0)
-			bad(&r, "no parts");
-		for (unsigned i = 1; i <= p->nparts; i++)
-			read_part(&r, p, i);
-		if (parts_etag(p->parts, p->nparts, p->etag, sizeof p->etag) != 0)
-			report_fail(p, EX_SOFTWARE, "MD5 unavailable in libcrypto");
-		if (strcmp(want_etag, p->etag) != 0)
-			bad(&r, "etag does not match the parts");
+	if (phase != PH_CREATING) {
+		v = field(&r, "upload-id");
+		if (!r.failed && (strlen(v) >= 512 || strchr(v, ' ') != NULL))
+			bad(&r, "bad upload id");
+		if (!r.failed && (p->upload_id = strdup(v)) == NULL) {
+			report_fail(p, EX_OSERR, "out of memory");
+			r.failed = 1;
+		}
 	}
-end:
-	if (getline(&r.line, &r.cap, r.f) != -1)
+	if (phase == PH_READY)
+		read_ready(&r, p);
+	if (!r.failed && getline(&r.line, &r.cap, r.f) != -1)
 		bad(&r, "trailing data");
-	if (ferror(r.f))
+	if (!r.failed && ferror(r.f)) {
 		report_fail(p, EX_IOERR, "%s: %s", path, strerror(errno));
+		r.failed = 1;
+	}
 	fclose(r.f);
 	free(r.line);
-	return phase;
+	return r.failed ? -1 : phase;
 }

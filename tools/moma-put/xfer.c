@@ -1,7 +1,8 @@
 /*
  * xfer.c - one S3 request: its libcurl handle and callbacks, the verdict
- * on its answer, synchronous retries with backoff, request URLs, and the
- * run's exit paths (messages, statistics, re-raised signals).
+ * on its answer, synchronous retries with backoff, request URLs, and
+ * where a failed request is ("s3://b/k: part 3: UploadPart").  No exit:
+ * a request's failure is a verdict for the caller.
  */
 #include <err.h>
 #include <errno.h>
@@ -19,10 +20,14 @@
 #define BACKOFF_BASE_NS	200000000ull		/* 0.2 s, doubled per attempt */
 #define BACKOFF_CAP_NS	10000000000ull		/* 10 s */
 
-static const char *const opname[] = {
-	"PutObject", "CreateMultipartUpload", "UploadPart",
-	"CompleteMultipartUpload", "AbortMultipartUpload", "HeadObject",
-	"ListMultipartUploads", "CopyObject",
+/* By enum op (put.h), which has one name more than this table had: a
+ * failed --get read past its end. */
+static const char *const opname[OP_GET + 1] = {
+	[OP_PUT] = "PutObject", [OP_CREATE] = "CreateMultipartUpload",
+	[OP_PART] = "UploadPart", [OP_COMPLETE] = "CompleteMultipartUpload",
+	[OP_ABORT] = "AbortMultipartUpload", [OP_HEAD] = "HeadObject",
+	[OP_LIST] = "ListMultipartUploads", [OP_COPY] = "CopyObject",
+	[OP_GET] = "GetObject",
 };
 
 uint64_t
@@ -391,6 +396,9 @@ judge_curl(struct put *p, struct xfer *x, CURLcode rc, struct verdict *v)
 		v->exit = EX_TEMPFAIL;
 		snprintf(v->msg, sizeof v->msg, "no answer %d s after signal %d",
 		    COMPLETE_GRACE_S, (int)sig_caught);
+		return -1;
+	case CURLE_OUT_OF_MEMORY:
+		v->exit = EX_OSERR;	/* 71, as everywhere */
 		return -1;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
