@@ -838,21 +838,6 @@ dump_pairs(void *arg, char *buf, size_t len)
 	return stats_summary(&st, "records", opt.reverse ? "messages" : "lines", buf, len);
 }
 
-/* -r on fd: JSON lines to a frame stream, never to a terminal.  0, or
- * -1 with dump_err set. */
-static int
-reverse_fd(int fd)
-{
-	FILE *f;
-
-	if (isatty(STDOUT_FILENO))
-		return cli_failx(&dump_err, EX_USAGE,
-		    "refusing to write a binary frame stream to a terminal");
-	if ((f = fdopen(fd, "r")) == NULL)
-		return cli_fail(&dump_err, EX_OSERR, "fdopen");
-	return reverse(f);
-}
-
 /* After the run: the output flushed and closed, --stats.  0, or -1 with
  * dump_err set. */
 static int
@@ -896,7 +881,7 @@ main(int argc, char *argv[])
 		cli_failx(&dump_err, EX_CANTCREAT, "--stats-file %s", serr);
 		goto fail;
 	}
-	if ((opt.reverse ? reverse_fd(fd) : dump(fd)) != 0 || finish() != 0)
+	if ((opt.reverse ? reverse(fd) : dump(fd)) != 0 || finish() != 0)
 		goto fail;
 	if (stats_file_write(0, serr) == 0)
 		return 0;

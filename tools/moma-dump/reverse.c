@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "moma-dump.h"
 
@@ -323,10 +324,18 @@ rev_lines(struct rev *r, FILE *f)
 }
 
 int
-reverse(FILE *f)
+reverse(int fd)
 {
 	static struct rev r;
-	int rc = rev_lines(&r, f);
+	FILE *f;
+	int rc;
+
+	if (isatty(STDOUT_FILENO))
+		return cli_failx(&dump_err, EX_USAGE,
+		    "refusing to write a binary frame stream to a terminal");
+	if ((f = fdopen(fd, "r")) == NULL)
+		return cli_fail(&dump_err, EX_OSERR, "fdopen");
+	rc = rev_lines(&r, f);
 
 	if (rc == 0 && !r.opened) {
 		default_header(&r.h);
