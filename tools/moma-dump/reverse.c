@@ -336,7 +336,6 @@ reverse(int fd)
 	if ((f = fdopen(fd, "r")) == NULL)
 		return cli_fail(&dump_err, EX_OSERR, "fdopen");
 	rc = rev_lines(&r, f);
-
 	if (rc == 0 && !r.opened) {
 		default_header(&r.h);
 		rc = rev_open(&r);
