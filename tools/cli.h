@@ -1,20 +1,78 @@
 /*
- * cli.h - what every tool's main file does alike and libshared may not
- * (libshared never prints nor exits): leave after --help or --version,
- * and take a number option or leave with the usage.
- * Header-only, for the main files under tools/.
+ * cli.h - what every tool does alike and libshared may not (libshared
+ * never prints nor exits): record a failure for main to report, leave
+ * after --help or --version, and take a number option or leave with the
+ * usage.  Header-only, for the files under tools/.
  */
 #ifndef MOMA_CLI_H
 #define MOMA_CLI_H
 
 #include <err.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "io.h"
 #include "num.h"
+
+/* Room for a failure's message: a path of PATH_MAX bytes and its reason. */
+#define CLI_ERR_LEN	(4096 + 512)
+
+/*
+ * A run's failure, recorded where it happens and returned up to main,
+ * the one place a tool prints it ("PROG: MSG", warnx(3)) and exits with
+ * code (redis anet's error buffer; moma-fetch's struct fetch has its own).
+ */
+struct cli_err {
+	int code;		/* sysexits(3), or io_write_exit()'s; 0: none yet */
+	char msg[CLI_ERR_LEN];	/* as err(3) words it, without the program name */
+};
+
+/* The first failure is the cause and is kept; what follows is its echo.
+ * errnum < 0: no ": strerror(errnum)" after the message. */
+__attribute__((format(printf, 4, 0))) static inline int
+cli_vfail(struct cli_err *e, int code, int errnum, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (e->code != 0)
+		return -1;
+	e->code = code;
+	n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	if (errnum >= 0 && n >= 0 && (size_t)n < sizeof e->msg)
+		snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", strerror(errnum));
+	return -1;
+}
+
+/* Record code and the message with ": strerror(errno)" after it, as
+ * err(3) would print it; returns -1. */
+__attribute__((format(printf, 3, 4))) static inline int
+cli_fail(struct cli_err *e, int code, const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vfail(e, code, errnum, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Record code and the message, as errx(3) would print it; returns -1. */
+__attribute__((format(printf, 3, 4))) static inline int
+cli_failx(struct cli_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vfail(e, code, -1, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 /* After --help or --version: exit 0 only if standard output took it all
  * (a full disk: 74, with the reason). */

@@ -47,15 +47,7 @@ static struct {
 
 struct stats st;
 struct io_out out;
-
-/* On an error exit, what was decoded before the error still goes out:
- * the last good record is the best clue to what broke. */
-static void
-flush_at_exit(void)
-{
-	if (out.buf)
-		io_out_flush(&out);
-}
+struct cli_err dump_err;
 
 static _Noreturn void
 usage(int code)
@@ -84,23 +76,45 @@ usage(int code)
 }
 
 /* ---- a growable line buffer ---------------------------------------------- */
-struct sb { char *p; size_t len, cap; };
+
+/*
+ * One output line.  Like a stdio stream's error flag, bad is sticky: the
+ * first failure (recorded in dump_err) makes every later append a no-op
+ * and emit() returns it, so the appends need no checks; the callers of
+ * sb_need that write into the line themselves check its result.
+ */
+struct sb { char *p; size_t len, cap; int bad; };
 static struct sb line;
 
-static void
+/* Mark the line bad after a failure was recorded; returns -1. */
+static int
+sb_fail(struct sb *b, int rc)
+{
+	b->bad = 1;
+	return rc;
+}
+
+/* Room for n more bytes: 0, or -1 (the line bad). */
+static int
 sb_need(struct sb *b, size_t n)
 {
+	char *np;
+
+	if (b->bad)
+		return -1;
 	if (b->cap - b->len >= n)
-		return;
+		return 0;
 	size_t cap = b->cap ? b->cap : 4096;
 	while (cap - b->len < n) {
 		if (cap > ((size_t)64 << 20))
-			errx(EX_SOFTWARE, "output line over 64 MiB");
+			return sb_fail(b, cli_failx(&dump_err, EX_SOFTWARE, "output line over 64 MiB"));
 		cap *= 2;
 	}
-	if ((b->p = realloc(b->p, cap)) == NULL)
-		err(EX_OSERR, "out of memory");
+	if ((np = realloc(b->p, cap)) == NULL)
+		return sb_fail(b, cli_fail(&dump_err, EX_OSERR, "out of memory"));
+	b->p = np;
 	b->cap = cap;
+	return 0;
 }
 
 __attribute__((format(printf, 2, 3))) static void
@@ -109,14 +123,18 @@ sb_printf(struct sb *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	sb_need(b, 256);
+	if (sb_need(b, 256) != 0)
+		return;
 	va_start(ap, fmt);
 	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		errx(EX_SOFTWARE, "format error");
+	if (n < 0) {
+		sb_fail(b, cli_failx(&dump_err, EX_SOFTWARE, "format error"));
+		return;
+	}
 	if ((size_t)n >= b->cap - b->len) {
-		sb_need(b, (size_t)n + 1);
+		if (sb_need(b, (size_t)n + 1) != 0)
+			return;
 		va_start(ap, fmt);
 		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
 		va_end(ap);
@@ -129,10 +147,13 @@ sb_jstr(struct sb *b, const uint8_t *s, size_t n)
 {
 	long w;
 
-	sb_need(b, n * 6 + 3);
+	if (sb_need(b, n * 6 + 3) != 0)
+		return;
 	w = tlv_json_string(s, n, b->p + b->len, b->cap - b->len);
-	if (w < 0)
-		errx(EX_SOFTWARE, "JSON string overflow");
+	if (w < 0) {
+		sb_fail(b, cli_failx(&dump_err, EX_SOFTWARE, "JSON string overflow"));
+		return;
+	}
 	b->len += (size_t)w;
 }
 
@@ -140,7 +161,8 @@ sb_jstr(struct sb *b, const uint8_t *s, size_t n)
 static inline void
 sb_put(struct sb *b, const char *s, size_t n)
 {
-	sb_need(b, n);
+	if (sb_need(b, n) != 0)
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 }
@@ -190,7 +212,7 @@ put_i64(char *o, int64_t v)
 #define TIME_OUT 40	/* put_time's most: 37 characters and quotes, or 20 digits */
 
 /* The time t at o as "YYYY-MM-DDTHH:MM:SSZ" (or Unix seconds outside
- * years 0..9999); returns the end. */
+ * years 0..9999); returns the end (o, and the line bad, on failure). */
 static char *
 time_text(char *o, int64_t t, char *keep, size_t *keep_n)
 {
@@ -203,8 +225,10 @@ time_text(char *o, int64_t t, char *keep, size_t *keep_n)
 	if (y < 0 || y > 9999)
 		return put_i64(o, t);
 	int n = dvbtime_format(t, s + 1, sizeof s - 2);
-	if (n < 0 || (size_t)n > sizeof s - 3)
-		errx(EX_SOFTWARE, "time format overflow");
+	if (n < 0 || (size_t)n > sizeof s - 3) {
+		sb_fail(&line, cli_failx(&dump_err, EX_SOFTWARE, "time format overflow"));
+		return o;
+	}
 	s[0] = '"';
 	s[n + 1] = '"';
 	memcpy(keep, s, (size_t)n + 2);
@@ -240,7 +264,8 @@ sb_time(struct sb *b, const char *key, int64_t t, int slot)
 {
 	size_t k = strlen(key);
 
-	sb_need(b, k + 4 + TIME_OUT);
+	if (sb_need(b, k + 4 + TIME_OUT) != 0)
+		return;
 	b->p[b->len++] = ',';
 	b->p[b->len++] = '"';
 	memcpy(b->p + b->len, key, k);
@@ -250,13 +275,16 @@ sb_time(struct sb *b, const char *key, int64_t t, int slot)
 	b->len = (size_t)(put_time(b->p + b->len, t, slot) - b->p);
 }
 
-static void
+/* The line out, with its newline: 0, or -1 (dump_err set) if the line
+ * went bad or the write failed. */
+static int
 emit(void)
 {
-	sb_need(&line, 1);
+	if (sb_need(&line, 1) != 0)
+		return -1;
 	line.p[line.len++] = '\n';
 	if (io_out_write(&out, line.p, line.len) != 0)
-		err(io_write_exit(errno), "write error");
+		return cli_fail(&dump_err, io_write_exit(errno), "write error");
 	line.len = 0;
 	st.units_out++;
 	if (opt.progress && (st.records & 0xfff) == 0) {
@@ -264,13 +292,16 @@ emit(void)
 		if (stats_progress(&st, "records", s, sizeof s))
 			fprintf(stderr, "\rmoma-dump: %s ", s);
 	}
+	return 0;
 }
 
 static void
 hex(struct sb *b, const uint8_t *p, size_t n)
 {
 	static const char h[] = "0123456789abcdef";
-	sb_need(b, 2 * n + 2);
+
+	if (sb_need(b, 2 * n + 2) != 0)
+		return;
 	b->p[b->len++] = '"';
 	for (size_t i = 0; i < n; i++) {
 		b->p[b->len++] = h[p[i] >> 4];
@@ -311,11 +342,13 @@ storables_jansson(const uint8_t *s, size_t n)
 #define MSG_OUT (160 + 8 * 20 + 2 * TIME_OUT)
 
 /* One message line: the frame's number and fields, then storables,
- * written straight into line (one sb_need for all). */
-static void
+ * written straight into line (one sb_need for all).  0, or -1 with
+ * dump_err set. */
+static int
 dump_message(uint64_t frame, const struct frame_msg *m)
 {
-	sb_need(&line, MSG_OUT + m->storables_len + 2);
+	if (sb_need(&line, MSG_OUT + m->storables_len + 2) != 0)
+		return -1;
 	char *o = line.p + line.len;
 	o = PUT_LIT(o, "{\"type\":\"message\",\"frame\":");
 	o = put_u64(o, frame);
@@ -348,9 +381,25 @@ dump_message(uint64_t frame, const struct frame_msg *m)
 		storables_jansson(m->storables, m->storables_len);
 		SB_LIT(&line, "}");
 	}
-	emit();
+	return emit();
 }
 
+/* Why a frame reader stopped (rc < 0; ferr, message cur_id), recorded;
+ * returns -1. */
+static int
+frames_fail(int rc, const char *ferr, int64_t cur_id)
+{
+	if (rc == FRAME_EIO)
+		return cli_fail(&dump_err, EX_IOERR, "read error");
+	if (rc != FRAME_EDATA)
+		return cli_failx(&dump_err, EX_OSERR, "out of memory");
+	if (cur_id >= 0)
+		return cli_failx(&dump_err, EX_DATAERR, "%s (message %" PRId64 ")", ferr, cur_id);
+	return cli_failx(&dump_err, EX_DATAERR, "%s", ferr);
+}
+
+/* A frame stream to JSON lines: header, messages, end.  0, or -1 with
+ * dump_err set. */
 static int
 dump_frames(struct io_in *in)
 {
@@ -360,11 +409,8 @@ dump_frames(struct io_in *in)
 	char ferr[FRAME_ERR_LEN];
 	int rc;
 
-	rc = frame_reader_open(&fr, in, &h, ferr);
-	if (rc == FRAME_EIO)
-		err(EX_IOERR, "read error");
-	if (rc != FRAME_OK)
-		errx(rc == FRAME_EDATA ? EX_DATAERR : EX_OSERR, "%s", rc == FRAME_EDATA ? ferr : "out of memory");
+	if ((rc = frame_reader_open(&fr, in, &h, ferr)) != FRAME_OK)
+		return frames_fail(rc, ferr, -1);
 	sb_printf(&line, "{\"type\":\"header\",\"version\":%u,\"network_id\":%u,\"date\":",
 	    h.version, h.network_id);
 	sb_jstr(&line, (const uint8_t *)h.date, strlen(h.date));
@@ -374,27 +420,21 @@ dump_frames(struct io_in *in)
 	sb_printf(&line, ",\"producer\":");
 	sb_jstr(&line, (const uint8_t *)h.producer, strlen(h.producer));
 	sb_printf(&line, "}");
-	emit();
+	if (emit() != 0)
+		return -1;
 
 	while ((rc = frame_read(&fr, &m, ferr)) == 1) {
 		st.records++;
-		dump_message(fr.nmsg, &m);
+		if (dump_message(fr.nmsg, &m) != 0)
+			return -1;
 		if (opt.count && st.records >= opt.count)
 			return 0;
 	}
-	if (rc == FRAME_EIO)
-		err(EX_IOERR, "read error");
-	if (rc == FRAME_ENOMEM)
-		errx(EX_OSERR, "out of memory");
-	if (rc == FRAME_EDATA) {
-		if (fr.cur_id >= 0)
-			errx(EX_DATAERR, "%s (message %" PRId64 ")", ferr, fr.cur_id);
-		errx(EX_DATAERR, "%s", ferr);
-	}
+	if (rc < 0)
+		return frames_fail(rc, ferr, fr.cur_id);
 	sb_printf(&line, "{\"type\":\"end\",\"count\":%" PRIu64 ",\"checksum\":\"0x%08x\"}",
 	    fr.nmsg, fr.crc);
-	emit();
-	return 0;
+	return emit();
 }
 
 /* ---- sections -> JSON ------------------------------------------------------ */
@@ -410,8 +450,8 @@ static struct {
 
 /* The reassembled body of the message whose last segment is p: checked
  * (items, and the header's group offsets against them) and rendered as
- * ,"storables":{...}.  Exits 65 on error. */
-static void
+ * ,"storables":{...}.  0, or -1 with dump_err set (65 for a bad body). */
+static int
 section_storables(const uint8_t *p, unsigned long long off)
 {
 	char terr[TLV_ERR_LEN];
@@ -419,7 +459,8 @@ section_storables(const uint8_t *p, unsigned long long off)
 	size_t body_len = sd.body_len;
 
 	if (tlv_validate(body, body_len, terr) != 0)
-		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, sd.nsec, terr);
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: section %" PRIu64 ": %s",
+		    off, sd.nsec, terr);
 	/* The offsets must be those the registry's grouping gives. */
 	uint16_t o[3] = { TLV_NO_OFFSET, TLV_NO_OFFSET, TLV_NO_OFFSET };
 	for (size_t i = 0; i < body_len; i += 2u + body[i + 1]) {
@@ -429,16 +470,18 @@ section_storables(const uint8_t *p, unsigned long long off)
 	}
 	if (o[0] != sec_get_offset_appearance(p) || o[1] != sec_get_offset_filter(p) ||
 	    o[2] != sec_get_offset_addressee(p))
-		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": offsets %u/%u/%u do not "
-		    "match the body's groups %u/%u/%u", off, sd.nsec,
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: section %" PRIu64 ": offsets "
+		    "%u/%u/%u do not match the body's groups %u/%u/%u", off, sd.nsec,
 		    sec_get_offset_appearance(p), sec_get_offset_filter(p),
 		    sec_get_offset_addressee(p), o[0], o[1], o[2]);
-	sb_need(&line, body_len * 6 + 64);
+	if (sb_need(&line, body_len * 6 + 64) != 0)
+		return -1;
 	SB_LIT(&line, ",\"storables\":");
 	long w = tlv_to_json(body, body_len, line.p + line.len, line.cap - line.len);
 	if (w < 0)
-		errx(EX_SOFTWARE, "storables rendering overflow");
+		return sb_fail(&line, cli_failx(&dump_err, EX_SOFTWARE, "storables rendering overflow"));
 	line.len += (size_t)w;
+	return 0;
 }
 
 /* A section line's most bytes but its storables: 300 of names and
@@ -459,50 +502,66 @@ put_hex32(char *o, uint32_t x)
 }
 
 /*
- * Check and print the section at p (avail readable bytes), found at byte
- * off of the input: a section file offset, or in a transport stream the
- * offset of the packet in which the section starts.  Exits 65 on error.
+ * Check the section at p (avail readable bytes, found at byte off) and
+ * add its segment of the body to the message being reassembled.  0, or
+ * -1 with dump_err set (65 for a bad section).
  */
-static void
-dump_section(const uint8_t *p, size_t avail, unsigned long long off)
+static int
+section_collect(const uint8_t *p, size_t avail, unsigned long long off)
 {
 	char serr[SEC_ERR_LEN];
-	size_t need;
+	size_t need, blen;
+	uint8_t idx, total, *nb;
 
 	sd.nsec++;
 	if (sec_validate(p, avail, &need, serr) != 0)
-		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": %s", off, sd.nsec, serr);
-	size_t blen = sec_get_body_len(p);
-	uint8_t idx = sec_get_index(p), total = sec_get_total_count(p);
-	int64_t vs, ve;
-
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: section %" PRIu64 ": %s",
+		    off, sd.nsec, serr);
+	blen = sec_get_body_len(p);
+	idx = sec_get_index(p);
+	total = sec_get_total_count(p);
 	/* Segments of one message come in order, with the same header. */
 	if (sd.expect_next != 0 && (idx != sd.expect_next || total != sd.cur_total ||
 	    memcmp(sd.cur_hdr + 5, p + 5, SEC_HEADER_LEN - 5) != 0))
-		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": segment %u/%u where "
-		    "segment %u/%u of message %" PRIu32 " was due", off, sd.nsec, idx, total,
-		    sd.expect_next, sd.cur_total, be32_get(sd.cur_hdr + 10));
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: section %" PRIu64 ": segment "
+		    "%u/%u where segment %u/%u of message %" PRIu32 " was due", off, sd.nsec, idx,
+		    total, sd.expect_next, sd.cur_total, be32_get(sd.cur_hdr + 10));
 	if (sd.expect_next == 0 && idx != 0)
-		errx(EX_DATAERR, "byte %llu: section %" PRIu64 ": segment %u/%u without "
-		    "segment 0", off, sd.nsec, idx, total);
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: section %" PRIu64 ": segment "
+		    "%u/%u without segment 0", off, sd.nsec, idx, total);
 	if (idx == 0) {
 		memcpy(sd.cur_hdr, p, SEC_HEADER_LEN);
 		sd.cur_total = total;
 		sd.body_len = 0;
 	}
 	if (sd.body_len + blen > sd.body_cap) {
+		if ((nb = realloc(sd.body, (sd.body_len + blen) * 2)) == NULL)
+			return cli_fail(&dump_err, EX_OSERR, "out of memory");
+		sd.body = nb;
 		sd.body_cap = (sd.body_len + blen) * 2;
-		if ((sd.body = realloc(sd.body, sd.body_cap)) == NULL)
-			err(EX_OSERR, "out of memory");
 	}
 	if (blen > 0)	/* an empty first body: sd.body still NULL */
 		memcpy(sd.body + sd.body_len, sec_get_body(p), blen);
 	sd.body_len += blen;
 	sd.expect_next = idx + 1 == total ? 0 : idx + 1;
+	return 0;
+}
 
+/*
+ * Check and print the section at p (avail readable bytes), found at byte
+ * off of the input: a section file offset, or in a transport stream the
+ * offset of the packet in which the section starts.  0, or -1 with
+ * dump_err set (65 for a bad section).
+ */
+static int
+dump_section(const uint8_t *p, size_t avail, unsigned long long off)
+{
+	int64_t vs, ve;
+
+	if (section_collect(p, avail, off) != 0 || sb_need(&line, SEC_OUT) != 0)
+		return -1;
 	dvbtime_decode(sec_get_valid_start(p), &vs);
 	dvbtime_decode(sec_get_valid_end(p), &ve);
-	sb_need(&line, SEC_OUT);
 	char *o = line.p + line.len;
 	o = PUT_LIT(o, "{\"type\":\"section\",\"offset\":");
 	o = put_u64(o, off);
@@ -511,9 +570,9 @@ dump_section(const uint8_t *p, size_t avail, unsigned long long off)
 	o = PUT_LIT(o, ",\"section_length\":");
 	o = put_u64(o, sec_get_length(p));
 	o = PUT_LIT(o, ",\"index\":");
-	o = put_u64(o, idx);
+	o = put_u64(o, sec_get_index(p));
 	o = PUT_LIT(o, ",\"total_count\":");
-	o = put_u64(o, total);
+	o = put_u64(o, sec_get_total_count(p));
 	o = PUT_LIT(o, ",\"target_filter\":");
 	o = put_u64(o, sec_get_target_filter(p));
 	o = PUT_LIT(o, ",\"network_id\":");
@@ -539,99 +598,123 @@ dump_section(const uint8_t *p, size_t avail, unsigned long long off)
 	o = PUT_LIT(o, ",\"offset_addressee\":");
 	o = put_u64(o, sec_get_offset_addressee(p));
 	o = PUT_LIT(o, ",\"body_len\":");
-	o = put_u64(o, blen);
+	o = put_u64(o, sec_get_body_len(p));
 	o = PUT_LIT(o, ",\"crc\":");
 	o = put_hex32(o, sec_get_crc(p));
 	line.len = (size_t)(o - line.p);
-	if (sd.expect_next == 0)
-		section_storables(p, off);
+	if (sd.expect_next == 0 && section_storables(p, off) != 0)
+		return -1;
 	SB_LIT(&line, "}");
 	st.records++;
-	emit();
+	return emit();
 }
 
-/* At the end of the input: a message must not stop between segments. */
-static void
+/* At the end of the input: a message must not stop between segments.
+ * 0, or -1 with dump_err set. */
+static int
 dump_sections_end(unsigned long long off)
 {
-	if (sd.expect_next != 0 && !(opt.count && st.records >= opt.count))
-		errx(EX_DATAERR, "byte %llu: truncated carousel: message %" PRIu32 " ends at "
-		    "segment %u of %u", off, be32_get(sd.cur_hdr + 10), sd.expect_next, sd.cur_total);
 	free(sd.body);
+	sd.body = NULL;
+	if (sd.expect_next != 0 && !(opt.count && st.records >= opt.count))
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: truncated carousel: message %"
+		    PRIu32 " ends at segment %u of %u", off, be32_get(sd.cur_hdr + 10),
+		    sd.expect_next, sd.cur_total);
+	return 0;
 }
 
+/* A section file to JSON lines.  0, or -1 with dump_err set. */
 static int
 dump_sections(struct io_in *in)
 {
 	for (;;) {
 		ssize_t got = io_in_fill(in, 3);
 		if (got < 0)
-			err(EX_IOERR, "read error");
+			return cli_fail(&dump_err, EX_IOERR, "read error");
 		if (got == 0)
 			break;
 		unsigned long long off = in->offset;
 		if (got >= 3) {
 			size_t size = (size_t)sec_get_length(io_in_ptr(in)) + 3;
 			if ((got = io_in_fill(in, size < SEC_MAX_LEN ? size : SEC_MAX_LEN)) < 0)
-				err(EX_IOERR, "read error");
+				return cli_fail(&dump_err, EX_IOERR, "read error");
 		}
 		const uint8_t *p = io_in_ptr(in);
-		dump_section(p, (size_t)got, off);
+		if (dump_section(p, (size_t)got, off) != 0)
+			return -1;
 		io_in_skip(in, sec_get_size(p));
 		if (opt.count && st.records >= opt.count)
 			break;
 	}
-	dump_sections_end((unsigned long long)in->offset);
-	return 0;
+	return dump_sections_end((unsigned long long)in->offset);
 }
 
 /* ---- transport stream -> JSON ----------------------------------------------- */
 
 /*
+ * One packet of the transport stream at byte off of in: its sections on
+ * the PID printed.  1 when -n's count is reached, 0 to go on, or -1 with
+ * dump_err set.
+ */
+static int
+ts_packet(struct ts_demux *d, struct io_in *in, ssize_t got, unsigned long long off)
+{
+	char terr[TS_ERR_LEN];
+	const uint8_t *p;
+	size_t size;
+	uint64_t soff;
+	int r;
+
+	if (got < TS_PKT_LEN)
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: packet %" PRIu64 ": truncated: "
+		    "%zd of %d bytes", off, d->packets + 1, got, TS_PKT_LEN);
+	if (ts_demux_packet(d, io_in_ptr(in), off, terr) != 0)
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: %s", off, terr);
+	while ((r = ts_demux_next(d, &p, &size, &soff, terr)) == 1) {
+		if (dump_section(p, size, (unsigned long long)soff) != 0)
+			return -1;
+		if (opt.count && st.records >= opt.count)
+			return 1;
+	}
+	if (r < 0)
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: %s", off, terr);
+	return 0;
+}
+
+/*
  * The sections on one PID (--pid, or the first carrying table_id 0x92),
  * reassembled and printed as from a section file.  Other PIDs (PAT, PMT)
- * are checked for sync and continuity, not printed.
+ * are checked for sync and continuity, not printed.  0, or -1 with
+ * dump_err set.
  */
 static int
 dump_ts(struct io_in *in)
 {
 	static struct ts_demux d;
 	char terr[TS_ERR_LEN];
+	int r;
 
 	ts_demux_init(&d, opt.pid, SEC_TABLE_ID);
 	for (;;) {
 		ssize_t got = io_in_fill(in, TS_PKT_LEN);
 		if (got < 0)
-			err(EX_IOERR, "read error");
+			return cli_fail(&dump_err, EX_IOERR, "read error");
 		if (got == 0)
 			break;
-		unsigned long long off = in->offset;
-		if (got < TS_PKT_LEN)
-			errx(EX_DATAERR, "byte %llu: packet %" PRIu64 ": truncated: %zd of %d bytes",
-			    off, d.packets + 1, got, TS_PKT_LEN);
-		if (ts_demux_packet(&d, io_in_ptr(in), off, terr) != 0)
-			errx(EX_DATAERR, "byte %llu: %s", off, terr);
-		const uint8_t *p;
-		size_t size;
-		uint64_t soff;
-		int r;
-		while ((r = ts_demux_next(&d, &p, &size, &soff, terr)) == 1) {
-			dump_section(p, size, (unsigned long long)soff);
-			if (opt.count && st.records >= opt.count)
-				goto out;
-		}
-		if (r < 0)
-			errx(EX_DATAERR, "byte %llu: %s", off, terr);
+		if ((r = ts_packet(&d, in, got, in->offset)) < 0)
+			return -1;
+		if (r > 0)
+			return dump_sections_end((unsigned long long)in->offset);
 		io_in_skip(in, TS_PKT_LEN);
 	}
 	if (ts_demux_end(&d, terr) != 0)
-		errx(EX_DATAERR, "byte %llu: %s", (unsigned long long)in->offset, terr);
-out:
-	dump_sections_end((unsigned long long)in->offset);
-	return 0;
+		return cli_failx(&dump_err, EX_DATAERR, "byte %llu: %s",
+		    (unsigned long long)in->offset, terr);
+	return dump_sections_end((unsigned long long)in->offset);
 }
 
-/* Options into opt; returns the input's descriptor. */
+/* Options into opt; returns the input's descriptor, or -1 with dump_err
+ * set (a bad number or option left with the usage). */
 static int
 parse_args(int argc, char *argv[])
 {
@@ -660,7 +743,8 @@ parse_args(int argc, char *argv[])
 		case 'X': opt.stats_path = optarg; break;
 		case 't':
 			if (strcmp(optarg, "frames") && strcmp(optarg, "sections") && strcmp(optarg, "ts"))
-				errx(EX_USAGE, "-t: '%s': want frames, sections or ts", optarg);
+				return cli_failx(&dump_err, EX_USAGE,
+				    "-t: '%s': want frames, sections or ts", optarg);
 			opt.type = optarg;
 			break;
 		case 'v': opt.verbose = 1; break;
@@ -673,63 +757,78 @@ parse_args(int argc, char *argv[])
 	if (argc > 1)
 		usage(EX_USAGE);
 	if (opt.reverse && (opt.type || opt.count || opt.pid >= 0))
-		errx(EX_USAGE, "-r takes neither -t, -n nor --pid");
+		return cli_failx(&dump_err, EX_USAGE, "-r takes neither -t, -n nor --pid");
 	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
 	    (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0)
-		err(EX_NOINPUT, "%s", argv[0]);
+		return cli_fail(&dump_err, EX_NOINPUT, "%s", argv[0]);
 	return fd;
 }
 
-/* The kind of input from its first bytes (already buffered in in). */
-static const char *
-detect_type(struct io_in *in)
+/* The kind of input from its first bytes (already buffered in in) in
+ * *type: 0, or -1 with dump_err set. */
+static int
+detect_type(struct io_in *in, const char **type)
 {
 	ssize_t got = io_in_fill(in, 1);
 
+	*type = "sections";	/* an empty carousel too */
 	if (got < 0)
-		err(EX_IOERR, "read error");
-	if (got == 0)
-		return "sections";	/* an empty carousel */
+		return cli_fail(&dump_err, EX_IOERR, "read error");
+	if (got == 0 || io_in_ptr(in)[0] == SEC_TABLE_ID)
+		return 0;
+	*type = "frames";
 	if (io_in_ptr(in)[0] == FRAME_MAGIC[0])
-		return "frames";
-	if (io_in_ptr(in)[0] == SEC_TABLE_ID)
-		return "sections";
+		return 0;
 	if (io_in_ptr(in)[0] != TS_SYNC)
-		errx(EX_DATAERR, "byte 0: unknown input: first byte 0x%02x is neither "
-		    "a frame stream ('M'), a section (0x92) nor a transport stream (0x47)",
+		return cli_failx(&dump_err, EX_DATAERR, "byte 0: unknown input: first byte 0x%02x "
+		    "is neither a frame stream ('M'), a section (0x92) nor a transport stream (0x47)",
 		    io_in_ptr(in)[0]);
 	/* The sync byte of each packet buffered, up to 8. */
 	if ((got = io_in_fill(in, 8 * TS_PKT_LEN)) < 0)
-		err(EX_IOERR, "read error");
+		return cli_fail(&dump_err, EX_IOERR, "read error");
 	if (got > 8 * TS_PKT_LEN)
 		got = 8 * TS_PKT_LEN;
 	for (ssize_t i = TS_PKT_LEN; i < got; i += TS_PKT_LEN)
 		if (io_in_ptr(in)[i] != TS_SYNC)
-			errx(EX_DATAERR, "byte %zd: unknown input: 0x47 at byte 0 but "
-			    "0x%02x at byte %zd: not a transport stream", i, io_in_ptr(in)[i], i);
-	return "ts";
+			return cli_failx(&dump_err, EX_DATAERR, "byte %zd: unknown input: 0x47 at "
+			    "byte 0 but 0x%02x at byte %zd: not a transport stream", i,
+			    io_in_ptr(in)[i], i);
+	*type = "ts";
+	return 0;
 }
 
-/* fd decoded to JSON lines. */
-static void
+/* in decoded to JSON lines as the kind its first bytes (or -t) say.  0,
+ * or -1 with dump_err set. */
+static int
+dump_in(struct io_in *in)
+{
+	const char *type = opt.type;
+
+	if (io_in_fill(in, 1) < 0)
+		return cli_fail(&dump_err, EX_IOERR, "read error");
+	if (type == NULL && detect_type(in, &type) != 0)
+		return -1;
+	if (opt.pid >= 0 && strcmp(type, "ts") != 0)
+		return cli_failx(&dump_err, EX_USAGE, "--pid is for a transport stream, not %s", type);
+	if (strcmp(type, "frames") == 0)
+		return dump_frames(in);
+	if (strcmp(type, "ts") == 0)
+		return dump_ts(in);
+	return dump_sections(in);
+}
+
+/* fd decoded to JSON lines.  0, or -1 with dump_err set. */
+static int
 dump(int fd)
 {
 	struct io_in in;
+	int rc;
 
 	if (io_in_init(&in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &st))
-		err(EX_OSERR, "out of memory");
-	if (io_in_fill(&in, 1) < 0)
-		err(EX_IOERR, "read error");
-	const char *type = opt.type ? opt.type : detect_type(&in);
-	if (opt.pid >= 0 && strcmp(type, "ts") != 0)
-		errx(EX_USAGE, "--pid is for a transport stream, not %s", type);
-	if (strcmp(type, "frames") == 0)
-		dump_frames(&in);
-	else if (strcmp(type, "ts") == 0)
-		dump_ts(&in);
-	else
-		dump_sections(&in);
+		return cli_fail(&dump_err, EX_OSERR, "out of memory");
+	rc = dump_in(&in);
 	io_in_free(&in);
+	return rc;
 }
 
 /* The --stats pairs (stats_pairs_fn). */
@@ -739,36 +838,15 @@ dump_pairs(void *arg, char *buf, size_t len)
 	return stats_summary(&st, "records", opt.reverse ? "messages" : "lines", buf, len);
 }
 
-int
-main(int argc, char *argv[])
+/* After the run: the output flushed and closed, --stats.  0, or -1 with
+ * dump_err set. */
+static int
+finish(void)
 {
-	int fd = parse_args(argc, argv);
-	char serr[STATS_ERR_LEN];
-
-	signal(SIGPIPE, SIG_IGN);
-	opt.progress = opt.verbose && isatty(STDERR_FILENO);
-	stats_init(&st);
-	if (io_out_init(&out, STDOUT_FILENO, 256 * 1024, &st))
-		err(EX_OSERR, "out of memory");
-	/* Before flush_at_exit: exit handlers run last first, so an error
-	 * exit's file counts the bytes that flush writes. */
-	if (opt.stats_path && stats_file_arm(opt.stats_path, dump_pairs, NULL, serr) != 0)
-		errx(EX_CANTCREAT, "--stats-file %s", serr);
-	atexit(flush_at_exit);
-	if (opt.reverse) {
-		if (isatty(STDOUT_FILENO))
-			errx(EX_USAGE, "refusing to write a binary frame stream to a terminal");
-		FILE *f = fdopen(fd, "r");
-		if (f == NULL)
-			err(EX_OSERR, "fdopen");
-		reverse(f);
-	} else {
-		dump(fd);
-	}
 	if (opt.progress)
 		fputs("\r\033[K", stderr);
 	if (io_out_flush(&out) != 0)
-		err(io_write_exit(errno), "write error");
+		return cli_fail(&dump_err, io_write_exit(errno), "write error");
 	if (opt.stats) {
 		char s[400];
 		dump_pairs(NULL, s, sizeof s);
@@ -776,9 +854,45 @@ main(int argc, char *argv[])
 	}
 	io_out_free(&out);	/* sets out.buf to NULL: nothing left to flush */
 	free(line.p);
+	line.p = NULL;
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
-		err(io_write_exit(errno), "write error");
-	if (stats_file_write(0, serr) != 0)
-		errx(EX_CANTCREAT, "--stats-file %s", serr);
+		return cli_fail(&dump_err, io_write_exit(errno), "write error");
 	return 0;
+}
+
+/* The one way out: a failure anywhere is recorded in dump_err and comes
+ * back here to be printed, counted in --stats-file and exited with. */
+int
+main(int argc, char *argv[])
+{
+	char serr[STATS_ERR_LEN];
+	int fd;
+
+	if ((fd = parse_args(argc, argv)) < 0)
+		goto fail;
+	signal(SIGPIPE, SIG_IGN);
+	opt.progress = opt.verbose && isatty(STDERR_FILENO);
+	stats_init(&st);
+	if (io_out_init(&out, STDOUT_FILENO, 256 * 1024, &st)) {
+		cli_fail(&dump_err, EX_OSERR, "out of memory");
+		goto fail;
+	}
+	if (opt.stats_path && stats_file_arm(opt.stats_path, dump_pairs, NULL, serr) != 0) {
+		cli_failx(&dump_err, EX_CANTCREAT, "--stats-file %s", serr);
+		goto fail;
+	}
+	if ((opt.reverse ? reverse(fd) : dump(fd)) != 0 || finish() != 0)
+		goto fail;
+	if (stats_file_write(0, serr) == 0)
+		return 0;
+	cli_failx(&dump_err, EX_CANTCREAT, "--stats-file %s", serr);
+fail:
+	warnx("%s", dump_err.msg);
+	/* What was decoded before the error still goes out, the last good
+	 * record being the best clue to what broke; then the stats file,
+	 * which counts those bytes. */
+	if (out.buf != NULL)
+		(void)io_out_flush(&out);
+	(void)stats_file_write(dump_err.code, NULL);
+	return dump_err.code;
 }

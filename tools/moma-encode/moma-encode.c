@@ -168,13 +168,15 @@ struct enc {
 	size_t secs_cap;
 	int rfd;
 	uint64_t rejects;
+	struct cli_err fail;	/* why the run stops; main reports it */
 };
 
 static struct tlv_body body;
 
-/* Options, checked; returns the input's file descriptor. */
+/* Options, checked; returns the input's file descriptor, or -1 with
+ * e's failure set (a bad number or option left with the usage). */
 static int
-parse_args(int argc, char *argv[])
+parse_args(struct enc *e, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "fail-on-reject", no_argument, NULL, 'F' },
@@ -221,26 +223,26 @@ parse_args(int argc, char *argv[])
 	if (argc > 1)
 		usage(EX_USAGE);
 	if (!opt.ts && (opt.pid >= 0 || opt.pat))
-		errx(EX_USAGE, "--pid and --pat need --ts");
+		return cli_failx(&e->fail, EX_USAGE, "--pid and --pat need --ts");
 	if (opt.ts && opt.pid < 0)
-		errx(EX_USAGE, "--ts needs --pid");
+		return cli_failx(&e->fail, EX_USAGE, "--ts needs --pid");
 	if (!opt.pat && (opt.program >= 0 || opt.pmt_pid >= 0))
-		errx(EX_USAGE, "--program and --pmt-pid need --pat");
+		return cli_failx(&e->fail, EX_USAGE, "--program and --pmt-pid need --pat");
 	if (opt.program < 0)
 		opt.program = 1;
 	if (opt.pmt_pid < 0)
 		opt.pmt_pid = 0x1000;
 	if (opt.pat && opt.pmt_pid == opt.pid)
-		errx(EX_USAGE, "--pmt-pid and --pid are both 0x%04lx", opt.pid);
+		return cli_failx(&e->fail, EX_USAGE, "--pmt-pid and --pid are both 0x%04lx", opt.pid);
 	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
 	    (fd = open(argv[0], O_RDONLY | O_CLOEXEC)) < 0)
-		err(EX_NOINPUT, "%s", argv[0]);
+		return cli_fail(&e->fail, EX_NOINPUT, "%s", argv[0]);
 	return fd;
 }
 
 /* Open the input stream; a stream of JSON lines gets a pointer to the
- * tool that turns them into frames. */
-static void
+ * tool that turns them into frames.  0, or -1 with e's failure set. */
+static int
 open_input(struct enc *e, int fd)
 {
 	char ferr[FRAME_ERR_LEN];
@@ -248,90 +250,109 @@ open_input(struct enc *e, int fd)
 
 	if (io_in_init(&e->in, fd, IN_BUF, FRAME_MAX_RECORD + 8, &e->st) ||
 	    io_out_init(&e->out, STDOUT_FILENO, OUT_BUF, &e->st))
-		err(EX_OSERR, "out of memory");
+		return cli_fail(&e->fail, EX_OSERR, "out of memory");
 	rc = frame_reader_open(&e->fr, &e->in, &e->hdr, ferr);
 	if (rc == FRAME_EDATA && e->in.end > e->in.pos && io_in_ptr(&e->in)[0] == '{')
-		errx(EX_DATAERR, "%s; this looks like JSON lines: "
+		return cli_failx(&e->fail, EX_DATAERR, "%s; this looks like JSON lines: "
 		    "turn them into frames with moma-dump -r", ferr);
 	if (rc == FRAME_EDATA)
-		errx(EX_DATAERR, "%s", ferr);
+		return cli_failx(&e->fail, EX_DATAERR, "%s", ferr);
 	if (rc == FRAME_EIO)
-		err(EX_IOERR, "read error");
+		return cli_fail(&e->fail, EX_IOERR, "read error");
 	if (rc != FRAME_OK)
-		errx(EX_OSERR, "out of memory");
+		return cli_failx(&e->fail, EX_OSERR, "out of memory");
+	return 0;
 }
 
 /* -R: the reject file, a frame stream with the input's header;
- * --reject-log: the log of reasons. */
-static void
+ * --reject-log: the log of reasons.  0, or -1 with e's failure set. */
+static int
 open_reject(struct enc *e)
 {
 	e->rfd = -1;
 	if (opt.log_path && (e->log = fopen(opt.log_path, "we")) == NULL)
-		err(EX_CANTCREAT, "%s", opt.log_path);
+		return cli_fail(&e->fail, EX_CANTCREAT, "%s", opt.log_path);
 	if (!opt.reject_path)
-		return;
+		return 0;
 	e->rfd = open(opt.reject_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (e->rfd < 0)
-		err(EX_CANTCREAT, "%s", opt.reject_path);
+		return cli_fail(&e->fail, EX_CANTCREAT, "%s", opt.reject_path);
 	if (io_out_init(&e->rout, e->rfd, 64 * 1024, NULL) ||
 	    frame_writer_open(&e->rw, &e->rout, &e->hdr) != FRAME_OK)
-		err(EX_IOERR, "%s", opt.reject_path);
+		return cli_fail(&e->fail, EX_IOERR, "%s", opt.reject_path);
+	return 0;
+}
+
+/* One PSI section (PAT or PMT) alone in its packets on pid. */
+static int
+put_psi(struct enc *e, uint16_t pid, const uint8_t *psi, size_t len)
+{
+	struct ts_mux pm;
+
+	ts_mux_init(&pm, pid);
+	if (ts_mux_section(&pm, &e->out, psi, len) || ts_mux_flush(&pm, &e->out))
+		return cli_fail(&e->fail, io_write_exit(errno), "write error");
+	return 0;
 }
 
 /* --ts: PAT and PMT once, first (how often to repeat them depends on the
- * bitrate, which the multiplexer sets, not this file), then the PID. */
-static void
+ * bitrate, which the multiplexer sets, not this file), then the PID.
+ * 0, or -1 with e's failure set. */
+static int
 open_ts(struct enc *e)
 {
-	if (!opt.ts)
-		return;
-	if (opt.pat) {
-		struct ts_mux pm;
-		uint8_t psi[TS_PAT_LEN > TS_PMT_LEN ? TS_PAT_LEN : TS_PMT_LEN];
+	uint8_t pat[TS_PAT_LEN], pmt[TS_PMT_LEN];
 
-		ts_mux_init(&pm, 0);
-		ts_pat_build(psi, 1, (uint16_t)opt.program, (uint16_t)opt.pmt_pid);
-		if (ts_mux_section(&pm, &e->out, psi, TS_PAT_LEN) || ts_mux_flush(&pm, &e->out))
-			err(io_write_exit(errno), "write error");
-		ts_mux_init(&pm, (uint16_t)opt.pmt_pid);
-		ts_pmt_build(psi, (uint16_t)opt.program, (uint16_t)opt.pid, TS_STREAM_TYPE_PRIVATE);
-		if (ts_mux_section(&pm, &e->out, psi, TS_PMT_LEN) || ts_mux_flush(&pm, &e->out))
-			err(io_write_exit(errno), "write error");
+	if (!opt.ts)
+		return 0;
+	if (opt.pat) {
+		ts_pat_build(pat, 1, (uint16_t)opt.program, (uint16_t)opt.pmt_pid);
+		ts_pmt_build(pmt, (uint16_t)opt.program, (uint16_t)opt.pid, TS_STREAM_TYPE_PRIVATE);
+		if (put_psi(e, 0, pat, TS_PAT_LEN) || put_psi(e, (uint16_t)opt.pmt_pid, pmt, TS_PMT_LEN))
+			return -1;
 	}
 	ts_mux_init(&e->mux, (uint16_t)opt.pid);
 	e->secs_cap = MSG_ROOM;
 	if ((e->secs = malloc(e->secs_cap)) == NULL)
-		err(EX_OSERR, "out of memory");
+		return cli_fail(&e->fail, EX_OSERR, "out of memory");
+	return 0;
 }
 
 /*
  * n > 1 segments: they repeat the header, so the body moves out of their
  * way first, to body.buf.  Returns where the sections go: the output, or
- * with --ts the reused buffer, grown to the largest message.
+ * with --ts the reused buffer, grown to the largest message; NULL with
+ * e's failure set.
  */
 static uint8_t *
 segments_room(struct enc *e, struct sec_msg *sm, uint8_t *d, size_t size)
 {
+	uint8_t *nb;
+
 	memcpy(body.buf, d + SEC_HEADER_LEN, sm->body_len);
 	sm->body = body.buf;
 	if (!opt.ts) {
 		if ((d = io_out_reserve(&e->out, size)) == NULL)
-			err(io_write_exit(errno), "write error");
+			cli_fail(&e->fail, io_write_exit(errno), "write error");
 		return d;
 	}
 	if (size > e->secs_cap) {
-		e->secs_cap = size > 2 * e->secs_cap ? size : 2 * e->secs_cap;
-		if ((e->secs = realloc(e->secs, e->secs_cap)) == NULL)
-			err(EX_OSERR, "out of memory");
+		size_t cap = size > 2 * e->secs_cap ? size : 2 * e->secs_cap;
+
+		if ((nb = realloc(e->secs, cap)) == NULL) {
+			cli_fail(&e->fail, EX_OSERR, "out of memory");
+			return NULL;
+		}
+		e->secs = nb;
+		e->secs_cap = cap;
 	}
 	return e->secs;
 }
 
 /*
  * Encode one message as its sections (or their TS packets) on the output:
- * 0, or -1 with why the section cannot carry it.  The body is built in
- * place after the first section's header.
+ * 0; 1 with why the section cannot carry it; -1 with e's failure set.
+ * The body is built in place after the first section's header.
  */
 static int
 encode_msg(struct enc *e, const struct frame_msg *m, char *why, size_t whylen)
@@ -342,26 +363,27 @@ encode_msg(struct enc *e, const struct frame_msg *m, char *why, size_t whylen)
 	int n;
 
 	if (!opt.ts && (d = io_out_reserve(&e->out, MSG_ROOM)) == NULL)
-		err(io_write_exit(errno), "write error");
+		return cli_fail(&e->fail, io_write_exit(errno), "write error");
 	if (convert(m, &e->hdr, &body, d + SEC_HEADER_LEN, &sm, why, whylen) != 0)
-		return -1;
+		return 1;
 	if ((n = sec_count(sm.body_len, opt.max_section)) < 0) {
 		snprintf(why, whylen,
 		    "body of %zu bytes needs more than %d sections of at most %zu bytes",
 		    sm.body_len, SEC_MAX_SEGMENTS, opt.max_section);
-		return -1;
+		return 1;
 	}
 	if (n == 1) {
 		size = sec_encode_single(&sm, d);
 	} else {
 		size = sec_total_size(sm.body_len, n);
-		d = segments_room(e, &sm, d, size);
+		if ((d = segments_room(e, &sm, d, size)) == NULL)
+			return -1;
 		sec_encode(&sm, opt.max_section, n, d);
 	}
 	if (opt.ts) {
 		for (size_t o = 0; o < size; o += sec_get_size(d + o))
 			if (ts_mux_section(&e->mux, &e->out, d + o, sec_get_size(d + o)))
-				err(io_write_exit(errno), "write error");
+				return cli_fail(&e->fail, io_write_exit(errno), "write error");
 	} else {
 		io_out_commit(&e->out, size);
 	}
@@ -389,21 +411,24 @@ log_reject(FILE *f, const struct frame_msg *m, uint64_t frame, const char *why)
 }
 
 /* A message the section cannot carry: the end of the run, or with -R or
- * --reject-log a warning and a record of it, until --max-reject. */
-static void
+ * --reject-log a warning and a record of it, until --max-reject.  0 when
+ * the run goes on, or -1 with e's failure set. */
+static int
 reject(struct enc *e, const struct frame_msg *m, const char *why)
 {
 	if (e->rfd < 0 && e->log == NULL)
-		errx(EX_DATAERR, "frame %" PRIu64 " (message %" PRId64 "): %s",
+		return cli_failx(&e->fail, EX_DATAERR, "frame %" PRIu64 " (message %" PRId64 "): %s",
 		    e->fr.nmsg, m->id, why);
 	warnx("frame %" PRIu64 " (message %" PRId64 "): %s (rejected)", e->fr.nmsg, m->id, why);
 	if (e->rfd >= 0 && frame_write_msg(&e->rw, m) != FRAME_OK)
-		err(EX_IOERR, "%s", opt.reject_path);
+		return cli_fail(&e->fail, EX_IOERR, "%s", opt.reject_path);
 	if (e->log && log_reject(e->log, m, e->fr.nmsg, why) != 0)
-		err(EX_IOERR, "%s", opt.log_path);
+		return cli_fail(&e->fail, EX_IOERR, "%s", opt.log_path);
 	if (++e->rejects > opt.max_reject)
-		errx(EX_DATAERR, "frame %" PRIu64 " (message %" PRId64 "): more than %" PRIu64
-		    " messages rejected (--max-reject); stopping", e->fr.nmsg, m->id, opt.max_reject);
+		return cli_failx(&e->fail, EX_DATAERR, "frame %" PRIu64 " (message %" PRId64
+		    "): more than %" PRIu64 " messages rejected (--max-reject); stopping",
+		    e->fr.nmsg, m->id, opt.max_reject);
+	return 0;
 }
 
 /* The --stats pairs (stats_pairs_fn): the common ones, then rejected=
@@ -423,31 +448,31 @@ enc_pairs(void *arg, char *buf, size_t len)
 }
 
 /* After the last record: the reason the reading stopped, if not the
- * trailer; the output flushed, the reject file closed, --stats. */
-static void
+ * trailer; the output flushed, the reject file closed, --stats.  0, or
+ * -1 with e's failure set. */
+static int
 finish(struct enc *e, int rc, const char *ferr)
 {
 	if (rc == FRAME_EIO)
-		err(EX_IOERR, "read error");
+		return cli_fail(&e->fail, EX_IOERR, "read error");
 	if (rc == FRAME_ENOMEM)
-		errx(EX_OSERR, "out of memory");
-	if (rc == FRAME_EDATA) {
-		if (e->fr.cur_id >= 0)
-			errx(EX_DATAERR, "%s (message %" PRId64 ")", ferr, e->fr.cur_id);
-		errx(EX_DATAERR, "%s", ferr);
-	}
+		return cli_failx(&e->fail, EX_OSERR, "out of memory");
+	if (rc == FRAME_EDATA && e->fr.cur_id >= 0)
+		return cli_failx(&e->fail, EX_DATAERR, "%s (message %" PRId64 ")", ferr, e->fr.cur_id);
+	if (rc == FRAME_EDATA)
+		return cli_failx(&e->fail, EX_DATAERR, "%s", ferr);
 	if ((opt.ts && ts_mux_flush(&e->mux, &e->out) != 0) || io_out_flush(&e->out) != 0)
-		err(io_write_exit(errno), "write error");
+		return cli_fail(&e->fail, io_write_exit(errno), "write error");
 	if (e->rfd >= 0) {
 		if (frame_write_end(&e->rw) != FRAME_OK || close(e->rfd) != 0)
-			err(EX_IOERR, "%s", opt.reject_path);
+			return cli_fail(&e->fail, EX_IOERR, "%s", opt.reject_path);
 		io_out_free(&e->rout);
 		if (e->rejects)
 			warnx("%" PRIu64 " of %" PRIu64 " records rejected to %s",
 			    e->rejects, e->st.records, opt.reject_path);
 	}
 	if (e->log && (fflush(e->log) != 0 || ferror(e->log) || fclose(e->log) != 0))
-		err(EX_IOERR, "%s", opt.log_path);
+		return cli_fail(&e->fail, EX_IOERR, "%s", opt.log_path);
 	e->log = NULL;
 	if (opt.stats) {
 		char s[512];
@@ -455,45 +480,67 @@ finish(struct enc *e, int rc, const char *ferr)
 		enc_pairs(e, s, sizeof s);
 		fprintf(stderr, "moma-encode: stats: %s\n", s);
 	}
+	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* The run on input fd: every record encoded or rejected, the output
+ * closed.  0, or -1 with e's failure set. */
+static int
+encode(struct enc *e, int fd)
 {
-	static struct enc e;
 	struct frame_msg m;
-	char ferr[FRAME_ERR_LEN], why[320], line[160], serr[STATS_ERR_LEN];
-	int fd, rc, progress;
+	char ferr[FRAME_ERR_LEN], why[320], line[160];
+	int rc, r, progress = opt.verbose && isatty(STDERR_FILENO);
 
-	fd = parse_args(argc, argv);
-	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error we report */
-	progress = opt.verbose && isatty(STDERR_FILENO);
-	stats_init(&e.st);
-	if (opt.stats_path && stats_file_arm(opt.stats_path, enc_pairs, &e, serr) != 0)
-		errx(EX_CANTCREAT, "--stats-file %s", serr);
-	open_input(&e, fd);
-	open_reject(&e);
-	open_ts(&e);
-	while ((rc = frame_read(&e.fr, &m, ferr)) == 1) {
-		e.st.records++;
-		if (encode_msg(&e, &m, why, sizeof why) != 0)
-			reject(&e, &m, why);
-		if (progress && (e.st.records & 0x3fff) == 0 &&
-		    stats_progress(&e.st, "records", line, sizeof line))
+	if (open_input(e, fd) || open_reject(e) || open_ts(e))
+		return -1;
+	while ((rc = frame_read(&e->fr, &m, ferr)) == 1) {
+		e->st.records++;
+		if ((r = encode_msg(e, &m, why, sizeof why)) < 0 || (r > 0 && reject(e, &m, why) != 0))
+			return -1;
+		if (progress && (e->st.records & 0x3fff) == 0 &&
+		    stats_progress(&e->st, "records", line, sizeof line))
 			fprintf(stderr, "\rmoma-encode: %s ", line);
 	}
 	if (progress)
 		fputs("\r\033[K", stderr);
-	finish(&e, rc, ferr);
-	free(e.secs);
-	io_in_free(&e.in);
-	io_out_free(&e.out);
+	if (finish(e, rc, ferr) != 0)
+		return -1;
+	free(e->secs);
+	io_in_free(&e->in);
+	io_out_free(&e->out);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
-		err(io_write_exit(errno), "write error");
+		return cli_fail(&e->fail, io_write_exit(errno), "write error");
+	return 0;
+}
+
+/* The one way out: a failure anywhere is recorded in e.fail and comes
+ * back here to be printed, counted in --stats-file and exited with. */
+int
+main(int argc, char *argv[])
+{
+	static struct enc e;
+	char serr[STATS_ERR_LEN];
+	int fd, rc;
+
+	if ((fd = parse_args(&e, argc, argv)) < 0)
+		goto fail;
+	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error we report */
+	stats_init(&e.st);
+	if (opt.stats_path && stats_file_arm(opt.stats_path, enc_pairs, &e, serr) != 0) {
+		cli_failx(&e.fail, EX_CANTCREAT, "--stats-file %s", serr);
+		goto fail;
+	}
+	if (encode(&e, fd) != 0)
+		goto fail;
 	rc = e.rejects && opt.fail_on_reject ? EX_DATAERR : 0;
-	if (stats_file_write(rc, serr) != 0)
-		errx(EX_CANTCREAT, "--stats-file %s", serr);
-	return rc;
+	if (stats_file_write(rc, serr) == 0)
+		return rc;
+	cli_failx(&e.fail, EX_CANTCREAT, "--stats-file %s", serr);
+fail:
+	warnx("%s", e.fail.msg);
+	(void)stats_file_write(e.fail.code, NULL);
+	return e.fail.code;
 }

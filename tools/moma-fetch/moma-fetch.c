@@ -14,7 +14,6 @@
  * errors; run.c copy and stream modes; pgcopy.c the binary COPY format;
  * rows.c the column contract and rows to frames.
  */
-#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -82,32 +81,20 @@ static const char help_text[] =
     "  --zone n           the zone: campagnes.zone_diffusion, 0..255\n"
     "  --zone-name name   the zone's name for the stream header\n";
 
+/* The usage on standard error, and exit with code (EX_USAGE). */
 static _Noreturn void
-usage(void)
+usage(int code)
 {
 	fputs(usage_text, stderr);
-	exit(EX_USAGE);
+	exit(code);
 }
 
 struct opts {
 	const char *date, *qfile, *zname, *stats_path, *rlog_path, *campaigns;
 	long zone;
 	int explain, stats;
+	char today[16], zone_txt[24];	/* the default --date; --zone as text */
 };
-
-/* A number option: in lo..hi, or the usage error. */
-static long
-number(const char *s, long lo, long hi, const char *what)
-{
-	char e[NUM_ERR_LEN];
-	uint64_t v;
-
-	if (num_arg(e, sizeof e, what, s, 0, (uint64_t)lo, (uint64_t)hi, &v) != 0) {
-		warnx("%s", e);
-		usage();
-	}
-	return (long)v;
-}
 
 /*
  * Strict YYYY-MM-DD naming a real day: 0, or -1 with why.  The day must
@@ -140,11 +127,34 @@ snapshot_name(const char *s)
 {
 	if (*s == '\0' || strlen(s) > 64 || strspn(s, "0123456789ABCDEFabcdef-") != strlen(s)) {
 		warnx("--snapshot: '%s' is not a snapshot name", s);
-		usage();
+		usage(EX_USAGE);
 	}
 	return s;
 }
 
+/* What the options say together: --zone given, --date a DVB day,
+ * --zone-name short enough; else the usage error. */
+static void
+check_args(const struct opts *o)
+{
+	const char *why;
+
+	if (o->zone < 0) {
+		warnx("--zone is required");
+		usage(EX_USAGE);
+	}
+	if (o->date != NULL && check_date(o->date, &why) != 0) {
+		warnx("--date: %s: %s", o->date, why);
+		usage(EX_USAGE);
+	}
+	if (o->zname != NULL && strlen(o->zname) > 255) {
+		warnx("--zone-name: longer than 255 bytes");
+		usage(EX_USAGE);
+	}
+}
+
+/* Options into f and o: a bad one leaves with the usage (64), --help and
+ * --version with cli_help_exit, before any work. */
 static void
 parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 {
@@ -172,23 +182,22 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 		{ "zone-name", required_argument, NULL, O_ZONE_NAME },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *why;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "d:hj:vV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
-			f->jobs = (int)number(optarg, 1, FETCH_MAX_JOBS, "-j");
+			f->jobs = (int)cli_num(optarg, "-j", 0, 1, FETCH_MAX_JOBS, usage);
 			break;
 		case O_BATCH:	/* the cursor modes' batch size, now unused */
-			number(optarg, 1, MAX_BATCH, "--batch");
+			cli_num(optarg, "--batch", 0, 1, MAX_BATCH, usage);
 			break;
 		case O_CAMPAIGNS: o->campaigns = optarg; break;
 		case O_DATE: o->date = optarg; break;
 		case 'd': f->conninfo = optarg; break;
 		case O_EXPLAIN: o->explain = 1; break;
 		case O_MAX_REJECT:
-			f->max_reject = (uint64_t)number(optarg, 0, LONG_MAX - 1, "--max-reject");
+			f->max_reject = cli_num(optarg, "--max-reject", 0, 0, LONG_MAX - 1, usage);
 			break;
 		case O_MODE:
 			if (strcmp(optarg, "stream") == 0)
@@ -197,7 +206,7 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 				f->mode = MODE_COPY;
 			else {
 				warnx("--fetch-mode: %s: want copy or stream", optarg);
-				usage();
+				usage(EX_USAGE);
 			}
 			break;
 		case 'h':
@@ -219,26 +228,16 @@ parse_args(int argc, char **argv, struct fetch *f, struct opts *o)
 			cli_help_exit();
 			break;
 		case O_ZONE:
-			o->zone = number(optarg, 0, 255, "--zone");
+			o->zone = (long)cli_num(optarg, "--zone", 0, 0, 255, usage);
 			break;
 		case O_ZONE_NAME: o->zname = optarg; break;
 		default:
-			usage();
+			usage(EX_USAGE);
 		}
 	}
-	if (argc != optind || o->zone < 0) {
-		if (o->zone < 0)
-			warnx("--zone is required");
-		usage();
-	}
-	if (o->date != NULL && check_date(o->date, &why) != 0) {
-		warnx("--date: %s: %s", o->date, why);
-		usage();
-	}
-	if (o->zname != NULL && strlen(o->zname) > 255) {
-		warnx("--zone-name: longer than 255 bytes");
-		usage();
-	}
+	if (argc != optind && o->zone >= 0)
+		usage(EX_USAGE);
+	check_args(o);
 }
 
 /* The query text from path ("-": stdin), without a trailing semicolon
@@ -344,22 +343,25 @@ bad:
 }
 
 /*
- * The header's creation time: now, or SOURCE_DATE_EPOCH when set
+ * The header's creation time into *t: now, or SOURCE_DATE_EPOCH when set
  * (reproducible-builds.org), so that the same data can give the same
- * frame stream byte for byte.  The carousel never depends on it.
+ * frame stream byte for byte.  The carousel never depends on it.  0, or
+ * -1 with f's error set (64).
  */
-static int64_t
-created(void)
+static int
+created(struct fetch *f, int64_t *t)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
 	char e[NUM_ERR_LEN];
 	uint64_t v;
 
+	*t = (int64_t)time(NULL);
 	if (s == NULL || *s == '\0')
-		return (int64_t)time(NULL);
+		return 0;
 	if (num_arg(e, sizeof e, "SOURCE_DATE_EPOCH", s, 0, 0, INT64_MAX, &v) != 0)
-		errx(EX_USAGE, "%s", e);
-	return (int64_t)v;
+		return fetch_fail(f, EX_USAGE, "%s", e);
+	*t = (int64_t)v;
+	return 0;
 }
 
 /* s as a JSON string, quotes included, on out (RFC 8259: ", \\ and the
@@ -481,62 +483,89 @@ fetch_run(struct fetch *f, int explain)
 	return 0;
 }
 
+/* The run's settings from the options: the header, --stats-file, the
+ * output, --reject-log.  0, or -1 with f's error set. */
+static int
+setup(struct fetch *f, struct opts *o)
+{
+	char serr[STATS_ERR_LEN];
+
+	if (o->date == NULL) {
+		int64_t y;
+		unsigned m, d;
+
+		dvbtime_civil_from_days((int64_t)time(NULL) / 86400, &y, &m, &d);
+		snprintf(o->today, sizeof o->today, "%04lld-%02u-%02u", (long long)y, m, d);
+		o->date = o->today;
+	}
+	snprintf(o->zone_txt, sizeof o->zone_txt, "%ld", o->zone);
+	f->zone = o->zone_txt;
+	f->date = o->date;
+	f->hdr.network_id = (uint8_t)o->zone;
+	memcpy(f->hdr.date, o->date, 10);	/* checked: exactly 10 bytes */
+	if (created(f, &f->hdr.created) != 0)
+		return -1;
+	snprintf(f->hdr.zone, sizeof f->hdr.zone, "%s", o->zname ? o->zname : o->zone_txt);
+	snprintf(f->hdr.producer, sizeof f->hdr.producer, "moma-fetch %s", MOMA_VERSION);
+	stats_init(&f->st);
+	if (o->stats_path && stats_file_arm(o->stats_path, fetch_pairs, f, serr) != 0)
+		return fetch_fail(f, EX_CANTCREAT, "--stats-file %s", serr);
+	if (io_out_init(&f->out, STDOUT_FILENO, 256 * 1024, &f->st) != 0)
+		return fetch_fail(f, EX_OSERR, "malloc: %s", strerror(errno));
+	if ((f->rlog_path = o->rlog_path) != NULL && !o->explain &&
+	    (f->rlog = fopen(o->rlog_path, "we")) == NULL)
+		return fetch_fail(f, EX_CANTCREAT, "%s: %s", o->rlog_path, strerror(errno));
+	return 0;
+}
+
+/* The query (and --campaigns) read, the run, its resources released and
+ * the reject log closed.  0, or -1 with f's error set. */
+static int
+fetch_all(struct fetch *f, const struct opts *o)
+{
+	int rc;
+
+	f->query = o->qfile ? read_query(f, o->qfile) : strdup(default_query);
+	if (f->query == NULL && !o->qfile)
+		fetch_fail(f, EX_OSERR, "out of memory");
+	if (f->query != NULL && o->campaigns != NULL &&
+	    (f->campaigns = read_campaigns(f, o->campaigns)) == NULL) {
+		free(f->query);
+		f->query = NULL;
+	}
+	rc = f->query ? fetch_run(f, o->explain) : -1;
+	pg_close(f);
+	io_out_free(&f->out);
+	free(f->query);
+	free(f->campaigns);
+	if (f->rlog != NULL && (fflush(f->rlog) != 0 || ferror(f->rlog) || fclose(f->rlog) != 0) &&
+	    rc == 0)
+		rc = fetch_fail(f, EX_IOERR, "%s: %s", o->rlog_path, strerror(errno));
+	return rc;
+}
+
+/* The one way out: a failure anywhere is recorded in f (fetch_fail) and
+ * comes back here to be printed, counted in --stats-file and exited with. */
 int
 main(int argc, char **argv)
 {
 	static struct fetch f = { .mode = MODE_COPY, .jobs = 1, .max_reject = UINT64_MAX };
 	struct opts o = { .zone = -1 };
-	char today[16], zone_txt[24], serr[STATS_ERR_LEN];
+	char serr[STATS_ERR_LEN];
 	int rc;
 
 	parse_args(argc, argv, &f, &o);
-	if (o.date == NULL) {
-		int64_t y;
-		unsigned m, d;
-
-		dvbtime_civil_from_days((int64_t)time(NULL) / 86400, &y, &m, &d);
-		snprintf(today, sizeof today, "%04lld-%02u-%02u", (long long)y, m, d);
-		o.date = today;
+	if ((rc = setup(&f, &o)) == 0) {
+		rc = fetch_all(&f, &o);
+		print_stats(&f, o.stats && !o.explain);
 	}
-	snprintf(zone_txt, sizeof zone_txt, "%ld", o.zone);
-	f.zone = zone_txt;
-	f.date = o.date;
-	f.hdr.network_id = (uint8_t)o.zone;
-	memcpy(f.hdr.date, o.date, 10);	/* checked: exactly 10 bytes */
-	f.hdr.created = created();
-	snprintf(f.hdr.zone, sizeof f.hdr.zone, "%s", o.zname ? o.zname : zone_txt);
-	snprintf(f.hdr.producer, sizeof f.hdr.producer, "moma-fetch %s", MOMA_VERSION);
-	stats_init(&f.st);
-	if (o.stats_path && stats_file_arm(o.stats_path, fetch_pairs, &f, serr) != 0)
-		errx(EX_CANTCREAT, "--stats-file %s", serr);
-	if (io_out_init(&f.out, STDOUT_FILENO, 256 * 1024, &f.st) != 0)
-		err(EX_OSERR, "malloc");
-	if ((f.rlog_path = o.rlog_path) != NULL && !o.explain &&
-	    (f.rlog = fopen(o.rlog_path, "we")) == NULL)
-		err(EX_CANTCREAT, "%s", o.rlog_path);
-
-	f.query = o.qfile ? read_query(&f, o.qfile) : strdup(default_query);
-	if (f.query == NULL && !o.qfile)
-		fetch_fail(&f, EX_OSERR, "out of memory");
-	if (f.query != NULL && o.campaigns != NULL &&
-	    (f.campaigns = read_campaigns(&f, o.campaigns)) == NULL) {
-		free(f.query);
-		f.query = NULL;
-	}
-	rc = f.query ? fetch_run(&f, o.explain) : -1;
-	pg_close(&f);
-	io_out_free(&f.out);
-	free(f.query);
-	free(f.campaigns);
-	if (f.rlog != NULL && (fflush(f.rlog) != 0 || ferror(f.rlog) || fclose(f.rlog) != 0) &&
-	    rc == 0)
-		rc = fetch_fail(&f, EX_IOERR, "%s: %s", o.rlog_path, strerror(errno));
-	print_stats(&f, o.stats && !o.explain);
-	if (rc != 0)
-		errx(f.code, "%s", f.err);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		err(io_write_exit(errno), "stdout");
-	if (stats_file_write(0, serr) != 0)
-		errx(EX_CANTCREAT, "--stats-file %s", serr);
-	return 0;
+	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)))
+		rc = fetch_fail(&f, io_write_exit(errno), "stdout: %s", strerror(errno));
+	if (rc == 0 && stats_file_write(0, serr) != 0)
+		rc = fetch_fail(&f, EX_CANTCREAT, "--stats-file %s", serr);
+	if (rc == 0)
+		return 0;
+	warnx("%s", f.err);
+	(void)stats_file_write(f.code, NULL);
+	return f.code;
 }

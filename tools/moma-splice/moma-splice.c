@@ -61,6 +61,7 @@ struct splice {
 	int have_cur, have_next;
 	uint8_t sec[SEC_MAX_LEN];	/* the input's section */
 	uint8_t rsec[SEC_MAX_LEN];	/* a reused one */
+	struct cli_err fail;	/* why the run stops; main reports it */
 };
 
 static void
@@ -71,55 +72,63 @@ usage(void)
 }
 
 /*
- * Read one section from in into sec: 1, 0 at a clean end, or exit 65
- * naming where with what is wrong.  *len gets its length.
+ * Read one section from in into sec: 1, 0 at a clean end, or -1 with
+ * s's failure set (65 naming where with what is wrong).  *len gets its
+ * length.
  */
 static int
-read_section(uint8_t *sec, FILE *in, const char *where, uint64_t at, size_t *len)
+read_section(struct splice *s, uint8_t *sec, FILE *in, const char *where, uint64_t at, size_t *len)
 {
 	size_t n = fread(sec, 1, 3, in), l;
 
 	if (n == 0 && !ferror(in))
 		return 0;
 	if (ferror(in))
-		err(EX_IOERR, "%s", where);
+		return cli_fail(&s->fail, EX_IOERR, "%s", where);
 	if (n < 3)
-		errx(EX_DATAERR, "%s: byte %" PRIu64 ": a section cut short", where, at);
+		return cli_failx(&s->fail, EX_DATAERR, "%s: byte %" PRIu64 ": a section cut short",
+		    where, at);
 	l = 3 + (size_t)sec_get_length(sec);
 	if (sec_get_table_id(sec) != SEC_TABLE_ID || (sec[1] & 0xf0) != 0x70 ||
 	    l < SEC_OVERHEAD || l > SEC_MAX_LEN)
-		errx(EX_DATAERR, "%s: byte %" PRIu64 ": not a moma section (table_id 0x%02x, "
-		    "length %zu)", where, at, sec[0], l);
+		return cli_failx(&s->fail, EX_DATAERR, "%s: byte %" PRIu64 ": not a moma section "
+		    "(table_id 0x%02x, length %zu)", where, at, sec[0], l);
 	if (fread(sec + 3, 1, l - 3, in) != l - 3) {
 		if (ferror(in))
-			err(EX_IOERR, "%s", where);
-		errx(EX_DATAERR, "%s: byte %" PRIu64 ": a section cut short", where, at);
+			return cli_fail(&s->fail, EX_IOERR, "%s", where);
+		return cli_failx(&s->fail, EX_DATAERR, "%s: byte %" PRIu64 ": a section cut short",
+		    where, at);
 	}
 	*len = l;
 	return 1;
 }
 
-static void
+/* n bytes out, and to --copy.  0, or -1 with s's failure set. */
+static int
 put(struct splice *s, const uint8_t *p, size_t n)
 {
 	/* EPIPE: 141, the reader died first (io.h); moma-zone blames it. */
 	if (fwrite(p, 1, n, s->out) != n)
-		err(io_write_exit(errno), "stdout");
+		return cli_fail(&s->fail, io_write_exit(errno), "stdout");
 	if (s->copy != NULL && fwrite(p, 1, n, s->copy) != n)
-		err(EX_IOERR, "%s", s->copy_path);
+		return cli_fail(&s->fail, EX_IOERR, "%s", s->copy_path);
 	s->off += n;
+	return 0;
 }
 
-static void
+/* e's line in --index.  0, or -1 with s's failure set. */
+static int
 index_line(struct splice *s, const struct entry *e)
 {
 	if (s->index != NULL && fprintf(s->index, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
 	    " %" PRIu64 "\n", e->cid, e->first, e->len, e->msgs, e->secs) < 0)
-		err(EX_IOERR, "%s", s->index_path);
+		return cli_fail(&s->fail, EX_IOERR, "%s", s->index_path);
+	return 0;
 }
 
-/* The plan's next line into s->next (have_next 0 at its end). */
-static void
+/* The plan's next line into s->next (have_next 0 at its end).  0, or -1
+ * with s's failure set. */
+static int
 plan_next(struct splice *s)
 {
 	char line[160], extra;
@@ -130,96 +139,154 @@ plan_next(struct splice *s)
 	s->have_next = 0;
 	if (s->plan == NULL || fgets(line, sizeof line, s->plan) == NULL) {
 		if (s->plan != NULL && ferror(s->plan))
-			err(EX_IOERR, "%s", s->plan_path);
-		return;
+			return cli_fail(&s->fail, EX_IOERR, "%s", s->plan_path);
+		return 0;
 	}
 	s->plan_line++;
 	if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %c",
 	    &e.cid, &e.first, &e.len, &e.msgs, &e.secs, &extra) != 5 || strchr(line, '-') ||
 	    strchr(line, '\n') == NULL || e.len == 0 || e.first > UINT64_MAX - e.len)
-		errx(EX_DATAERR, "--reuse %s: line %lu: not 'campagne_id first length messages "
-		    "sections'", s->plan_path, s->plan_line);
+		return cli_failx(&s->fail, EX_DATAERR, "--reuse %s: line %lu: not 'campagne_id "
+		    "first length messages sections'", s->plan_path, s->plan_line);
 	if (had && e.cid <= prev)
-		errx(EX_DATAERR, "--reuse %s: line %lu: campaign %" PRIu64 " after %" PRIu64
-		    ": not in ascending order", s->plan_path, s->plan_line, e.cid, prev);
+		return cli_failx(&s->fail, EX_DATAERR, "--reuse %s: line %lu: campaign %" PRIu64
+		    " after %" PRIu64 ": not in ascending order", s->plan_path, s->plan_line, e.cid,
+		    prev);
 	s->next = e;
 	s->have_next = 1;
+	return 0;
 }
 
-/* Copy the plan's next campaign from --from, checking every section. */
-static void
+/* Copy the plan's next campaign from --from, checking every section.
+ * 0, or -1 with s's failure set. */
+static int
 reuse(struct splice *s)
 {
 	const struct entry *e = &s->next;
 	struct entry got = { .cid = e->cid, .first = s->off };
 	size_t l;
+	int r;
 
 	if (fseeko(s->from, (off_t)e->first, SEEK_SET) != 0)
-		err(EX_IOERR, "%s", s->from_path);
+		return cli_fail(&s->fail, EX_IOERR, "%s", s->from_path);
 	while (got.len < e->len) {
-		if (!read_section(s->rsec, s->from, s->from_path, e->first + got.len, &l))
-			errx(EX_DATAERR, "%s: campaign %" PRIu64 ": ends at byte %" PRIu64
-			    ", before %" PRIu64, s->from_path, e->cid, e->first + got.len,
-			    e->first + e->len);
+		if ((r = read_section(s, s->rsec, s->from, s->from_path, e->first + got.len, &l)) < 0)
+			return -1;
+		if (r == 0)
+			return cli_failx(&s->fail, EX_DATAERR, "%s: campaign %" PRIu64 ": ends at "
+			    "byte %" PRIu64 ", before %" PRIu64, s->from_path, e->cid,
+			    e->first + got.len, e->first + e->len);
 		if (sec_get_message_id(s->rsec) != (uint32_t)e->cid || got.len + l > e->len)
-			errx(EX_DATAERR, "%s: byte %" PRIu64 ": not a section of campaign %"
-			    PRIu64 " (--reuse %s line %lu)", s->from_path, e->first + got.len,
-			    e->cid, s->plan_path, s->plan_line);
-		put(s, s->rsec, l);
+			return cli_failx(&s->fail, EX_DATAERR, "%s: byte %" PRIu64 ": not a section of "
+			    "campaign %" PRIu64 " (--reuse %s line %lu)", s->from_path,
+			    e->first + got.len, e->cid, s->plan_path, s->plan_line);
+		if (put(s, s->rsec, l) != 0)
+			return -1;
 		got.len += l;
 		got.secs++;
 		got.msgs += sec_get_index(s->rsec) == 0;
 	}
 	if (got.msgs != e->msgs || got.secs != e->secs)
-		errx(EX_DATAERR, "%s: campaign %" PRIu64 ": %" PRIu64 " messages in %" PRIu64
-		    " sections, the plan says %" PRIu64 " in %" PRIu64, s->from_path, e->cid,
-		    got.msgs, got.secs, e->msgs, e->secs);
-	index_line(s, &got);
-	plan_next(s);
+		return cli_failx(&s->fail, EX_DATAERR, "%s: campaign %" PRIu64 ": %" PRIu64
+		    " messages in %" PRIu64 " sections, the plan says %" PRIu64 " in %" PRIu64,
+		    s->from_path, e->cid, got.msgs, got.secs, e->msgs, e->secs);
+	if (index_line(s, &got) != 0)
+		return -1;
+	return plan_next(s);
 }
 
-/* The reused campaigns before cid (all of them: UINT64_MAX). */
-static void
+/* The reused campaigns before cid (all of them: UINT64_MAX).  0, or -1
+ * with s's failure set. */
+static int
 reuse_before(struct splice *s, uint64_t cid)
 {
 	while (s->have_next && s->next.cid < cid)
-		reuse(s);
+		if (reuse(s) != 0)
+			return -1;
 	if (s->have_next && s->next.cid == cid && cid != UINT64_MAX)
-		errx(EX_DATAERR, "campaign %" PRIu64 " is both on standard input and in --reuse %s",
-		    cid, s->plan_path);
+		return cli_failx(&s->fail, EX_DATAERR, "campaign %" PRIu64 " is both on standard "
+		    "input and in --reuse %s", cid, s->plan_path);
+	return 0;
 }
 
-static void
+/* The input's section in s->sec (l bytes) out, after the campaigns the
+ * plan has before its own.  0, or -1 with s's failure set. */
+static int
+pass(struct splice *s, size_t l)
+{
+	uint64_t cid = sec_get_message_id(s->sec);
+
+	if (!s->have_cur || cid != s->cur.cid) {
+		if (s->have_cur && cid < s->cur.cid)
+			return cli_failx(&s->fail, EX_DATAERR, "stdin: campaign %" PRIu64 " after %"
+			    PRIu64 ": not in campaign order", cid, s->cur.cid);
+		if ((s->have_cur && index_line(s, &s->cur) != 0) || reuse_before(s, cid) != 0)
+			return -1;
+		s->cur = (struct entry){ .cid = cid, .first = s->off };
+		s->have_cur = 1;
+	}
+	if (put(s, s->sec, l) != 0)
+		return -1;
+	s->cur.len += l;
+	s->cur.secs++;
+	s->cur.msgs += sec_get_index(s->sec) == 0;
+	return 0;
+}
+
+/* Standard input through, the plan's campaigns spliced in.  0, or -1
+ * with s's failure set. */
+static int
 run(struct splice *s)
 {
 	size_t l;
+	int r;
 
-	plan_next(s);
-	while (read_section(s->sec, stdin, "stdin", s->off, &l)) {
-		uint64_t cid = sec_get_message_id(s->sec);
-
-		if (!s->have_cur || cid != s->cur.cid) {
-			if (s->have_cur && cid < s->cur.cid)
-				errx(EX_DATAERR, "stdin: campaign %" PRIu64 " after %" PRIu64
-				    ": not in campaign order", cid, s->cur.cid);
-			if (s->have_cur)
-				index_line(s, &s->cur);
-			reuse_before(s, cid);
-			s->cur = (struct entry){ .cid = cid, .first = s->off };
-			s->have_cur = 1;
-		}
-		put(s, s->sec, l);
-		s->cur.len += l;
-		s->cur.secs++;
-		s->cur.msgs += sec_get_index(s->sec) == 0;
-	}
-	if (s->have_cur)
-		index_line(s, &s->cur);
-	reuse_before(s, UINT64_MAX);
+	if (plan_next(s) != 0)
+		return -1;
+	while ((r = read_section(s, s->sec, stdin, "stdin", s->off, &l)) > 0)
+		if (pass(s, l) != 0)
+			return -1;
+	if (r < 0 || (s->have_cur && index_line(s, &s->cur) != 0) ||
+	    reuse_before(s, UINT64_MAX) != 0)
+		return -1;
 	while (s->have_next)
-		reuse(s);
+		if (reuse(s) != 0)
+			return -1;
+	return 0;
 }
 
+/* The files the options name, opened.  0, or -1 with s's failure set. */
+static int
+open_files(struct splice *s)
+{
+	if (s->plan_path && (s->plan = fopen(s->plan_path, "re")) == NULL)
+		return cli_fail(&s->fail, EX_NOINPUT, "--reuse %s", s->plan_path);
+	if (s->from_path && (s->from = fopen(s->from_path, "re")) == NULL)
+		return cli_fail(&s->fail, EX_NOINPUT, "--from %s", s->from_path);
+	if (s->index_path && (s->index = fopen(s->index_path, "we")) == NULL)
+		return cli_fail(&s->fail, EX_CANTCREAT, "--index %s", s->index_path);
+	if (s->copy_path && (s->copy = fopen(s->copy_path, "we")) == NULL)
+		return cli_fail(&s->fail, EX_CANTCREAT, "--copy %s", s->copy_path);
+	s->out = stdout;
+	return 0;
+}
+
+/* Every output written out: standard output, --copy, --index.  0, or -1
+ * with s's failure set. */
+static int
+close_files(struct splice *s)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return cli_fail(&s->fail, io_write_exit(errno), "stdout");
+	if (s->copy && (fflush(s->copy) != 0 || ferror(s->copy) || fclose(s->copy) != 0))
+		return cli_fail(&s->fail, EX_IOERR, "%s", s->copy_path);
+	if (s->index && (fflush(s->index) != 0 || ferror(s->index) || fclose(s->index) != 0))
+		return cli_fail(&s->fail, EX_IOERR, "%s", s->index_path);
+	return 0;
+}
+
+/* Options (a usage error leaves from usage()), then the one way out: a
+ * failure anywhere is recorded in s.fail and printed and exited with here. */
 int
 main(int argc, char **argv)
 {
@@ -261,21 +328,8 @@ main(int argc, char **argv)
 			warnx("--reuse and --from go together");
 		usage();
 	}
-	if (s.plan_path && (s.plan = fopen(s.plan_path, "re")) == NULL)
-		err(EX_NOINPUT, "--reuse %s", s.plan_path);
-	if (s.from_path && (s.from = fopen(s.from_path, "re")) == NULL)
-		err(EX_NOINPUT, "--from %s", s.from_path);
-	if (s.index_path && (s.index = fopen(s.index_path, "we")) == NULL)
-		err(EX_CANTCREAT, "--index %s", s.index_path);
-	if (s.copy_path && (s.copy = fopen(s.copy_path, "we")) == NULL)
-		err(EX_CANTCREAT, "--copy %s", s.copy_path);
-	s.out = stdout;
-	run(&s);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		err(io_write_exit(errno), "stdout");
-	if (s.copy && (fflush(s.copy) != 0 || ferror(s.copy) || fclose(s.copy) != 0))
-		err(EX_IOERR, "%s", s.copy_path);
-	if (s.index && (fflush(s.index) != 0 || ferror(s.index) || fclose(s.index) != 0))
-		err(EX_IOERR, "%s", s.index_path);
-	return 0;
+	if (open_files(&s) == 0 && run(&s) == 0 && close_files(&s) == 0)
+		return 0;
+	warnx("%s", s.fail.msg);
+	return s.fail.code;
 }
