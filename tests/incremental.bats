@@ -397,3 +397,39 @@ overlap() {
 	[[ $output == *"full: no-change-tracking"* ]]
 	pg_sql -f "$TOP/scripts/moma-tracking.sql" >/dev/null 2>&1
 }
+
+@test "moma(7)'s read-only role and its tracking GRANT, exactly as the guide prints them: incremental, not full for lack of permission" {
+	# The role's block as standby.bats takes it (its three GRANTs only),
+	# and the block of INCREMENTAL REGENERATION, on a database where
+	# PUBLIC may not even connect.
+	sed -n '/^CREATE ROLE moma_reader/,/^\.Ed/p' "$TOP/man/moma.7" | sed '$d' > role.sql
+	[ "$(grep -c '^GRANT ' role.sql)" -eq 3 ]
+	sed -n '/^GRANT SELECT ON moma_revisions/,/^\.Ed/p' "$TOP/man/moma.7" | sed '$d' > tracking.sql
+	grep -qx 'GRANT SELECT ON moma_revisions TO moma_reader;' tracking.sql
+	pg_sql -c "REVOKE ALL ON DATABASE moma FROM PUBLIC" -c "REVOKE ALL ON SCHEMA public FROM PUBLIC"
+	pg_sql -c "DROP OWNED BY moma_reader" -c "DROP ROLE moma_reader" 2>/dev/null || true
+	pg_sql -f role.sql >/dev/null
+	pg_sql -f tracking.sql >/dev/null
+	PGUSER=moma_reader zone 5 $D1
+	assert_status 0
+	[ "$(field mode)" = full:nothing-published ]
+	pg_sql -c "UPDATE messages SET template_id = 6 WHERE id = 4002" >/dev/null
+	PGUSER=moma_reader zone --plan 5 $D1
+	assert_status 0
+	[[ $output == *"mode=incremental"* ]]
+	grep -qx 'changed 4 messages=3->3' <<<"$output"
+	PGUSER=moma_reader zone 5 $D1
+	assert_status 0
+	[ "$(field status)" = ok ]
+	[ "$(field mode)" = incremental ]
+	[ "$(field changed)" = 1 ]
+	same_as_full $D1
+	# Without that GRANT: a full run, saying why.
+	pg_sql -c "REVOKE SELECT ON moma_revisions FROM moma_reader"
+	pg_sql -c "UPDATE messages SET template_id = 7 WHERE id = 4002" >/dev/null
+	PGUSER=moma_reader zone 5 $D1
+	assert_status 0
+	[ "$(field mode)" = full:revisions-unreadable ]
+	same_as_full $D1
+	pg_sql -f tracking.sql >/dev/null
+}
