@@ -433,3 +433,40 @@ overlap() {
 	same_as_full $D1
 	pg_sql -f tracking.sql >/dev/null
 }
+
+@test "moma-all --plan: each zone's plan, tagged, nothing written to the bucket; --full: every zone a full run" {
+	printf '5 Incrementale\n6 Vide\n' > zones
+	run_split "$TOP/scripts/moma-all" -l "$PWD/joblog" $D1
+	assert_status 0
+	[[ $stderr == *"zone=5 "*"mode=full:nothing-published"* ]]
+	e5=$(s3_etag carousels "5/$BATS_TEST_NUMBER/carousel.bin")
+	e6=$(s3_etag carousels "6/$BATS_TEST_NUMBER/carousel.bin")
+	pg_sql -c "UPDATE messages SET template_id = 8 WHERE campagne_id_fk = 2" >/dev/null
+	# An upload left open at zone 5's key: a run with MOMA_STALE=0s would
+	# abort it, a plan must not.
+	echo open | "$PUT" --prepare "$PWD/open.state" "s3://carousels/5/$BATS_TEST_NUMBER/carousel.bin"
+	[ "$(s3_uploads carousels)" = 1 ]
+	sleep 2	# (older than 0 s, by the server's clock too)
+	MOMA_STALE=0s run_split "$TOP/scripts/moma-all" --plan -l "$PWD/joblog" $D1
+	assert_status 0
+	grep -q '^zone 5: zone=5 name=Incrementale date=2026-03-10 .* mode=incremental reused=15/[0-9]* changed=1$' <<<"$output"
+	grep -qx 'zone 5: changed 2 messages=14->14' <<<"$output"
+	grep -qx 'zone 5: summary added=0 removed=0 changed=1 unchanged=15 unchanged_messages=[0-9]*' <<<"$output"
+	grep -q '^zone 6: zone=6 name=Vide .* mode=unchanged ' <<<"$output"
+	# Zone after zone, in the order of the zones file.
+	[ "$(grep -n '^zone 6:' <<<"$output" | head -n 1 | cut -d: -f1)" -gt "$(grep -n '^zone 5:' <<<"$output" | tail -n 1 | cut -d: -f1)" ]
+	[ "$(grep -c $'\t.*--plan' joblog)" = 2 ]
+	[ "$(s3_etag carousels "5/$BATS_TEST_NUMBER/carousel.bin")" = "$e5" ]
+	[ "$(s3_etag carousels "6/$BATS_TEST_NUMBER/carousel.bin")" = "$e6" ]
+	[ "$(s3_uploads carousels)" = 1 ]
+	"$PUT" --abort "$PWD/open.state"
+	run_split "$TOP/scripts/moma-all" --full -l "$PWD/joblog" $D1
+	assert_status 0
+	[[ $stderr == *"zone=5 "*"status=ok"*"mode=full:--full"* ]]
+	[[ $stderr == *"zone=6 "*"mode=full:--full"* ]]
+	[ "$(grep -c $'\t.*--full 5 ' joblog)" = 1 ]
+	same_as_full $D1
+	run_split "$TOP/scripts/moma-all" --full --plan $D1
+	assert_status "$EX_USAGE"
+	[[ $stderr == *"[--full | --plan]"* ]]
+}
