@@ -151,6 +151,7 @@ build/fuzz/fuzz/%: tests/fuzz/%.c $(SHARED_SRC) $(wildcard libshared/*.h)
 	      -o $@ $< build/fuzz/libshared.a $(call pkglibs,jansson) -lm
 # A target that includes a tool's file depends on it too.
 build/fuzz/fuzz/fuzz_dump_storables: tools/moma-dump/storables.c tools/moma-dump/moma-dump.h
+build/fuzz/fuzz/fuzz_splice: tools/moma-splice/moma-splice.c tools/cli.h
 fuzz-bins: $(FUZZ_BIN)
 fuzz: fuzz-bins
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \

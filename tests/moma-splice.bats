@@ -65,20 +65,65 @@ setup() {
 	echo "$c $f $((l + 1000000)) $m $s" > long
 	run_split "$SPLICE" --reuse long --from all.sec < /dev/null
 	assert_status "$EX_DATAERR"
+	# The last campaign's range past the end of the carousel.
+	read -r c9 f9 l9 m9 s9 < <(tail -n 1 all.idx)
+	echo "$c9 $f9 $((l9 + 1000)) $m9 $s9" > past
+	run_split "$SPLICE" --reuse past --from all.sec < /dev/null
+	assert_status "$EX_DATAERR"
+	[ "$stderr" = "moma-splice: all.sec: campaign $c9: ends at byte $(stat -c %s all.sec), before $((f9 + l9 + 1000))" ]
+	# The carousel cut short in the middle of one of the plan's sections.
+	head -c $((f + l - 5)) all.sec > cut.sec
+	run_split "$SPLICE" --reuse plan --from cut.sec < /dev/null
+	assert_status "$EX_DATAERR"
+	[[ $stderr == "moma-splice: cut.sec: byte "[0-9]*": a section cut short" ]]
+	# Sections of another campaign where the plan says this one's.
+	read -r c2 f2 l2 m2 s2 < <(sed -n 2p all.idx)
+	echo "$c $f2 $l2 $m2 $s2" > other
+	run_split "$SPLICE" --reuse other --from all.sec < /dev/null
+	assert_status "$EX_DATAERR"
+	[ "$stderr" = "moma-splice: all.sec: byte $f2: not a section of campaign $c (--reuse other line 1)" ]
 	# The campaign is on stdin as well.
 	run_split "$SPLICE" --reuse plan --from all.sec < all.sec
 	assert_status "$EX_DATAERR"
-	[[ $stderr == *"both on standard input and in --reuse"* ]]
+	[ "$stderr" = "moma-splice: campaign $c is both on standard input and in --reuse plan" ]
 	# Out of order, malformed, negative.
 	{ sed -n 2p all.idx; sed -n 1p all.idx; } > backwards
 	run_split "$SPLICE" --reuse backwards --from all.sec < /dev/null
 	assert_status "$EX_DATAERR"
-	for bad in "1 2 3" "x 0 1 1 1" "1 -1 5 1 1" "1 0 0 0 0" "1 0 5 1 1 9"; do
-		echo "$bad" > badplan
+	[ "$stderr" = "moma-splice: --reuse backwards: line 2: campaign $c after $c2: not in ascending order" ]
+	# (the last: no newline at its end, a plan cut short)
+	for bad in "1 2 3" "x 0 1 1 1" "1 -1 5 1 1" "1 0 0 0 0" "1 0 5 1 1 9" "" \
+	    "1 0 5 1 1 $(printf '%0160d' 0)" "1 0 5 1 1\c"; do
+		echo -e "$bad" > badplan
 		run_split "$SPLICE" --reuse badplan --from all.sec < /dev/null
 		assert_status "$EX_DATAERR"
-		[[ $stderr == *"line 1: not 'campagne_id"* ]]
+		[ "$stderr" = "moma-splice: --reuse badplan: line 1: not 'campagne_id first length messages sections'" ]
 	done
+}
+
+@test "a plan line out of range: 65, not 74 nor a campaign id cut to 32 bits (found by fuzz_splice)" {
+	"$SPLICE" --index all.idx < all.sec > /dev/null
+	read -r c f l m s < <(head -n 1 all.idx)
+	# fuzz_splice's first find: a first byte past 2^63 was a failed seek,
+	# "Invalid argument", exit 74, as if the disk had failed.
+	# A campaign id over 32 bits took the sections of the campaign it is
+	# modulo 2^32, and wrote the index with the id over 32 bits.
+	# A number past 2^64: sscanf makes it UINT64_MAX, which is named as
+	# if it had been written so.
+	for bad in "$c 15101912594050682417 $l $m $s" "$c 9223372036854775807 1 1 1" \
+	    "$((c + 4294967296)) $f $l $m $s" "$c 0 9223372036854775808 $m $s" \
+	    "$c 0 18446744073709551616 $m $s" "99999999999999999999999 $f $l $m $s"; do
+		echo "$bad" > badplan
+		run_split "$SPLICE" --reuse badplan --from all.sec --index out.idx < /dev/null
+		assert_status "$EX_DATAERR"
+		[ "$stderr" = "moma-splice: --reuse badplan: line 1: out of range (campagne_id at most 4294967295, first + length at most 9223372036854775807)" ] ||
+			{ echo "plan line '$bad': $stderr" >&2; return 1; }
+	done
+	# The largest that are in range are read as such.
+	echo "4294967295 $(stat -c %s all.sec) 5 1 1" > edge
+	run_split "$SPLICE" --reuse edge --from all.sec < /dev/null
+	assert_status "$EX_DATAERR"
+	[ "$stderr" = "moma-splice: all.sec: campaign 4294967295: ends at byte $(stat -c %s all.sec), before $(($(stat -c %s all.sec) + 5))" ]
 }
 
 @test "bad input: cut short, not sections, out of campaign order: 65" {

@@ -145,9 +145,15 @@ plan_next(struct splice *s)
 	s->plan_line++;
 	if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %c",
 	    &e.cid, &e.first, &e.len, &e.msgs, &e.secs, &extra) != 5 || strchr(line, '-') ||
-	    strchr(line, '\n') == NULL || e.len == 0 || e.first > UINT64_MAX - e.len)
+	    strchr(line, '\n') == NULL || e.len == 0)
 		return cli_failx(&s->fail, EX_DATAERR, "--reuse %s: line %lu: not 'campagne_id "
 		    "first length messages sections'", s->plan_path, s->plan_line);
+	/* A section's campaign id has 32 bits, a file offset 63 (sscanf
+	 * takes a number too large as UINT64_MAX). */
+	if (e.cid > UINT32_MAX || e.len > (uint64_t)INT64_MAX || e.first > (uint64_t)INT64_MAX - e.len)
+		return cli_failx(&s->fail, EX_DATAERR, "--reuse %s: line %lu: out of range "
+		    "(campagne_id at most %" PRIu32 ", first + length at most %" PRId64 ")",
+		    s->plan_path, s->plan_line, UINT32_MAX, INT64_MAX);
 	if (had && e.cid <= prev)
 		return cli_failx(&s->fail, EX_DATAERR, "--reuse %s: line %lu: campaign %" PRIu64
 		    " after %" PRIu64 ": not in ascending order", s->plan_path, s->plan_line, e.cid,
