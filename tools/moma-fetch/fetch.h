@@ -87,9 +87,23 @@ struct fetch {
 	char err[FETCH_ERR_LEN];
 };
 
+/* ---- record.c: the failure, the rows set aside, progress ---------------- */
+
 /* Record the failure (printf-style message) in f; returns -1. */
 int fetch_fail(struct fetch *f, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Show the progress line if due. */
+void fetch_progress(struct fetch *f);
+
+/*
+ * With --reject-log, set aside the row whose data error f->err holds
+ * (message id, campagne_id cid; has_cid 0 when that column was the bad
+ * one): a warning, a line in the log.  0 if the row is set aside and the
+ * run goes on; -1 (f's error set) without --reject-log, above
+ * --max-reject, or on a write error.
+ */
+int fetch_reject(struct fetch *f, long long id, int64_t cid, int has_cid);
 
 /* ---- pg.c: connections, errors, the query ------------------------------- */
 
@@ -153,17 +167,5 @@ int rows_key(struct fetch *f, const struct row *r, int64_t *cid, int64_t *id);
 /* Send the query on every connection and write every row as a frame, in
  * (campagne_id, id) order.  0 or -1. */
 int fetch_rows(struct fetch *f);
-
-/* Show the progress line if due (moma-fetch.c). */
-void fetch_progress(struct fetch *f);
-
-/*
- * With --reject-log, set aside the row whose data error f->err holds
- * (message id, campagne_id cid; has_cid 0 when that column was the bad
- * one): a warning, a line in the log (moma-fetch.c).  0 if the row is set
- * aside and the run goes on; -1 (f's error set) without --reject-log,
- * above --max-reject, or on a write error.
- */
-int fetch_reject(struct fetch *f, long long id, int64_t cid, int has_cid);
 
 #endif

@@ -13,18 +13,6 @@
 
 #include "fetch.h"
 
-int
-fetch_fail(struct fetch *f, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(f->err, sizeof f->err, fmt, ap);
-	va_end(ap);
-	f->code = code;
-	return -1;
-}
-
 const char *
 pg_chomp(const char *s, char *buf, size_t len)
 {
