@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # moma-fetch against a real PostgreSQL server (tests/lib/pg.bash): sample
-# data from scripts/moma-sample for zones 1-4 plus the hand-made rows of
+# data from scripts/dev/moma-sample for zones 1-4 plus the hand-made rows of
 # tests/fixtures/fetch.sql.  Frames are decoded by
 # moma-dump and jq (one tab-separated line per message) and compared
 # field by field with an independent psql query.
@@ -17,7 +17,7 @@ setup_file() {
 	# the order tests below see a scan start mid-table.
 	export MOMA_PG_SHARED_BUFFERS=16MB
 	pg_start
-	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/moma-sample" -n 50000 -c 300 -s 7 2>/dev/null
+	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/dev/moma-sample" -n 50000 -c 300 -s 7 2>/dev/null
 	pg_sql -f "$FIXTURES/fetch.sql" >/dev/null
 }
 

@@ -1,6 +1,6 @@
 /*
  * moma-sample-gen - deterministic sample rows for campagnes and messages,
- * in COPY text format on stdout.  Driven by scripts/moma-sample, which wraps
+ * in COPY text format on stdout.  Driven by scripts/dev/moma-sample, which wraps
  * the two streams into one transaction; not installed.
  *
  * usage: moma-sample-gen -t campagnes|messages [-c campaigns] [-d days]
