@@ -46,9 +46,11 @@ pkgcflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkglibs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
 
 BINS := $(TOOLS:%=$(BUILD)/bin/%)
-# Built beside the tools, never installed: the sample-data generator
-# (scripts/dev/moma-sample, make demo).  The unit tests and the test tools are
-# built by make check (unit-bins), with the test packages.
+# Built beside the tools, with the build packages alone, never installed:
+# the sample-data generator moma-gen (make demo's database through
+# scripts/dev/moma-sample, the tests' and the bench's frames).  The unit
+# tests and the test tools are built by make check (unit-bins), with the
+# test packages.
 GEN_BINS := $(patsubst scripts/dev/gen/%.c,$(BUILD)/gen/%,$(wildcard scripts/dev/gen/*.c))
 
 .PHONY: all unit-bins fuzz-bins asan install uninstall clean check check-size unit bats fuzz \

@@ -51,7 +51,7 @@ assert_status() {
   fi
 }
 
-GEN=$MOMA_BUILD/testtools/momagen
+GEN=$MOMA_BUILD/gen/moma-gen
 SECCHECK=$MOMA_BUILD/testtools/seccheck
 
 # patch_byte FILE OFFSET BYTE: overwrite one byte (BYTE in decimal).

@@ -605,7 +605,7 @@ stat_val() {
 	    OR cardinality(s.ks) NOT BETWEEN 3 AND 6)")
 	[ "$bad" -eq 0 ]
 	[ "$(pg_sql -c "SELECT min(octet_length(storables::text)) >= 130 AND max(octet_length(storables::text)) <= 260 FROM messages WHERE id < 1000000")" = t ]
-	local gen=$MOMA_BUILD/gen/moma-sample-gen
+	local gen=$MOMA_BUILD/gen/moma-gen
 	[ "$("$gen" -t messages -n 2000 -s 7 | md5sum)" = "$("$gen" -t messages -n 2000 -s 7 | md5sum)" ]
 	[ "$("$gen" -t messages -n 2000 -s 7 | md5sum)" != "$("$gen" -t messages -n 2000 -s 8 | md5sum)" ]
 }

@@ -21,9 +21,9 @@
 #                                 ratio BASE's wall / NAME's wall (the k-th
 #                                 line of each is round k); BASE "=S": a
 #                                 fixed time S instead of a baseline
-#   bench_frames SIZE [--two-byte]  path of SIZE momagen frames (typographic
+#   bench_frames SIZE [--two-byte]  path of SIZE moma-gen frames (typographic
 #                                 text, or the same in 1-2 byte characters),
-#                                 regenerated when momagen's source or the registry changes
+#                                 regenerated when moma-gen's source or the registry changes
 #   bench_db SIZE                 make database moma_SIZE hold SIZE sample
 #                                 messages (zone 3, valid 2026-11-01),
 #                                 reloaded when the sample generator, the
@@ -104,13 +104,13 @@ bench_stamp() {
 bench_frames() {
 	local size=$1 two=${2:-} data=${MOMA_BENCH_DATA:-$top/tests/bench/data}
 	local f=$data/frames-$size${two:+-two-byte} stamp
-	stamp=$(bench_stamp "momagen --frames -n $size -s 1 $two" \
-		"$top/tests/tools/momagen.c" "$top/libshared/frame.c" "$top/libshared/frame.h" \
+	stamp=$(bench_stamp "moma-gen -t frames -n $size -s 1 $two" \
+		"$top/scripts/dev/gen/moma-gen.c" "$top/libshared/frame.c" "$top/libshared/frame.h" \
 		"$top/libshared/tlv.h")
 	mkdir -p "$data"
 	if [ ! -s "$f" ] || [ "$(cat "$f.stamp" 2>/dev/null)" != "$stamp" ]; then
 		echo "# bench: generating $size frames into $f (generator changed or no data)" >&2
-		"$build/testtools/momagen" --frames -n "$size" -s 1 $two >"$f.tmp"
+		"$build/gen/moma-gen" -t frames -n "$size" -s 1 $two >"$f.tmp"
 		mv "$f.tmp" "$f"
 		echo "$stamp" >"$f.stamp"
 	fi
@@ -120,7 +120,7 @@ bench_frames() {
 bench_db() {
 	local size=$1 db=moma_$1 stamp have
 	stamp=$(bench_stamp "moma-sample -n $size -z 3 -d 1 -S 2026-11-01" \
-		"$top/scripts/dev/gen/moma-sample-gen.c" "$top/scripts/dev/moma-sample" "$top/scripts/schema.sql")
+		"$top/scripts/dev/gen/moma-gen.c" "$top/scripts/dev/moma-sample" "$top/scripts/schema.sql")
 	if [ "$(psql -XAtq -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
 		psql -Xq -d postgres -c "CREATE DATABASE $db"
 	fi
