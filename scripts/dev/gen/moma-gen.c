@@ -251,9 +251,9 @@ jint(struct jbuf *j, const char *k, uint64_t v)
  * The keys besides titre and texte, and how each gets its value: lo +
  * rnd(span) (G_INT), one of a list (G_PICK), a text followed by rnd(span)
  * in at least lo digits (G_NUMBERED), true or false (G_BOOL), always the
- * same text (G_FIXED).  Their
- * order is the one the sample data was first made with: an index drawn
- * into this list picks the key, so reordering it changes every sample.
+ * same text (G_FIXED).  Their order is the one the sample data was first
+ * made with: an index drawn into this list picks the key, so reordering
+ * it changes every sample.
  */
 enum gkind { G_INT, G_PICK, G_NUMBERED, G_BOOL, G_FIXED };
 struct gkey {
@@ -276,8 +276,8 @@ static const struct gkey gkeys[] = {
 	{ "langue", G_PICK, G_LIST(langues) }, { "signature", G_FIXED, 0, 0, signature },
 };
 
-/* The registry's names and types, from TLV_REGISTRY itself (not tlv.c's
- * table, which would link Jansson in). */
+/* The registry's names and types, from TLV_REGISTRY itself: tlv.c's
+ * table would pull the JSON reader, and Jansson, into the link. */
 #define REG_ENTRY_(name, tag, type) { #name, TLV_TYPE_##type },
 static const struct {
 	const char *name;
