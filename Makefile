@@ -46,10 +46,12 @@ pkgcflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkglibs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
 
 BINS := $(TOOLS:%=$(BUILD)/bin/%)
-# Built beside the tools, never installed: the sample-data generator
-# (scripts/moma-sample, make demo).  The unit tests and the test tools are
-# built by make check (unit-bins), with the test packages.
-GEN_BINS := $(patsubst scripts/gen/%.c,$(BUILD)/gen/%,$(wildcard scripts/gen/*.c))
+# Built beside the tools, with the build packages alone, never installed:
+# the sample-data generator moma-gen (make demo's database through
+# scripts/dev/moma-sample, the tests' and the bench's frames).  The unit
+# tests and the test tools are built by make check (unit-bins), with the
+# test packages.
+GEN_BINS := $(patsubst scripts/dev/gen/%.c,$(BUILD)/gen/%,$(wildcard scripts/dev/gen/*.c))
 
 .PHONY: all unit-bins fuzz-bins asan install uninstall clean check check-size unit bats fuzz \
         fuzz-short bench demo deps lint pkgs-build pkgs-unit check-fresh check-systemd
@@ -61,9 +63,9 @@ all: $(BINS) $(GEN_BINS)
 # make, and never makes a target out of date.)
 BUILD_PKGS = $(sort $(SHARED_PKGS) bitstream $(foreach t,$(TOOLS),$($(t)_PKGS)))
 pkgs-build:
-	@scripts/moma-deps --pkg-config $(BUILD_PKGS)
+	@scripts/dev/moma-deps --pkg-config $(BUILD_PKGS)
 pkgs-unit:
-	@scripts/moma-deps --pkg-config $(UNIT_PKGS)
+	@scripts/dev/moma-deps --pkg-config $(UNIT_PKGS)
 
 $(BUILD)/libshared/%.o: libshared/%.c | pkgs-build
 	@mkdir -p $(@D)
@@ -98,7 +100,7 @@ $(BUILD)/testtools/%: tests/tools/%.c $(BUILD)/libshared.a | pkgs-unit
 
 unit-bins: $(UNIT_BIN) $(TTOOL_BIN)
 
-$(BUILD)/gen/%: scripts/gen/%.c $(BUILD)/libshared.a
+$(BUILD)/gen/%: scripts/dev/gen/%.c $(BUILD)/libshared.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/libshared.a -lm
 
@@ -116,27 +118,27 @@ asan:
 # summarised into one closing line "N passed, N failed".
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:exitcode=86
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:exitcode=86
-# check installs what it needs first, as make demo does (scripts/moma-deps:
+# check installs what it needs first, as make demo does (scripts/dev/moma-deps:
 # as root with apt-get, waiting for the dpkg lock; as anyone else it stops
 # with the exact command).  TESTS=tests/FILE.bats... runs those files only.
 TESTS ?=
 check:
-	@scripts/moma-deps build test
-	@scripts/check-size
+	@scripts/dev/moma-deps build test
+	@scripts/dev/check-size
 	@$(MAKE) --no-print-directory asan fuzz-bins
-	@scripts/run-tests build/asan $(TESTS)
+	@scripts/dev/run-tests build/asan $(TESTS)
 
 # The fresh-machine checks (root; CI runs them): make demo in a freshly
 # installed Debian 12 holding a clean clone of HEAD, and the systemd units
-# started under a booted systemd there (scripts/check-fresh).
+# started under a booted systemd there (scripts/dev/check-fresh).
 check-fresh:
-	@scripts/check-fresh 'make demo'
+	@scripts/dev/check-fresh 'make demo'
 check-systemd:
-	@scripts/check-fresh --systemd tests/systemd/run
+	@scripts/dev/check-fresh --systemd tests/systemd/run
 
 # No C file of tools/ or libshared/ over 900 lines, no function over 100.
 check-size:
-	@scripts/check-size
+	@scripts/dev/check-size
 
 # Fuzz targets: clang + libFuzzer; check runs each briefly, `make fuzz`
 # runs each for FUZZ_SECONDS.
@@ -205,17 +207,17 @@ lint:
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 
 deps:
-	@scripts/moma-deps
+	@scripts/dev/moma-deps
 
 bench:
-	@scripts/moma-deps build test bench
+	@scripts/dev/moma-deps build test bench
 	@$(MAKE) --no-print-directory all unit-bins
 	@tests/bench/run
 
 demo:
-	@scripts/moma-deps build demo
+	@scripts/dev/moma-deps build demo
 	@$(MAKE) -s all
-	@scripts/moma-demo
+	@scripts/dev/moma-demo
 
 clean:
 	rm -rf build

@@ -5,7 +5,7 @@
 --             psql -v ON_ERROR_STOP=1 -v moma_tracking=1 -f scripts/schema.sql
 --
 -- Layout follows pg_dump's order: tables first, then (after the
--- "@constraints" marker) the foreign key and the indexes.  scripts/moma-sample
+-- "@constraints" marker) the foreign key and the indexes.  scripts/dev/moma-sample
 -- bulk-loads between the two parts, which is several times faster than
 -- maintaining two indexes and checking a foreign key row by row; run as a
 -- whole, the file is the plain schema.

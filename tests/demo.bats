@@ -95,7 +95,7 @@ teardown() {
 @test "moma-demo: a step that fails says which, with the tool's own message and status" {
   cd "$TOP"
   run --separate-stderr env -u MOMA_BUILD -u MOMA_DEMO_DIR MOMA_PG_BIN=/nonexistent \
-    MOMA_DEMO_ROWS=$DEMO_ROWS scripts/moma-demo
+    MOMA_DEMO_ROWS=$DEMO_ROWS scripts/dev/moma-demo
   assert_status 69
   [[ $stderr == *"moma-pg: no PostgreSQL server binaries in /nonexistent"* ]]
   [[ $stderr == *"moma-demo: step 1/7 failed: moma-pg exited 69 (its error is above)"* ]]
@@ -117,7 +117,7 @@ teardown() {
 
 # fake_dpkg DIR PKG...: a dpkg-query in DIR that answers for each PKG as
 # dpkg does for a package that is not installed, and hands every other
-# question to the real one.  scripts/moma-deps decides what is missing
+# question to the real one.  scripts/dev/moma-deps decides what is missing
 # from `dpkg-query -W -f='${Status}' PKG` alone.
 fake_dpkg() {
   local dir=$1

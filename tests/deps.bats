@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Every external command the scripts and tests call comes from a package
-# that a scripts/moma-deps group installs (with its dependencies), or from
+# that a scripts/dev/moma-deps group installs (with its dependencies), or from
 # Debian's minbase, which a fresh machine has.  A command found only
 # because this machine happens to have its package is what once broke
 # make demo and make check on a new Debian 12 (curl, hexdump, ip, man).
@@ -19,26 +19,26 @@ declare -gA GROUPS_OF=(
   [demo]="build demo"       # make demo installs these, and runs these files
   [test]="build test"       # make check
   [bench]="build test bench"
-  [fresh]="fresh"           # scripts/check-fresh, on the host
+  [fresh]="fresh"           # scripts/dev/check-fresh, on the host
   [systemd]="build demo"    # tests/systemd/run installs build demo
 )
 files_of() {
   case $1 in
-  demo) echo scripts/moma-demo scripts/moma-pg scripts/moma-s3-server scripts/moma-sample scripts/moma-incr.sh \
+  demo) echo scripts/dev/moma-demo scripts/dev/moma-pg scripts/dev/moma-s3-server scripts/dev/moma-sample scripts/moma-incr.sh \
     scripts/moma-zone scripts/moma-all scripts/moma-lib.sh ;;
-  test) echo Makefile .ci/run scripts/run-tests scripts/check-size scripts/check-unprivileged \
+  test) echo Makefile .ci/run scripts/dev/run-tests scripts/dev/check-size scripts/dev/check-unprivileged \
     tests/*.bats tests/helpers.bash tests/lib/*.bash ;;
   bench) echo tests/bench/run tests/bench/*.sh ;;
-  fresh) echo scripts/check-fresh ;;
+  fresh) echo scripts/dev/check-fresh ;;
   systemd) echo tests/systemd/run ;;
   esac
 }
 
 # closure GROUP...: the packages the groups install, with all they depend on.
-# (DEPS: the moma-deps file to read, default scripts/moma-deps)
+# (DEPS: the moma-deps file to read, default scripts/dev/moma-deps)
 closure() {
   local pkgs
-  pkgs=$(for g in "$@"; do sed -n "s/^  \[$g\]=\"\(.*\)\"$/\1/p" "${DEPS:-$TOP/scripts/moma-deps}"; done)
+  pkgs=$(for g in "$@"; do sed -n "s/^  \[$g\]=\"\(.*\)\"$/\1/p" "${DEPS:-$TOP/scripts/dev/moma-deps}"; done)
   [ -n "$pkgs" ] || return 1
   # shellcheck disable=SC2086
   apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
@@ -114,8 +114,8 @@ uncovered() {
 @test "the groups name packages Debian has" {
   local g p pkgs known missing=()
   for g in build test demo bench fresh; do
-    pkgs=$(sed -n "s/^  \[$g\]=\"\(.*\)\"$/\1/p" "$TOP/scripts/moma-deps")
-    [ -n "$pkgs" ] || { echo "no group $g in scripts/moma-deps"; return 1; }
+    pkgs=$(sed -n "s/^  \[$g\]=\"\(.*\)\"$/\1/p" "$TOP/scripts/dev/moma-deps")
+    [ -n "$pkgs" ] || { echo "no group $g in scripts/dev/moma-deps"; return 1; }
     known=$(apt-cache show --no-all-versions $pkgs 2>/dev/null | sed -n 's/^Package: //p')
     for p in $pkgs; do
       grep -qxF "$p" <<<"$known" || missing+=("$g:$p")
@@ -127,12 +127,12 @@ uncovered() {
 @test "every external command of the scripts and tests is in a moma-deps group or minbase" {
   run uncovered
   assert_status 0
-  [ -z "$output" ] || { echo "not in a group of scripts/moma-deps:"; echo "$output"; return 1; }
+  [ -z "$output" ] || { echo "not in a group of scripts/dev/moma-deps:"; echo "$output"; return 1; }
 }
 
 @test "the check above fails on a command whose package left its group (ip)" {
   DEPS=$BATS_TEST_TMPDIR/moma-deps
-  sed 's/ iproute2 / /' "$TOP/scripts/moma-deps" >"$DEPS"
+  sed 's/ iproute2 / /' "$TOP/scripts/dev/moma-deps" >"$DEPS"
   run grep -c iproute2 "$DEPS"
   [ "$output" = 0 ]
   run uncovered

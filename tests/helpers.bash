@@ -1,6 +1,6 @@
 # helpers.bash - shared by every tests/*.bats file.
 #
-# Binaries are taken by path from $MOMA_BUILD/bin (set by scripts/run-tests;
+# Binaries are taken by path from $MOMA_BUILD/bin (set by scripts/dev/run-tests;
 # defaults to build/release), never from $PATH.  Server helpers live in
 # tests/lib/*.bash and are sourced by the files that need them.
 
@@ -51,7 +51,7 @@ assert_status() {
   fi
 }
 
-GEN=$MOMA_BUILD/testtools/momagen
+GEN=$MOMA_BUILD/gen/moma-gen
 SECCHECK=$MOMA_BUILD/testtools/seccheck
 
 # patch_byte FILE OFFSET BYTE: overwrite one byte (BYTE in decimal).

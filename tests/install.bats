@@ -59,7 +59,7 @@ UNITS=(moma-zone@.service moma-all.service moma-all.timer)
 }
 
 @test "systemd-analyze verify accepts the installed units, silently" {
-  command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing: scripts/moma-deps test" >&2; return 1; }
+  command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing: scripts/dev/moma-deps test" >&2; return 1; }
   # verify --root resolves the units' dependencies (sysinit.target...)
   # and ExecStart= inside the root: give it the system's own units.
   mkdir -p "$DEST/usr/lib/systemd"

@@ -52,9 +52,9 @@ names() {
   diff -u <(echo "$reg") <(echo "$man")
 }
 
-@test "HACKING.md states scripts/check-size's limits" {
-  file=$(grep -oE 'MOMA_MAX_FILE_LINES:-[0-9]+' "$TOP/scripts/check-size" | grep -oE '[0-9]+$')
-  fn=$(grep -oE 'MOMA_MAX_FUNCTION_LINES:-[0-9]+' "$TOP/scripts/check-size" | grep -oE '[0-9]+$')
+@test "HACKING.md states scripts/dev/check-size's limits" {
+  file=$(grep -oE 'MOMA_MAX_FILE_LINES:-[0-9]+' "$TOP/scripts/dev/check-size" | grep -oE '[0-9]+$')
+  fn=$(grep -oE 'MOMA_MAX_FUNCTION_LINES:-[0-9]+' "$TOP/scripts/dev/check-size" | grep -oE '[0-9]+$')
   [ -n "$file" ] && [ -n "$fn" ]
   grep -q "no C file over $file lines, no function over $fn" "$TOP/HACKING.md"
   grep -q "holds the two limits ($file and $fn)" "$TOP/HACKING.md"

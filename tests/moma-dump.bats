@@ -74,7 +74,7 @@ stat_val() {
   "$DUMP" in.frames > out.jsonl
   [ "$(wc -l < out.jsonl)" -eq 27 ]
   jq -e -s '.[0].type == "header" and .[0].network_id == 4 and .[0].zone == "zone-4"
-            and .[0].date == "2026-11-22" and .[0].version == 1' out.jsonl
+            and .[0].date == "2026-11-01" and .[0].version == 1' out.jsonl
   jq -e -s '.[-1].type == "end" and .[-1].count == 25 and (.[-1].checksum | test("^0x[0-9a-f]{8}$"))' out.jsonl
   jq -e -s '[.[1:-1][] | .frame] == [range(1;26)]' out.jsonl
 }

@@ -435,7 +435,7 @@ bad_frames() {   # bad_frames FIELDS_JSON: in.frames with one bad message
   # a reader that goes away is a write error too, not a silent death; its
   # own status, 141 as for a death by SIGPIPE, tells moma-zone the stage
   # is a victim (moma-encode(1) EXIT STATUS)
-  "$GEN" -n 200000 --frames > big.frames
+  "$GEN" -n 200000 -t frames > big.frames
   set +e
   "$ENCODE" big.frames 2> err | head -c 10 > /dev/null
   rc=${PIPESTATUS[0]}
@@ -445,7 +445,7 @@ bad_frames() {   # bad_frames FIELDS_JSON: in.frames with one bad message
 }
 
 @test "moma-dump: a reader gone (EPIPE on stdout) exits 141, another write error 74" {
-  "$GEN" -n 200000 --frames > big.frames
+  "$GEN" -n 200000 -t frames > big.frames
   run bash -c '"$1" big.frames | head -c 1 > /dev/null; echo "${PIPESTATUS[0]}"' _ "$DUMP"
   [ "${lines[-1]}" = 141 ]
   [[ $output == *"moma-dump: write error: Broken pipe"* ]]

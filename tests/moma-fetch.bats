@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # moma-fetch against a real PostgreSQL server (tests/lib/pg.bash): sample
-# data from scripts/moma-sample for zones 1-4 plus the hand-made rows of
+# data from scripts/dev/moma-sample for zones 1-4 plus the hand-made rows of
 # tests/fixtures/fetch.sql.  Frames are decoded by
 # moma-dump and jq (one tab-separated line per message) and compared
 # field by field with an independent psql query.
@@ -17,7 +17,7 @@ setup_file() {
 	# the order tests below see a scan start mid-table.
 	export MOMA_PG_SHARED_BUFFERS=16MB
 	pg_start
-	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/moma-sample" -n 50000 -c 300 -s 7 2>/dev/null
+	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/dev/moma-sample" -n 50000 -c 300 -s 7 2>/dev/null
 	pg_sql -f "$FIXTURES/fetch.sql" >/dev/null
 }
 
@@ -605,7 +605,7 @@ stat_val() {
 	    OR cardinality(s.ks) NOT BETWEEN 3 AND 6)")
 	[ "$bad" -eq 0 ]
 	[ "$(pg_sql -c "SELECT min(octet_length(storables::text)) >= 130 AND max(octet_length(storables::text)) <= 260 FROM messages WHERE id < 1000000")" = t ]
-	local gen=$MOMA_BUILD/gen/moma-sample-gen
+	local gen=$MOMA_BUILD/gen/moma-gen
 	[ "$("$gen" -t messages -n 2000 -s 7 | md5sum)" = "$("$gen" -t messages -n 2000 -s 7 | md5sum)" ]
 	[ "$("$gen" -t messages -n 2000 -s 7 | md5sum)" != "$("$gen" -t messages -n 2000 -s 8 | md5sum)" ]
 }

@@ -2,7 +2,7 @@
 # moma-splice: sections through unchanged with their index; reused ranges
 # spliced in campaign order give the very bytes of the whole carousel; a
 # plan or a carousel that disagree, and bad input, are errors (65), never
-# output that looks complete.  The sections come from momagen | moma-encode.
+# output that looks complete.  The sections come from moma-gen | moma-encode.
 
 load helpers
 
@@ -12,7 +12,7 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	# Many campaigns, messages of several segments too.
 	# 400 messages over 13 campaigns, in (campagne_id, id) order.
-	"$GEN" -n 400 -s 5 --jsonl | jq -c 'if .type == "header" then . else .campagne_id = 1000 + .id % 13 end' |
+	"$GEN" -n 400 -s 5 -t jsonl | jq -c 'if .type == "header" then . else .campagne_id = 1000 + .id % 13 end' |
 		{ IFS= read -r h; echo "$h"; jq -sc 'sort_by(.campagne_id, .id)[]'; } | "$DUMP" -r > frames
 	"$ENCODE" --max-section 200 < frames > all.sec
 	[ -s all.sec ]
@@ -170,7 +170,7 @@ setup() {
 }
 
 @test "moma-splice: standard output's reader gone: exit 141 (EPIPE), as the other tools" {
-  "$GEN" --frames -n 2000 -s 3 | "$ENCODE" > in.bin
+  "$GEN" -t frames -n 2000 -s 3 | "$ENCODE" > in.bin
   run bash -c "'$BIN/moma-splice' --index idx < in.bin 2> err | head -c 10 > /dev/null; echo \${PIPESTATUS[0]}"
   [ "$output" = 141 ]
   grep -qx 'moma-splice: stdout: Broken pipe' err

@@ -22,7 +22,7 @@ setup_file() {
 	hosts_up 2
 	make -s -C "$TOP" install PREFIX="$HOSTS_DIR/prefix" >/dev/null
 	pg_start
-	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/moma-sample" -n 20000 -c 300 -s 3 2>/dev/null
+	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/dev/moma-sample" -n 20000 -c 300 -s 3 2>/dev/null
 	PG_SECRET=pg-$(openssl rand -hex 16)
 	S3_SECRET=s3-$(openssl rand -hex 16)
 	export PG_SECRET S3_SECRET

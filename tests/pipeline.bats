@@ -17,7 +17,7 @@ ALL_CMD=$TOP/scripts/moma-all
 
 setup_file() {
 	pg_start
-	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/moma-sample" -n 20000 -c 300 -s 3 2>/dev/null
+	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/dev/moma-sample" -n 20000 -c 300 -s 3 2>/dev/null
 	s3_start
 	s3_mb carousels
 }
@@ -139,10 +139,10 @@ unchanged() {
 @test "fault: PostgreSQL stopped mid-stream: moma-fetch fails, nothing published" {
 	publish 3
 	export MOMA_FETCH_OPTS="--batch 50"
-	wrap moma-fetch "\"\$REAL\" \"\$@\" | { head -c 30000; (cd / && \"$TOP/scripts/moma-pg\" stop \"$PG_DIR\" >/dev/null); cat; }"
+	wrap moma-fetch "\"\$REAL\" \"\$@\" | { head -c 30000; (cd / && \"$TOP/scripts/dev/moma-pg\" stop \"$PG_DIR\" >/dev/null); cat; }"
 	run_split "$ZONE_CMD" 3 "$DAY"
 	status_was=$status
-	(cd / && "$TOP/scripts/moma-pg" start "$PG_DIR" > /dev/null)
+	(cd / && "$TOP/scripts/dev/moma-pg" start "$PG_DIR" > /dev/null)
 	[ "$status_was" -eq $EX_TEMPFAIL ] || { echo "status $status_was; $output; $stderr" >&2; false; }
 	[[ "$stderr" == *"moma-fetch failed (exit 75)"* ]]
 	unchanged 3
@@ -438,7 +438,7 @@ exec \"\$REAL\" \"\$@\""
 @test "fault: the S3 server killed mid-run: moma-put fails, nothing half-published" {
 	publish 1
 	export MOMA_PUT_OPTS="-r 1"
-	wrap moma-encode "\"\$REAL\" \"\$@\" | { head -c 100000; \"$TOP/scripts/moma-s3-server\" stop \"$MOMA_S3_DIR\" >/dev/null; cat; }"
+	wrap moma-encode "\"\$REAL\" \"\$@\" | { head -c 100000; \"$TOP/scripts/dev/moma-s3-server\" stop \"$MOMA_S3_DIR\" >/dev/null; cat; }"
 	run_split "$ZONE_CMD" 1 "$DAY"
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"moma-put failed (exit "* ]]

@@ -14,7 +14,7 @@ DATE=2026-11-15
 setup_file() {
 	[ -x "$FETCH" ] || { echo "moma-fetch not built in $MOMA_BUILD" >&2; return 1; }
 	pg_start
-	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/moma-sample" -n 20000 -s 3 2>/dev/null
+	MOMA_BUILD=$MOMA_BUILD "$TOP/scripts/dev/moma-sample" -n 20000 -s 3 2>/dev/null
 	pg_start_standby
 	wait_for 30 pg_standby_caught_up
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # tests/bench/encode.sh [-r rounds] [-n sizes]: moma-encode against cat of
 # the same frames, on typographic French text and on the same text in 1-2
-# byte characters (momagen --two-byte), with --ts, moma-dump's speed and
+# byte characters (moma-gen --two-byte), with --ts, moma-dump's speed and
 # memory on them, and the storables fast path against Jansson.  Not a test.
 # Rounds: -r plus MOMA_BENCH_EXTRA_ROUNDS (default 2), each in a rotated
 # order.
 #
-# Frames come from momagen (deterministic), kept in $MOMA_BENCH_DATA
-# (default tests/bench/data) and regenerated only when momagen's source or
+# Frames come from moma-gen (deterministic), kept in $MOMA_BENCH_DATA
+# (default tests/bench/data) and regenerated only when moma-gen's source or
 # the frame format changes.  Each round runs every variant once,
 # interleaved, so drift on a noisy machine hits them alike; the table shows
 # medians and the spread of each ratio over the rounds.  Targets
@@ -28,7 +28,7 @@ while getopts r:n: o; do
 	esac
 done
 encode=$build/bin/moma-encode dump=$build/bin/moma-dump
-for b in "$build/testtools/momagen" "$encode" "$dump" /usr/bin/time; do
+for b in "$build/gen/moma-gen" "$encode" "$dump" /usr/bin/time; do
 	[ -x "$b" ] || { echo "encode.sh: need $b (make; apt-get install time)" >&2; exit 69; }
 done
 bench_tmp=$(mktemp -d /tmp/moma-bench-encode.XXXXXX)

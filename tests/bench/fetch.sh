@@ -53,10 +53,10 @@ export MOMA_PG_SHARED_BUFFERS=${MOMA_PG_SHARED_BUFFERS:-4GB}
 bench_tmp=$(mktemp -d /tmp/moma-bench-fetch.XXXXXX)
 cleanup() {
 	rm -rf "$bench_tmp"
-	[ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/moma-pg" stop "$dir" >/dev/null
+	[ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/dev/moma-pg" stop "$dir" >/dev/null
 }
 trap cleanup EXIT
-eval "$("$top/scripts/moma-pg" start "$dir")"
+eval "$("$top/scripts/dev/moma-pg" start "$dir")"
 . "$top/tests/bench/lib.sh"
 times=$bench_tmp/times
 

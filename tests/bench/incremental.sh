@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/bench/incremental.sh [ROWS] [CAMPAIGNS]: issue 22's cases for
 # incremental regeneration, on this machine, with the servers the suite
-# uses (scripts/moma-pg, scripts/moma-s3-server: Swift), one zone holding
+# uses (scripts/dev/moma-pg, scripts/dev/moma-s3-server: Swift), one zone holding
 # every row (default 1000000 rows over 3000 campaigns):
 #
 #   tracking   the trigger cost: COPY of ROWS messages into an indexed
@@ -35,21 +35,21 @@ rows=${1:-1000000} camps=${2:-3000}
 tmp=$(mktemp -d /tmp/moma-bench-incr.XXXXXX)
 chmod 755 "$tmp"	# the server may run as postgres
 cleanup() {
-	"$top/scripts/moma-s3-server" stop "$tmp/s3" >/dev/null 2>&1 || true
-	"$top/scripts/moma-pg" stop "$tmp/pg" >/dev/null 2>&1 || true
+	"$top/scripts/dev/moma-s3-server" stop "$tmp/s3" >/dev/null 2>&1 || true
+	"$top/scripts/dev/moma-pg" stop "$tmp/pg" >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-eval "$("$top/scripts/moma-pg" start "$tmp/pg")"
+eval "$("$top/scripts/dev/moma-pg" start "$tmp/pg")"
 export PGHOST PGPORT PGDATABASE PGUSER
-eval "$("$top/scripts/moma-s3-server" start "$tmp/s3")"
+eval "$("$top/scripts/dev/moma-s3-server" start "$tmp/s3")"
 export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
 curl -sS -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --netrc-file "$MOMA_S3_NETRC" \
 	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$AWS_ENDPOINT_URL/bench"
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 day=2026-11-20
 
-MOMA_BUILD=$build "$top/scripts/moma-sample" -n "$rows" -c "$camps" -z 3 2>/dev/null
+MOMA_BUILD=$build "$top/scripts/dev/moma-sample" -n "$rows" -c "$camps" -z 3 2>/dev/null
 sql -c "UPDATE campagnes SET zone_diffusion = 3, valid_start = '2026-11-01', valid_end = '2026-12-31'"
 sql -c "VACUUM ANALYZE campagnes"
 

@@ -21,9 +21,9 @@
 #                                 ratio BASE's wall / NAME's wall (the k-th
 #                                 line of each is round k); BASE "=S": a
 #                                 fixed time S instead of a baseline
-#   bench_frames SIZE [--two-byte]  path of SIZE momagen frames (typographic
+#   bench_frames SIZE [--two-byte]  path of SIZE moma-gen frames (typographic
 #                                 text, or the same in 1-2 byte characters),
-#                                 regenerated when momagen's source or the registry changes
+#                                 regenerated when moma-gen's source or the registry changes
 #   bench_db SIZE                 make database moma_SIZE hold SIZE sample
 #                                 messages (zone 3, valid 2026-11-01),
 #                                 reloaded when the sample generator, the
@@ -104,13 +104,13 @@ bench_stamp() {
 bench_frames() {
 	local size=$1 two=${2:-} data=${MOMA_BENCH_DATA:-$top/tests/bench/data}
 	local f=$data/frames-$size${two:+-two-byte} stamp
-	stamp=$(bench_stamp "momagen --frames -n $size -s 1 $two" \
-		"$top/tests/tools/momagen.c" "$top/libshared/frame.c" "$top/libshared/frame.h" \
+	stamp=$(bench_stamp "moma-gen -t frames -n $size -s 1 $two" \
+		"$top/scripts/dev/gen/moma-gen.c" "$top/libshared/frame.c" "$top/libshared/frame.h" \
 		"$top/libshared/tlv.h")
 	mkdir -p "$data"
 	if [ ! -s "$f" ] || [ "$(cat "$f.stamp" 2>/dev/null)" != "$stamp" ]; then
 		echo "# bench: generating $size frames into $f (generator changed or no data)" >&2
-		"$build/testtools/momagen" --frames -n "$size" -s 1 $two >"$f.tmp"
+		"$build/gen/moma-gen" -t frames -n "$size" -s 1 $two >"$f.tmp"
 		mv "$f.tmp" "$f"
 		echo "$stamp" >"$f.stamp"
 	fi
@@ -120,14 +120,14 @@ bench_frames() {
 bench_db() {
 	local size=$1 db=moma_$1 stamp have
 	stamp=$(bench_stamp "moma-sample -n $size -z 3 -d 1 -S 2026-11-01" \
-		"$top/scripts/gen/moma-sample-gen.c" "$top/scripts/moma-sample" "$top/scripts/schema.sql")
+		"$top/scripts/dev/gen/moma-gen.c" "$top/scripts/dev/moma-sample" "$top/scripts/schema.sql")
 	if [ "$(psql -XAtq -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
 		psql -Xq -d postgres -c "CREATE DATABASE $db"
 	fi
 	have=$(psql -XAtq -d postgres -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$db'")
 	if [ "$have" != "$stamp" ]; then
 		echo "# bench: loading $size rows into $db (generator changed or no data)" >&2
-		PGDATABASE=$db MOMA_BUILD=$build "$top/scripts/moma-sample" -n "$size" -z 3 -d 1 -S 2026-11-01 >&2
+		PGDATABASE=$db MOMA_BUILD=$build "$top/scripts/dev/moma-sample" -n "$size" -z 3 -d 1 -S 2026-11-01 >&2
 		psql -Xq -d postgres -c "COMMENT ON DATABASE $db IS '$stamp'"
 	fi
 	# Into shared buffers (the bench's cluster has 4 GB of them); the
@@ -172,14 +172,14 @@ bench_zone_servers() {
 	s3dir=$bench_tmp/s3
 	trap bench_zone_cleanup EXIT
 	export MOMA_PG_SHARED_BUFFERS=${MOMA_PG_SHARED_BUFFERS:-4GB}
-	eval "$("$top/scripts/moma-pg" start "$pgdir")"
-	eval "$("$top/scripts/moma-s3-server" start "$s3dir")"
+	eval "$("$top/scripts/dev/moma-pg" start "$pgdir")"
+	eval "$("$top/scripts/dev/moma-s3-server" start "$s3dir")"
 	curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" --netrc-file "$MOMA_S3_NETRC" \
 		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$AWS_ENDPOINT_URL/bench"
 	export MOMA_BUCKET=bench MOMA_BIN=$build/bin
 }
 bench_zone_cleanup() {
-	"$top/scripts/moma-s3-server" stop "$s3dir" >/dev/null 2>&1 || true
-	[ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/moma-pg" stop "$pgdir" >/dev/null 2>&1 || true
+	"$top/scripts/dev/moma-s3-server" stop "$s3dir" >/dev/null 2>&1 || true
+	[ "${MOMA_BENCH_KEEP:-0}" = 1 ] || "$top/scripts/dev/moma-pg" stop "$pgdir" >/dev/null 2>&1 || true
 	rm -rf "$bench_tmp"
 }

@@ -5,7 +5,7 @@
 # 40 s a million), the same PostgreSQL and the same local Swift, rounds
 # interleaved: peer, moma-zone.  The peer is run as its README says, with
 # Debian's /usr/bin/python3 (python3-peewee python3-psycopg2 python3-boto3
-# python3-smart-open, scripts/moma-deps bench) and is not optimised.
+# python3-smart-open, scripts/dev/moma-deps bench) and is not optimised.
 # Rows: wall-time ratio and peak RSS ratio (moma-zone's largest stage
 # against the peer process).  Not a test.
 set -euo pipefail
@@ -30,7 +30,7 @@ done
 size=${sizes%% *}   # one size: the first (run passes every size)
 [ "$size" -le 1000000 ] || size=1000000
 if [ ! -f "$peer/moma.py" ] || ! /usr/bin/python3 -c 'import peewee, psycopg2, boto3, smart_open' 2>/dev/null; then
-	echo "peer.sh: no $peer/moma.py or its Debian packages (scripts/moma-deps bench): peer not measured" >&2
+	echo "peer.sh: no $peer/moma.py or its Debian packages (scripts/dev/moma-deps bench): peer not measured" >&2
 	echo "(peer not measured: $peer/moma.py or python3-peewee/psycopg2/boto3/smart-open missing)"
 	exit 0
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # put.sh [SIZE_MIB [ROUNDS]]: moma-put against the usual ways to stream a
-# pipe into S3, all into the same local Swift (scripts/moma-s3-server):
+# pipe into S3, all into the same local Swift (scripts/dev/moma-s3-server):
 #   curl -T -        one signed PUT: the floor, no parts, no retries
 #   aws s3 cp -      awscli
 #   s3cmd put -      s3cmd
@@ -22,21 +22,21 @@ put=${MOMA_BUILD:-$top/build/release}/bin/moma-put
 put_opts=${MOMA_PUT_OPTS:-}
 TIME=/usr/bin/time
 for t in "$put" "$TIME" curl aws s3cmd rclone; do
-  command -v "$t" >/dev/null || { echo "put.sh: $t missing (make; scripts/moma-deps bench)" >&2; exit 69; }
+  command -v "$t" >/dev/null || { echo "put.sh: $t missing (make; scripts/dev/moma-deps bench)" >&2; exit 69; }
 done
 
 work=$(mktemp -d /tmp/moma-bench-put.XXXXXX)
 own_server=
 cleanup() {
-  [ -z "$own_server" ] || "$top/scripts/moma-s3-server" stop "$own_server" || true
+  [ -z "$own_server" ] || "$top/scripts/dev/moma-s3-server" stop "$own_server" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 if [ -n "${MOMA_S3_DIR:-}" ]; then
-  eval "$("$top/scripts/moma-s3-server" env "$MOMA_S3_DIR")"
+  eval "$("$top/scripts/dev/moma-s3-server" env "$MOMA_S3_DIR")"
 else
   own_server=$work/s3
-  eval "$("$top/scripts/moma-s3-server" start "$own_server")"
+  eval "$("$top/scripts/dev/moma-s3-server" start "$own_server")"
 fi
 unset AWS_PROFILE
 bucket=moma-bench

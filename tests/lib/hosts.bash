@@ -40,7 +40,7 @@ hosts_can() {
 	fi
 	for c in ip sshd ssh-keygen useradd; do
 		command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] ||
-			{ echo "hosts_can: $c is missing (scripts/moma-deps test installs it)" >&2; return 2; }
+			{ echo "hosts_can: $c is missing (scripts/dev/moma-deps test installs it)" >&2; return 2; }
 	done
 	err=$(ip netns add "moma-probe-$HOSTS_ID" 2>&1) ||
 		{ echo "hosts_can: ip netns add fails as root: $err" >&2; return 2; }

@@ -3,13 +3,13 @@
 #   setup_file()    { pg_start; pg_schema; }
 #   teardown_file() { pg_stop; }
 #
-# pg_start runs scripts/moma-pg in a fresh short directory under /tmp (a
+# pg_start runs scripts/dev/moma-pg in a fresh short directory under /tmp (a
 # Unix socket path must stay under 107 bytes, and when the tests run as
 # root the server runs as postgres, which cannot enter bats' private
 # temporary directories) and exports PGHOST, PGPORT, PGDATABASE, PGUSER, so
 # psql and moma-fetch reach it with no further argument.
 
-PG_TOOL=$TOP/scripts/moma-pg
+PG_TOOL=$TOP/scripts/dev/moma-pg
 
 pg_start() {
 	local env
@@ -42,7 +42,7 @@ pg_schema() {
 
 # pg_start_standby: a streaming replica (hot standby) of the cluster
 # pg_start made, in its own short directory, on its own Unix socket
-# (scripts/moma-pg standby: pg_basebackup -R, standby.signal).  Exports
+# (scripts/dev/moma-pg standby: pg_basebackup -R, standby.signal).  Exports
 # STANDBY_DIR and STANDBY_PORT; PG* keep naming the primary.  pg_stop_standby
 # stops it (pg_ctl, by the PID in its postmaster.pid).
 pg_start_standby() {

@@ -31,7 +31,7 @@ free_port() {
 rgw_start() {
   local dir=${1:-$BATS_FILE_TMPDIR/rgw} monport rgwport fsid uuid id kms
   for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph-authtool; do
-    command -v "$b" >/dev/null || { echo "rgw_start: $b missing (scripts/moma-deps test)" >&2; return 1; }
+    command -v "$b" >/dev/null || { echo "rgw_start: $b missing (scripts/dev/moma-deps test)" >&2; return 1; }
   done
   mkdir -p "$dir"/{mon,osd,run}
   monport=$(free_port) rgwport=$(free_port)

@@ -1,5 +1,5 @@
 # s3.bash - bats helpers for tests that need a real S3 server: a local
-# OpenStack Swift with s3api, started by scripts/moma-s3-server.
+# OpenStack Swift with s3api, started by scripts/dev/moma-s3-server.
 #
 #   setup_file()    { s3_start; }      # once per .bats file
 #   teardown_file() { s3_stop; }
@@ -7,7 +7,7 @@
 # Objects are checked with an independent client: curl's own SigV4
 # signing (--aws-sigv4), never moma-put's code.
 
-S3_SERVER=$TOP/scripts/moma-s3-server
+S3_SERVER=$TOP/scripts/dev/moma-s3-server
 S3_EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
 # s3_start [DIR]: start a server (default $BATS_FILE_TMPDIR/s3) and export

@@ -1,7 +1,7 @@
 /*
  * tap.h - what every C unit test shares (each .c file of tests/unit is its own
  * binary, built by the Makefile against libshared.a and run by
- * scripts/run-tests): a minimal TAP producer and a seeded PRNG.
+ * scripts/dev/run-tests): a minimal TAP producer and a seeded PRNG.
  */
 #ifndef MOMA_TAP_H
 #define MOMA_TAP_H

@@ -249,7 +249,7 @@ kept_string(const uint8_t *lo, const uint8_t *p, const uint8_t *end)
 /*
  * Whether storables_compact would write s[0..n) (valid UTF-8: the
  * caller's check) back unchanged: the plain shape with no whitespace
- * between tokens and no \/, as momagen and the encoder's tests write it.
+ * between tokens and no \/, as moma-dump -r and the encoder's tests write it.
  * Then checking is all there is to do.  (PostgreSQL's jsonb text has a
  * space after each colon and comma: storables_compact's.)
  */
