@@ -15,6 +15,7 @@
  * which falls back to Jansson: this file calls nothing of tlvjson.c.
  */
 #include "tlv.h"
+#include "jsonmask.h"
 #include "tlvint.h"
 
 #include <pthread.h>

@@ -3,6 +3,7 @@
  * and render it as a JSON object (tlv_to_json), for moma-dump.
  */
 #include "tlv.h"
+#include "jsonmask.h"
 #include "tlvint.h"
 
 #include <stdio.h>
@@ -66,14 +67,9 @@ json_stop(const uint8_t *s, size_t i, size_t n, int *high)
 {
 	unsigned h = 0;
 #if defined(__SSE2__)
-	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
-	    c1f = _mm_set1_epi8(0x1f);
-
 	while (n - i >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
-		    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+		unsigned m = jsonmask_stop16(v);
 		unsigned hb = (unsigned)_mm_movemask_epi8(v);
 		if (m) {
 			*high = (h | (hb & ((m & -m) - 1))) != 0;

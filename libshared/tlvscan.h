@@ -41,14 +41,11 @@ SCAN_NAME(window)(const uint8_t *p, struct SCAN_NAME(win) *w)
 #undef SPECIAL32_
 #undef EQ32_
 #else
-	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
-	    c1f = _mm_set1_epi8(0x1f), comma = _mm_set1_epi8(','), space = _mm_set1_epi8(' ');
+	const __m128i comma = _mm_set1_epi8(','), space = _mm_set1_epi8(' ');
 	w->special = w->comma = w->space = 0;
 #define WIN16_(k) do { \
 	__m128i v = LOAD128(p + 16 * (k)); \
-	w->special |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128( \
-	    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)), \
-	    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f))) << (16 * (k)); \
+	w->special |= (uint64_t)jsonmask_stop16(v) << (16 * (k)); \
 	w->comma |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)) << (16 * (k)); \
 	w->space |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space)) << (16 * (k)); \
 	} while (0)

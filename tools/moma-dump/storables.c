@@ -13,6 +13,7 @@
 
 #include "moma-dump.h"
 
+#include "jsonmask.h"
 #include "tlv.h"
 
 #define MAX_KEYS 32
@@ -26,20 +27,6 @@ json_ws(const uint8_t *p, const uint8_t *end)
 	return p;
 }
 
-#if defined(__SSE2__)
-/* Bit i set when v's byte i is a quote, a backslash or a control
- * character. */
-static inline unsigned
-stop_mask(__m128i v)
-{
-	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
-	    c1f = _mm_set1_epi8(0x1f);
-
-	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
-	    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
-	    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
-}
-#endif
 
 /*
  * The first quote, backslash or control character at or after q (end if
@@ -53,13 +40,13 @@ string_stop(const uint8_t *lo, const uint8_t *q, const uint8_t *end)
 {
 #if defined(__SSE2__)
 	while (end - q >= 16) {
-		unsigned m = stop_mask(_mm_loadu_si128((const __m128i *)(const void *)q));
+		unsigned m = jsonmask_stop16(_mm_loadu_si128((const __m128i *)(const void *)q));
 		if (m)
 			return q + __builtin_ctz(m);
 		q += 16;
 	}
 	if (q < end && end - lo >= 16) {
-		unsigned m = stop_mask(_mm_loadu_si128((const __m128i *)(const void *)(end - 16)));
+		unsigned m = jsonmask_stop16(_mm_loadu_si128((const __m128i *)(const void *)(end - 16)));
 		m >>= 16 - (end - q);
 		return m ? q + __builtin_ctz(m) : end;
 	}
