@@ -236,9 +236,9 @@ zone() {	# zone CASE [ARGS]: one run; a table row
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	s1=$(swift_ticks) p1=$(pg_ticks)
 	echo "$name|$line" >> "$tmp/lines"
-	echo "$ms $(f rows) $(f mode)|$name" >> "$tmp/walls"
 	echo "$name|load $(cut -d' ' -f1-3 /proc/loadavg)|$(sort -k1,1 "$tmp/cpu.log" | awk 'NF == 5 { printf "%s %s/%s/%s/%s; ", $1, $2, $3, $4, $5 }')" >> "$tmp/cpu.lines"
 	f() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$line"; }
+	echo "$ms $(f rows) $(f mode)|$name" >> "$tmp/walls"
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s.%03d | %s | %s | %s | %s | %s | %s |\n' "$name" "$(f status)" "$(f mode)" "$(f rows)" \
 		"$(f reused)" "$(f bytes)" "$(put_bytes)" $((ms / 1000)) $((ms % 1000)) \
 		"$(cpu_of moma-fetch)" "$(cpu_of moma-encode)" "$(cpu_of moma-splice)" "$(cpu_of moma-put)" \
@@ -363,14 +363,14 @@ echo
 # The 1% case against the full runs around it, and with its upload of the
 # reused bytes through the client replaced by a copy inside the store.
 awk -v rows="$rows" '
-	$3 ~ /^full/ { full[++nf] = $1 / 1000 }
+	$3 ~ /^full:--full/ { full[++nf] = $1 / 1000 }
 	/[|]1% of/ { w1 = $1 / 1000; r1 = $2 }
 	$2 == "put|moma-put" { put = $1 / 1000 }
 	$2 == "copy|UploadPartCopy" { copy = $1 / 1000 }
 	END {
 		mn = mx = full[1]
 		for (i = 2; i <= nf; i++) { if (full[i] < mn) mn = full[i]; if (full[i] > mx) mx = full[i] }
-		printf "1%% of campaigns changed: %d of %d rows read (%.2f%%); %.2f s, %.2f-%.2fx of the %d full runs (%.2f-%.2f s); ", r1, rows, 100 * r1 / rows, w1, w1 / mx, w1 / mn, nf, mn, mx
+		printf "1%% of campaigns changed: %d of %d rows read (%.2f%%); %.2f s, %.2f-%.2fx of the %d --full runs in the table (%.2f-%.2f s); ", r1, rows, 100 * r1 / rows, w1, w1 / mx, w1 / mn, nf, mn, mx
 		printf "moma-put alone moving the carousel through the client %.2f s, UploadPartCopy inside the store %.2f s; ", put, copy
 		printf "1%% case less the first plus the second: %.2f s, %.2f-%.2fx\n", w1 - put + copy, (w1 - put + copy) / mx, (w1 - put + copy) / mn
 	}' "$tmp/walls"
