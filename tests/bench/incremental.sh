@@ -164,10 +164,10 @@ pg_ticks() {
 	proc_ticks "${ps[@]}"
 }
 secs_of() { awk -v t="$1" -v k="$tck" 'BEGIN { printf "%.1f", t / k }'; }
-# cpu_of TOOL: user + system seconds of its calls in cpu.log; rss_of TOOL
+# cpu_of TOOL: user + system seconds of its calls in cpu.log; put_bytes: what
+# moma-put read (printf %.0f: mawk prints sums above 2^31 as 7.41186e+09)
 cpu_of() { awk -v t="$1" '$1 == t && NF == 5 { s += $3 + $4; n++ } END { if (n) printf "%.1f", s; else printf "-" }' "$tmp/cpu.log"; }
-rss_of() { awk -v t="$1" '$1 == t && NF == 5 && $5 > m { m = $5 } END { print m + 0 }' "$tmp/cpu.log"; }
-put_bytes() { awk '$1 == "moma-put" && $2 == "bytes_in" { s += $3 } END { print s + 0 }' "$tmp/cpu.log"; }
+put_bytes() { awk '$1 == "moma-put" && $2 == "bytes_in" { s += $3 } END { printf "%.0f\n", s }' "$tmp/cpu.log"; }
 
 # Swift keeps the segments of a multipart object it overwrote (research
 # notes): they are deleted, all those that no manifest of bucket bench
