@@ -370,7 +370,7 @@ awk -v rows="$rows" '
 	END {
 		mn = mx = full[1]
 		for (i = 2; i <= nf; i++) { if (full[i] < mn) mn = full[i]; if (full[i] > mx) mx = full[i] }
-		printf "1%% of campaigns changed: %d of %d rows read (%.2f%%); %.2f s, %.2f-%.2fx of the %d --full runs in the table (%.2f-%.2f s); ", r1, rows, 100 * r1 / rows, w1, w1 / mx, w1 / mn, nf, mn, mx
+		printf "1%% of campaigns changed: %d of %d rows read (%.2f%%); %.2f s, %.2f-%.2fx of the %d --full runs (%.2f-%.2f s); ", r1, rows, 100 * r1 / rows, w1, w1 / mx, w1 / mn, nf, mn, mx
 		printf "moma-put alone moving the carousel through the client %.2f s, UploadPartCopy inside the store %.2f s; ", put, copy
 		printf "1%% case less the first plus the second: %.2f s, %.2f-%.2fx\n", w1 - put + copy, (w1 - put + copy) / mx, (w1 - put + copy) / mn
 	}' "$tmp/walls"
