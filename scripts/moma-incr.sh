@@ -156,14 +156,14 @@ incr_prepare() {
 	incr_mode=incremental incr_why=
 	incr_fetch+=(--campaigns "$tmp/changed.ids")
 	incr_reused=$(wc -l < "$tmp/plan")
-	incr_reused_bytes=$(awk '{ s += $3 } END { print s + 0 }' "$tmp/plan")
+	incr_reused_bytes=$(awk '{ s += $3 } END { printf "%.0f\n", s }' "$tmp/plan")
 }
 
 # incr_after: after the stages, the transaction ends; the messages of the
 # new carousel are the index's.
 incr_after() {
 	incr_psql_end
-	[ -s "$tmp/new.idx" ] && msgs=$(awk '{ s += $4 } END { print s + 0 }' "$tmp/new.idx")
+	[ -s "$tmp/new.idx" ] && msgs=$(awk '{ s += $4 } END { printf "%.0f\n", s }' "$tmp/new.idx")
 	return 0
 }
 
@@ -187,13 +187,15 @@ incr_publish() {
 			echo "moma-index 1 etag=$e bytes=$2 sections=$3 messages=$msgs opts=$(incr_opts) version=$version rejected=$rejected"
 			# Every valid campaign with its revision; its place and size,
 			# 0 bytes where it has no message (at the next one's place).
+			# Positions are kept as the strings read: mawk writes a
+			# computed number past 2^31 as 7.33549e+09.
 			awk 'NR == FNR { idx[$1] = $2 " " $3 " " $4 " " $5; next }
 			     { rows[++n] = $0; id[n] = $1 }
 			     END {
 				 pos = bytes
 				 for (i = n; i >= 1; i--) {
 					 if (id[i] in idx) { split(idx[id[i]], f, " "); pos = f[1]; line[i] = idx[id[i]] }
-					 else line[i] = (pos + 0) " 0 0 0"
+					 else line[i] = pos " 0 0 0"
 				 }
 				 for (i = 1; i <= n; i++) print rows[i], line[i]
 			     }' bytes="$2" "$tmp/new.idx" "$tmp/revs"
@@ -248,7 +250,7 @@ incr_plan_report() {
 	       else { u++; um += old[$1] } }
 	     END {
 		 for (k in rev) if (!(k in now)) { print "removed", k, "messages=" old[k]; r++ }
-		 printf "summary added=%d removed=%d changed=%d unchanged=%d unchanged_messages=%d\n", a, r, c, u, um
+		 printf "summary added=%d removed=%d changed=%d unchanged=%d unchanged_messages=%.0f\n", a, r, c, u, um
 	     }' "$tmp/counts" "$tmp/pub.index" "$tmp/revs"
 	return 0
 }
