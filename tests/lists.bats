@@ -12,7 +12,7 @@ names() {
   sed -n "$2p" "$1" | grep -oE '\b[A-Z][A-Z0-9_]{2,}\b' | sort -u
 }
 
-@test "moma-all passes every variable a tool reads (but secrets and this machine's own); moma-all(1) lists the same" {
+@test "moma-all passes every variable a tool or moma-zone reads (but secrets and this machine's own); moma-all(1) lists the same" {
   passed=$(names "$TOP/scripts/moma-all" '/^passed=(/,/)$/')
   secrets=$(names "$TOP/scripts/moma-all" '/^secrets=(/,/)$/')
   [ -n "$passed" ] && [ -n "$secrets" ]
@@ -24,8 +24,13 @@ names() {
   read_by_tools=$(grep -rhoE '(getenv|errenv_get)\("[A-Z0-9_]+"\)' "$TOP/tools" "$TOP/libshared" |
     grep -oE '"[A-Z0-9_]+"' | tr -d '"' | sort -u)
   set_by_env=$(grep -oE '^[A-Z][A-Z0-9_]+=' "$TOP/systemd/moma.env" | tr -d = | sort -u)
-  [ -n "$read_by_tools" ] && [ -n "$set_by_env" ]
-  missing=$(comm -23 <(sort -u <<<"$read_by_tools"$'\n'"$set_by_env") \
+  # and every MOMA_ variable the scripts a remote moma-all runs read
+  # (MOMA_CACHE_DIR was missed once), but the constants they set.
+  scripts=("$TOP/scripts/moma-zone" "$TOP/scripts/moma-incr.sh" "$TOP/scripts/moma-lib.sh")
+  read_by_scripts=$(comm -23 <(grep -hoE '\$\{?MOMA_[A-Z0-9_]+' "${scripts[@]}" | tr -d '${' | sort -u) \
+    <(grep -hoE '^(readonly )?MOMA_[A-Z0-9_]+=' "${scripts[@]}" | sed 's/^readonly //' | tr -d = | sort -u))
+  [ -n "$read_by_tools" ] && [ -n "$set_by_env" ] && [ -n "$read_by_scripts" ]
+  missing=$(comm -23 <(sort -u <<<"$read_by_tools"$'\n'"$set_by_env"$'\n'"$read_by_scripts") \
     <(sort -u <<<"$passed"$'\n'"$secrets"$'\n'"$own"))
   [ -z "$missing" ] || { echo "read but neither passed nor excluded by moma-all: $missing" >&2; return 1; }
   # A secret is never in the passed list.
