@@ -18,7 +18,7 @@
 #include "stats.h"
 
 /* Bytes readable past the end of an io_in buffer (past cap, so past any
- * unread byte): lets vector scanners such as tlv_from_json_padded load 64
+ * unread byte): lets vector scanners such as tlv_from_json_into load 64
  * bytes at a time up to the last byte of a record. */
 #define IO_IN_SLACK	64
 

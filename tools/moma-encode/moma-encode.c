@@ -32,7 +32,7 @@
 #define IN_BUF	(256 * 1024)
 
 /* storables point into the input buffer, whose slack covers the padding
- * tlv_from_json_padded reads. */
+ * tlv_from_json_into reads. */
 _Static_assert(IO_IN_SLACK >= TLV_JSON_SLACK, "input buffer slack below TLV_JSON_SLACK");
 #define OUT_BUF	(256 * 1024)
 /* A message's room in the output: the body is built in place after the
