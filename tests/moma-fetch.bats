@@ -595,6 +595,17 @@ stat_val() {
 	[[ $output == *"stdout"* ]]
 }
 
+# A closed stdout is the first free descriptor: libpq's socket took it,
+# the frames went to the server and the run exited 0 with nothing said.
+@test "a closed stdout exits 74 naming stdout, before connecting" {
+	run bash -c '"$0" --zone 20 --date 2026-12-10 >&-' "$FETCH"
+	[ "$status" -eq $EX_IOERR ]
+	[ "$output" = "moma-fetch: stdout: Bad file descriptor" ]
+	# and with no server at all: the check comes first
+	run bash -c 'PGHOST=/nonexistent "$0" --zone 20 --date 2026-12-10 >&-' "$FETCH"
+	[ "$status" -eq $EX_IOERR ]
+}
+
 @test "sample data: registry keys only, 3 to 6 keys, 150-250 bytes, deterministic" {
 	local bad
 	bad=$(pg_sql -c "SELECT count(*) FROM messages m,

@@ -17,6 +17,7 @@
  * every other file calls and which calls none of them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -431,6 +432,10 @@ setup(struct fetch *f, struct opts *o)
 {
 	char serr[STATS_ERR_LEN];
 
+	/* A closed stdout would be the first descriptor free: libpq's socket
+	 * would take it, and the frames would go to the server. */
+	if (fcntl(STDOUT_FILENO, F_GETFD) == -1)
+		return fetch_fail(f, EX_IOERR, "stdout: %s", strerror(errno));
 	if (o->date == NULL) {
 		int64_t y;
 		unsigned m, d;
