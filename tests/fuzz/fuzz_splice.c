@@ -19,8 +19,6 @@
  *     same with the same index (what was spliced in are sections of the
  *     campaigns the index says, in campaign order).
  */
-#include <err.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
